@@ -1,0 +1,112 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+)
+
+// ErrNotDatabase is matched (errors.Is) by every error that means the file at
+// the database path cannot be used as a Parley database: not SQLite at all,
+// another application's database, or damaged. The UI can offer the same way
+// out for all of them, so they share one sentinel; [NotDatabaseError] has the
+// details.
+var ErrNotDatabase = errors.New("not a usable Parley database")
+
+// ErrSchemaTooNew is matched (errors.Is) by [*SchemaTooNewError].
+var ErrSchemaTooNew = errors.New("database schema is newer than this build")
+
+// ErrIDConflict is matched (errors.Is) by [*IDConflictError].
+var ErrIDConflict = errors.New("id already linked to a different id")
+
+// ErrNotFound reports that a row addressed by id or version does not exist.
+var ErrNotFound = errors.New("not found")
+
+// ErrInvalid reports input rejected before it reached the database.
+var ErrInvalid = errors.New("invalid input")
+
+// dataDirHint is what the user can do about a file Open refuses; the
+// command-line flag is owned by main, this text only has to match it.
+const dataDirHint = "move it aside or pass --data-dir to use another directory"
+
+// NotDatabaseError is returned by [Open] when the file at Path exists but is
+// not a usable Parley database. The file is left exactly as it was.
+type NotDatabaseError struct {
+	// Path is the absolute path of the refused file.
+	Path string
+	// Damaged is true when the file is an SQLite database that cannot be
+	// read reliably (corrupt pages, missing Parley tables), false when it
+	// is simply something else (not SQLite, another application's data).
+	Damaged bool
+	// Reason says in a few words what is wrong, for the message.
+	Reason string
+	// Err is the underlying SQLite or I/O error, if any.
+	Err error
+}
+
+// Error says where the file is, what is wrong and what the user can do.
+func (e *NotDatabaseError) Error() string {
+	what := "is not a Parley database"
+	if e.Damaged {
+		what = "is a damaged database"
+	}
+	msg := fmt.Sprintf("%s %s (%s)", e.Path, what, e.Reason)
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg + "; " + dataDirHint
+}
+
+// Is makes errors.Is(err, ErrNotDatabase) true.
+func (e *NotDatabaseError) Is(target error) bool { return target == ErrNotDatabase }
+
+// Unwrap exposes the underlying SQLite or I/O error.
+func (e *NotDatabaseError) Unwrap() error { return e.Err }
+
+// SchemaTooNewError is returned by [Open] when the database was last written
+// by a newer Parley whose schema this build does not know. Nothing is
+// written to such a file: an older build cannot know what a downgrade would
+// break.
+type SchemaTooNewError struct {
+	// Path is the absolute path of the database.
+	Path string
+	// Found is the schema version recorded in the file.
+	Found int
+	// Supported is the newest schema version this build knows.
+	Supported int
+}
+
+// Error says where the file is, both versions and what the user can do.
+func (e *SchemaTooNewError) Error() string {
+	return fmt.Sprintf("%s was written by a newer Parley (schema version %d, this build supports up to %d); update Parley, or %s",
+		e.Path, e.Found, e.Supported, dataDirHint)
+}
+
+// Is makes errors.Is(err, ErrSchemaTooNew) true.
+func (e *SchemaTooNewError) Is(target error) bool { return target == ErrSchemaTooNew }
+
+// IDConflictError is returned by [Store.LinkIDs] when one side of the pair is
+// already linked to something else; linking anyway would silently send
+// updates to the wrong record.
+type IDConflictError struct {
+	// Kind is the kind of record both links are about.
+	Kind EntityKind
+	// ADID and GHLID are the pair that was asked for.
+	ADID, GHLID string
+	// ExistingADID and ExistingGHLID are the link already stored that uses
+	// one of the two ids.
+	ExistingADID, ExistingGHLID string
+}
+
+// Error names both the requested and the existing link.
+func (e *IDConflictError) Error() string {
+	return fmt.Sprintf("cannot link %s AD id %q to GHL id %q: already linked as AD %q <-> GHL %q",
+		e.Kind, e.ADID, e.GHLID, e.ExistingADID, e.ExistingGHLID)
+}
+
+// Is makes errors.Is(err, ErrIDConflict) true.
+func (e *IDConflictError) Is(target error) bool { return target == ErrIDConflict }
+
+// invalidf builds an error matching ErrInvalid.
+func invalidf(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}

@@ -1,0 +1,215 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestEnqueueDeduplicates(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	id, created, err := s.Enqueue(ctx, "push", "push:ad-msg-1", []byte(`{"v":1}`))
+	if err != nil || !created || id == 0 {
+		t.Fatalf("first Enqueue = %d %v %v", id, created, err)
+	}
+	again, created, err := s.Enqueue(ctx, "push", "push:ad-msg-1", []byte(`{"v":2}`))
+	if err != nil || created || again != id {
+		t.Fatalf("second Enqueue = %d %v %v, want %d false", again, created, err, id)
+	}
+	it, err := s.OutboxItemByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := OutboxItem{ID: id, Kind: "push", Key: "push:ad-msg-1", Payload: []byte(`{"v":1}`), State: OutboxPending,
+		NextAttemptAt: clock.t, CreatedAt: clock.t, UpdatedAt: clock.t}
+	if fmt.Sprint(it) != fmt.Sprint(want) {
+		t.Errorf("item = %+v\nwant   %+v", it, want)
+	}
+	if id2, created, err := s.Enqueue(ctx, "push", "push:ad-msg-2", nil); err != nil || !created || id2 == id {
+		t.Errorf("nil payload: %d %v %v", id2, created, err)
+	}
+	for _, kk := range [][2]string{{"", "k"}, {"push", ""}, {" ", "k"}} {
+		if _, _, err := s.Enqueue(ctx, kk[0], kk[1], nil); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Enqueue(%q, %q) = %v, want ErrInvalid", kk[0], kk[1], err)
+		}
+	}
+}
+
+func TestOutboxLifecycle(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	t0 := clock.t
+	var idsInOrder []int64
+	for i := range 4 {
+		id, _, err := s.Enqueue(ctx, "push", fmt.Sprintf("k%d", i), []byte{byte(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		idsInOrder = append(idsInOrder, id)
+	}
+	claimIDs := func(now time.Time, limit int) []int64 {
+		t.Helper()
+		items, err := s.ClaimDue(ctx, now, limit, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, it := range items {
+			if it.State != OutboxInFlight || !it.LeaseUntil.Equal(now.Add(time.Minute)) {
+				t.Errorf("claimed item %+v: want in_flight leased until %v", it, now.Add(time.Minute))
+			}
+			out = append(out, it.ID)
+		}
+		return out
+	}
+
+	// Oldest first, limited.
+	if got := claimIDs(t0, 2); !slices.Equal(got, idsInOrder[:2]) {
+		t.Fatalf("first claim = %v, want %v", got, idsInOrder[:2])
+	}
+	// Leased items are not handed out again while the lease runs.
+	if got := claimIDs(t0.Add(30*time.Second), 10); !slices.Equal(got, idsInOrder[2:]) {
+		t.Fatalf("second claim = %v, want %v", got, idsInOrder[2:])
+	}
+	if got := claimIDs(t0.Add(30*time.Second), 10); len(got) != 0 {
+		t.Fatalf("third claim = %v, want nothing", got)
+	}
+
+	a, b, c, d := idsInOrder[0], idsInOrder[1], idsInOrder[2], idsInOrder[3]
+	if err := s.CompleteOutbox(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RetryOutbox(ctx, b, "429 rate limited", t0.Add(5*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KillOutbox(ctx, c, "validation: phone invalid"); err != nil {
+		t.Fatal(err)
+	}
+	// d's worker "dies": its lease expires and it is claimed again.
+	if got := claimIDs(t0.Add(2*time.Minute), 10); !slices.Equal(got, []int64{d}) {
+		t.Fatalf("after lease expiry: claimed %v, want [%d]", got, d)
+	}
+	if it, _ := s.OutboxItemByID(ctx, d); it.Attempts != 2 {
+		t.Errorf("re-claimed item has %d attempts, want 2", it.Attempts)
+	}
+	if err := s.CompleteOutbox(ctx, d); err != nil {
+		t.Fatal(err)
+	}
+	// b becomes due at its retry time, not before.
+	if got := claimIDs(t0.Add(5*time.Minute-time.Millisecond), 10); len(got) != 0 {
+		t.Errorf("retry claimed early: %v", got)
+	}
+	if got := claimIDs(t0.Add(5*time.Minute), 10); !slices.Equal(got, []int64{b}) {
+		t.Errorf("retry not claimed when due: %v", got)
+	}
+	it, err := s.OutboxItemByID(ctx, b)
+	if err != nil || it.Attempts != 2 || it.LastError != "429 rate limited" {
+		t.Errorf("retried item = %+v, %v", it, err)
+	}
+	if it, _ := s.OutboxItemByID(ctx, c); it.State != OutboxDead || it.LastError != "validation: phone invalid" {
+		t.Errorf("killed item = %+v", it)
+	}
+	// Done items keep deduplicating.
+	if id, created, _ := s.Enqueue(ctx, "push", "k0", nil); created || id != a {
+		t.Errorf("re-enqueue of done work created a new item")
+	}
+
+	counts, err := s.OutboxCounts(ctx)
+	want := map[OutboxState]int{OutboxPending: 0, OutboxInFlight: 1, OutboxDone: 2, OutboxDead: 1}
+	if err != nil || fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("counts = %v, %v; want %v", counts, err, want)
+	}
+}
+
+func TestOutboxTransitionsAreChecked(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	inFlight, _, _ := s.Enqueue(ctx, "k", "a", nil)
+	done, _, _ := s.Enqueue(ctx, "k", "b", nil)
+	if items, err := s.ClaimDue(ctx, clock.t, 2, time.Minute); err != nil || len(items) != 2 {
+		t.Fatalf("claim: %v %v", items, err)
+	}
+	if err := s.CompleteOutbox(ctx, done); err != nil {
+		t.Fatal(err)
+	}
+	pending, _, _ := s.Enqueue(ctx, "k", "c", nil)
+	tests := []struct {
+		name string
+		err  error
+		want error
+	}{
+		{"complete a done item", s.CompleteOutbox(ctx, done), ErrInvalid},
+		{"retry a done item", s.RetryOutbox(ctx, done, "x", clock.t), ErrInvalid},
+		{"kill a done item", s.KillOutbox(ctx, done, "x"), ErrInvalid},
+		{"complete a pending item", s.CompleteOutbox(ctx, pending), ErrInvalid},
+		{"retry a pending item", s.RetryOutbox(ctx, pending, "x", clock.t), ErrInvalid},
+		{"retry without a time", s.RetryOutbox(ctx, inFlight, "x", time.Time{}), ErrInvalid},
+		{"complete an unknown item", s.CompleteOutbox(ctx, 12345), ErrNotFound},
+		{"kill a pending item", s.KillOutbox(ctx, pending, "gave up"), nil},
+		{"kill an in-flight item", s.KillOutbox(ctx, inFlight, "gave up"), nil},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, tt.want) || (tt.want == nil && tt.err != nil) {
+			t.Errorf("%s: err = %v, want %v", tt.name, tt.err, tt.want)
+		}
+	}
+	for _, args := range []struct {
+		limit int
+		lease time.Duration
+	}{{0, time.Minute}, {1, 0}} {
+		if _, err := s.ClaimDue(ctx, clock.t, args.limit, args.lease); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ClaimDue(limit %d, lease %v) = %v, want ErrInvalid", args.limit, args.lease, err)
+		}
+	}
+	if _, err := s.OutboxItemByID(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Errorf("OutboxItemByID(999) = %v", err)
+	}
+}
+
+// TestClaimDueNeverDoubleClaims has several workers claim at once.
+func TestClaimDueNeverDoubleClaims(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	const n = 60
+	for i := range n {
+		if _, _, err := s.Enqueue(ctx, "k", fmt.Sprint(i), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var mu sync.Mutex
+	seen := map[int64]bool{}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				items, err := s.ClaimDue(ctx, clock.t, 3, time.Hour)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if len(items) == 0 {
+					return
+				}
+				mu.Lock()
+				for _, it := range items {
+					if seen[it.ID] {
+						t.Errorf("item %d claimed twice", it.ID)
+					}
+					seen[it.ID] = true
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != n {
+		t.Errorf("claimed %d items, want %d", len(seen), n)
+	}
+}

@@ -1,0 +1,246 @@
+// Package store is Parley's local database: sync history, the AD <-> GHL id
+// map, the outbox of pending work, versioned field mappings, stream cursors,
+// the media index and alerts, in one SQLite file (pure Go, no cgo).
+//
+// All SQL lives in this package; callers get typed functions. Secrets never
+// go in here: tokens and keys belong to store/secrets.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Store is an open Parley database. It is safe for concurrent use.
+//
+// Writes go through a single connection: SQLite allows one writer at a time
+// anyway, and queueing in Go is cheaper and fairer than SQLITE_BUSY retries.
+// Reads use a separate read-only pool and, thanks to WAL, never wait for
+// writes.
+type Store struct {
+	path string
+	w    *sql.DB // the one writer connection
+	r    *sql.DB // read-only pool
+	now  func() time.Time
+
+	insertHistory1 *sql.Stmt // one row
+	insertHistoryN *sql.Stmt // historyRowsPerInsert rows
+
+	indexKick chan struct{}
+	stopIndex context.CancelFunc
+	indexDone chan struct{}
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// options are knobs for tests and benchmarks; Open uses the defaults.
+type options struct {
+	// manualIndex disables the background search indexer so a test can
+	// decide exactly which history rows are indexed.
+	manualIndex bool
+	now         func() time.Time
+}
+
+// readers is the size of the read pool: enough for the UI and the sync
+// engine to read concurrently, small enough to keep per-connection caches cheap.
+const readers = 4
+
+// Open opens the Parley database at path, creating it (and its parent
+// directories, mode 0700) if needed and migrating it to the current schema.
+//
+// An existing file is checked before anything is written to it: a file that
+// is not a Parley database yields an error matching [ErrNotDatabase], one
+// written by a newer Parley a [*SchemaTooNewError]; in both cases the file is
+// left byte-for-byte untouched.
+func Open(ctx context.Context, path string) (*Store, error) {
+	return open(ctx, path, options{})
+}
+
+func open(ctx context.Context, path string, opt options) (*Store, error) {
+	if path == "" {
+		return nil, invalidf("database path is empty")
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("open database %s: %w", path, err)
+	}
+	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	if opt.now == nil {
+		opt.now = time.Now
+	}
+
+	fi, err := os.Stat(abs)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		return nil, &NotDatabaseError{Path: abs, Reason: "it is not a regular file"}
+	case err == nil && fi.Size() > 0:
+		// An empty file is what SQLite itself creates; only files with
+		// content need checking.
+		if _, err := inspect(ctx, abs); err != nil {
+			return nil, err
+		}
+	case err != nil && !errors.Is(err, os.ErrNotExist):
+		return nil, fmt.Errorf("open database %s: %w", abs, err)
+	}
+
+	s := &Store{path: abs, now: opt.now, indexKick: make(chan struct{}, 1), indexDone: make(chan struct{})}
+	if err := s.openConns(ctx); err != nil {
+		s.closeConns()
+		return nil, err
+	}
+	if err := migrate(ctx, s.w, abs, LatestSchemaVersion(), func() int64 { return toMillis(s.now()) }); err != nil {
+		s.closeConns()
+		return nil, classify(abs, err)
+	}
+	if err := s.prepare(ctx); err != nil {
+		s.closeConns()
+		return nil, err
+	}
+	indexCtx, cancel := context.WithCancel(context.Background())
+	s.stopIndex = cancel
+	if opt.manualIndex {
+		close(s.indexDone)
+	} else {
+		go s.indexLoop(indexCtx)
+		s.kickIndexer() // rows a previous session appended but did not index
+	}
+	return s, nil
+}
+
+func (s *Store) openConns(ctx context.Context) error {
+	w, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+		"_pragma": {
+			"busy_timeout(5000)",
+			"foreign_keys(1)",
+			"journal_mode(WAL)",
+			// NORMAL is durable across application crashes in WAL mode;
+			// only a power cut can lose the last transactions.
+			"synchronous(NORMAL)",
+			// Keep the WAL from staying huge after a big import.
+			"journal_size_limit(67108864)",
+		},
+		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
+		// fails half-way with SQLITE_BUSY when another process writes.
+		"_txlock": {"immediate"},
+	}))
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", s.path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	w.SetConnMaxIdleTime(0)
+	s.w = w
+	if err := w.PingContext(ctx); err != nil {
+		return classify(s.path, err)
+	}
+
+	r, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+		"mode":    {"ro"},
+		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
+	}))
+	if err != nil {
+		return fmt.Errorf("open database %s: %w", s.path, err)
+	}
+	r.SetMaxOpenConns(readers)
+	r.SetMaxIdleConns(readers)
+	s.r = r
+	return nil
+}
+
+// fileURI builds an SQLite URI for an absolute path, escaping characters
+// that mean something in URIs ('?', '#', '%', spaces).
+func fileURI(absPath string, q url.Values) string {
+	p := filepath.ToSlash(absPath)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows "C:/x" becomes "/C:/x", which SQLite expects
+	}
+	u := url.URL{Scheme: "file", Path: p, RawQuery: q.Encode()}
+	return u.String()
+}
+
+// Close stops background work and closes the database. It is safe to call
+// more than once.
+func (s *Store) Close() error {
+	s.closeOnce.Do(func() {
+		s.stopIndex()
+		<-s.indexDone
+		s.closeErr = s.closeConns()
+	})
+	return s.closeErr
+}
+
+// closeConns closes readers before the writer: the last connection to close
+// checkpoints the WAL and removes the -wal and -shm files.
+func (s *Store) closeConns() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{s.insertHistory1, s.insertHistoryN} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	if s.r != nil {
+		errs = append(errs, s.r.Close())
+	}
+	if s.w != nil {
+		errs = append(errs, s.w.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("close database %s: %w", s.path, err)
+	}
+	return nil
+}
+
+// Path returns the absolute path of the database file.
+func (s *Store) Path() string { return s.path }
+
+// SchemaVersion returns the schema version recorded in the database.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+// withTx runs fn in a write transaction, committing if fn returns nil.
+func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// toMillis stores a time as unix milliseconds; the zero time is stored as 0
+// so "not set" survives a round trip.
+func toMillis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+// fromMillis is the inverse of toMillis, always in UTC.
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
