@@ -1,0 +1,45 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+const keyringOK = "API keys and tokens are kept in the system keyring, never in Parley's database or logs."
+
+// newConnectionsView shows which accounts the sync talks to and whether
+// credentials can be kept safely on this computer.
+func newConnectionsView(d Deps) fyne.CanvasObject {
+	account := "Not connected"
+	if d.Demo {
+		account = "Demo sandbox (built in, runs on this computer)"
+	}
+	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", widget.NewLabel(account))
+	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", widget.NewLabel(account))
+
+	keyringStatus := widget.NewLabel("Checking the system keyring…")
+	keyringStatus.Wrapping = fyne.TextWrapWord
+	keyringIcon := widget.NewIcon(theme.InfoIcon())
+	// A Secret Service that is starting up can take seconds to answer over
+	// D-Bus, so the probe never runs on the UI goroutine.
+	go func() {
+		err := d.Keyring.Probe()
+		d.Do(func() {
+			if err != nil {
+				keyringIcon.SetResource(theme.WarningIcon())
+				keyringStatus.SetText("Credentials cannot be saved: " + err.Error())
+				return
+			}
+			keyringIcon.SetResource(theme.ConfirmIcon())
+			keyringStatus.SetText(keyringOK)
+		})
+	}()
+	storage := widget.NewCard("Credential storage", "", container.NewBorder(nil, nil, keyringIcon, nil, keyringStatus))
+
+	body := container.NewVBox(ad, ghl, storage)
+	return container.NewBorder(header("Connections",
+		"The ActiveDEMAND account and HighLevel location Parley keeps in sync."), nil, nil, nil,
+		container.NewVScroll(body))
+}

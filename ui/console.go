@@ -1,0 +1,198 @@
+// Package ui is Parley's desktop console: a window with one screen per part of
+// the sync (connections, mapping, conversations, contacts, sync, history,
+// rules). Screens read the store and ask the engine for anything live through
+// the small interfaces in deps.go; they never talk to AD or GHL themselves.
+//
+// Threading: every widget is created and changed on the Fyne main goroutine.
+// Work that may block (queries, engine calls) runs in a goroutine and hands
+// its result back with fyne.Do.
+package ui
+
+import (
+	"fmt"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+)
+
+// Console is the main window and its navigation.
+type Console struct {
+	app     fyne.App
+	win     fyne.Window
+	deps    Deps
+	screens []*screen
+	nav     *widget.List
+	content *fyne.Container
+	current int
+	status  *widget.Label
+	history *historyScreen
+}
+
+// NewConsole builds the console window for app. It does not show it; call
+// ShowAndRun (or Window().Show() in tests).
+func NewConsole(app fyne.App, deps Deps) *Console {
+	c := &Console{app: app, deps: deps.withDefaults(), current: -1}
+	c.win = app.NewWindow("Parley")
+	c.win.SetMaster()
+	c.win.Resize(fyne.NewSize(1100, 720))
+	if icon := app.Icon(); icon != nil {
+		c.win.SetIcon(icon)
+	}
+
+	c.screens = c.buildScreens()
+	c.content = container.NewStack()
+	c.nav = c.buildNav()
+	c.status = widget.NewLabel(c.statusText())
+	c.status.Truncation = fyne.TextTruncateEllipsis
+
+	split := container.NewHSplit(c.nav, c.content)
+	split.Offset = 0.18
+	c.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), c.status), nil, nil, split))
+	c.win.SetMainMenu(c.buildMenu())
+	c.addShortcuts()
+	c.nav.Select(c.startScreen())
+	return c
+}
+
+// lastScreenKey remembers the screen on display between runs: an admin who
+// lives in History should not have to click there every morning.
+const lastScreenKey = "console.lastScreen"
+
+func (c *Console) startScreen() int {
+	last := c.app.Preferences().String(lastScreenKey)
+	for i, s := range c.screens {
+		if s.title == last {
+			return i
+		}
+	}
+	return 0
+}
+
+// Window returns the console window.
+func (c *Console) Window() fyne.Window { return c.win }
+
+// ShowAndRun shows the window and runs the app until it is closed.
+func (c *Console) ShowAndRun() { c.win.ShowAndRun() }
+
+// Current returns the title of the screen on display.
+func (c *Console) Current() string {
+	if c.current < 0 {
+		return ""
+	}
+	return c.screens[c.current].title
+}
+
+// Titles lists the screens in navigation order.
+func (c *Console) Titles() []string {
+	titles := make([]string, len(c.screens))
+	for i, s := range c.screens {
+		titles[i] = s.title
+	}
+	return titles
+}
+
+// Show switches to the screen with the given title; it reports false if
+// there is no such screen.
+func (c *Console) Show(title string) bool {
+	for i, s := range c.screens {
+		if s.title == title {
+			c.nav.Select(i)
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Console) buildNav() *widget.List {
+	nav := widget.NewList(
+		func() int { return len(c.screens) },
+		func() fyne.CanvasObject {
+			return container.NewHBox(widget.NewIcon(nil), widget.NewLabel("Conversations"))
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) {
+			row := o.(*fyne.Container)
+			row.Objects[0].(*widget.Icon).SetResource(c.screens[id].icon)
+			row.Objects[1].(*widget.Label).SetText(c.screens[id].title)
+		},
+	)
+	nav.OnSelected = func(id widget.ListItemID) { c.activate(id) }
+	return nav
+}
+
+// activate builds a screen the first time it is shown (so start-up does no
+// work for screens nobody opens) and swaps it in.
+func (c *Console) activate(i int) {
+	if i == c.current || i < 0 || i >= len(c.screens) {
+		return
+	}
+	s := c.screens[i]
+	if s.view == nil {
+		s.view = s.build()
+	}
+	c.current = i
+	c.app.Preferences().SetString(lastScreenKey, s.title)
+	c.content.Objects = []fyne.CanvasObject{s.view}
+	c.content.Refresh()
+	if s.shown != nil {
+		s.shown()
+	}
+}
+
+func (c *Console) addShortcuts() {
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7, fyne.Key8, fyne.Key9}
+	for i := range c.screens {
+		if i >= len(keys) {
+			break
+		}
+		c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: keys[i], Modifier: fyne.KeyModifierShortcutDefault},
+			func(fyne.Shortcut) { c.nav.Select(i) })
+	}
+	c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
+		func(fyne.Shortcut) {
+			c.Show("History")
+			c.win.Canvas().Focus(c.history.search)
+		})
+}
+
+func (c *Console) buildMenu() *fyne.MainMenu {
+	openData := fyne.NewMenuItem("Open Data Folder", func() {
+		if err := c.deps.OpenFolder(c.deps.DataDir); err != nil {
+			dialog.ShowError(fmt.Errorf("could not open %s: %w", c.deps.DataDir, err), c.win)
+		}
+	})
+	file := fyne.NewMenu("File", openData)
+	goTo := make([]*fyne.MenuItem, len(c.screens))
+	for i, s := range c.screens {
+		goTo[i] = fyne.NewMenuItem(s.title, func() { c.nav.Select(i) })
+		goTo[i].Icon = s.icon
+		if i < 9 {
+			goTo[i].Shortcut = &desktop.CustomShortcut{KeyName: fyne.KeyName(fmt.Sprint(i + 1)), Modifier: fyne.KeyModifierShortcutDefault}
+		}
+	}
+	view := fyne.NewMenu("Go", goTo...)
+	about := fyne.NewMenuItem("About Parley", c.showAbout)
+	help := fyne.NewMenu("Help", about)
+	return fyne.NewMainMenu(file, view, help)
+}
+
+func (c *Console) showAbout() {
+	meta := c.app.Metadata()
+	version := meta.Version
+	if version == "" {
+		version = "development build"
+	}
+	text := widget.NewLabel(fmt.Sprintf("Parley %s\nKeeps ActiveDEMAND and HighLevel conversations in sync.\n\nData folder: %s", version, c.deps.DataDir))
+	text.Wrapping = fyne.TextWrapWord
+	dialog.ShowCustom("About Parley", "Close", container.NewGridWrap(fyne.NewSize(420, 140), text), c.win)
+}
+
+func (c *Console) statusText() string {
+	mode := "Connected accounts"
+	if c.deps.Demo {
+		mode = "Demo mode: built-in sandbox accounts, nothing leaves this computer"
+	}
+	return fmt.Sprintf("%s  ·  Data: %s", mode, c.deps.DataDir)
+}

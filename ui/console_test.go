@@ -1,0 +1,166 @@
+package ui
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+)
+
+var wantScreens = []string{"Connections", "Mapping", "Conversations", "Contacts", "Sync", "History", "Rules"}
+
+func newTestConsole(t *testing.T, d Deps) (*Console, uiLoop) {
+	t.Helper()
+	a := test.NewTempApp(t)
+	if d.History == nil {
+		d.History = newTestStore(t)
+	}
+	loop := newUILoop()
+	d.Do = loop.post
+	c := NewConsole(a, d)
+	c.Window().Resize(fyne.NewSize(1100, 720))
+	c.Window().Show()
+	t.Cleanup(c.Window().Close)
+	return c, loop
+}
+
+// visibleLabels returns the text of every label laid out in the window.
+func visibleLabels(c *Console) []string {
+	var texts []string
+	for _, o := range test.LaidOutObjects(c.Window().Canvas().Content()) {
+		if l, ok := o.(*widget.Label); ok && o.Visible() {
+			texts = append(texts, l.Text)
+		}
+	}
+	return texts
+}
+
+func TestNavigationListsEveryScreen(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	if got := c.Titles(); !slices.Equal(got, wantScreens) {
+		t.Fatalf("screens = %v, want %v", got, wantScreens)
+	}
+	if c.Current() != "Connections" {
+		t.Fatalf("opens on %q, want Connections", c.Current())
+	}
+	if c.Window().Title() != "Parley" {
+		t.Fatalf("window title %q", c.Window().Title())
+	}
+}
+
+func TestSelectingANavigationEntryShowsItsScreen(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	for i, title := range wantScreens {
+		c.nav.Select(i)
+		if c.Current() != title {
+			t.Fatalf("after selecting %d, current = %q, want %q", i, c.Current(), title)
+		}
+		labels := visibleLabels(c)
+		if !slices.Contains(labels, title) {
+			t.Fatalf("screen %q: its heading is not on display; labels: %v", title, labels)
+		}
+		// Only the current screen is on display: no other screen's heading.
+		for _, other := range wantScreens {
+			if other != title && slices.Contains(labels[len(wantScreens):], other) {
+				t.Fatalf("screen %q also shows %q", title, other)
+			}
+		}
+	}
+	if c.Show("No such screen") {
+		t.Fatal("Show accepted an unknown screen")
+	}
+}
+
+func TestKeyboardShortcutsSwitchScreens(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	keys := []fyne.KeyName{fyne.Key1, fyne.Key2, fyne.Key3, fyne.Key4, fyne.Key5, fyne.Key6, fyne.Key7}
+	handler := c.Window().Canvas().(fyne.Shortcutable)
+	for i := len(keys) - 1; i >= 0; i-- {
+		handler.TypedShortcut(&desktop.CustomShortcut{KeyName: keys[i], Modifier: fyne.KeyModifierShortcutDefault})
+		if c.Current() != wantScreens[i] {
+			t.Fatalf("shortcut %s: current = %q, want %q", keys[i], c.Current(), wantScreens[i])
+		}
+	}
+}
+
+func TestMenuOffersEveryScreen(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	menu := c.Window().MainMenu()
+	if menu == nil {
+		t.Fatal("no main menu")
+	}
+	var goMenu *fyne.Menu
+	for _, m := range menu.Items {
+		if m.Label == "Go" {
+			goMenu = m
+		}
+	}
+	if goMenu == nil || len(goMenu.Items) != len(wantScreens) {
+		t.Fatalf("Go menu = %+v", goMenu)
+	}
+	goMenu.Items[5].Action()
+	if c.Current() != "History" {
+		t.Fatalf("Go > History shows %q", c.Current())
+	}
+}
+
+type probe struct{ err error }
+
+func (p probe) Probe() error { return p.err }
+
+func waitForLabel(t *testing.T, c *Console, loop uiLoop, substr string) {
+	t.Helper()
+	loop.runUntil(t, "a label containing "+substr, func() bool {
+		return slices.ContainsFunc(visibleLabels(c), func(l string) bool { return strings.Contains(l, substr) })
+	})
+}
+
+func TestConnectionsShowsKeyringState(t *testing.T) {
+	t.Run("available", func(t *testing.T) {
+		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true})
+		waitForLabel(t, c, loop, "kept in the system keyring")
+		waitForLabel(t, c, loop, "Demo sandbox")
+	})
+	t.Run("unavailable", func(t *testing.T) {
+		c, loop := newTestConsole(t, Deps{Keyring: probe{errors.New("no Secret Service is running: start one")}})
+		waitForLabel(t, c, loop, "Credentials cannot be saved: no Secret Service is running: start one")
+		waitForLabel(t, c, loop, "Not connected")
+	})
+}
+
+func TestStatusBarSaysModeAndDataFolder(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{Demo: true, DataDir: "/data/parley"})
+	if got := c.status.Text; !strings.Contains(got, "Demo mode") || !strings.Contains(got, "/data/parley") {
+		t.Fatalf("status = %q", got)
+	}
+}
+
+func TestFindShortcutFocusesHistorySearch(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	c.Window().Canvas().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault})
+	if c.Current() != "History" {
+		t.Fatalf("Ctrl+F shows %q", c.Current())
+	}
+	if c.Window().Canvas().Focused() != c.history.search {
+		t.Fatal("Ctrl+F did not focus the history search box")
+	}
+}
+
+func TestReopensOnTheLastScreen(t *testing.T) {
+	a := test.NewTempApp(t)
+	d := Deps{History: newTestStore(t), Do: newUILoop().post}
+	first := NewConsole(a, d)
+	first.Show("Rules")
+	first.Window().Close()
+
+	second := NewConsole(a, d)
+	t.Cleanup(second.Window().Close)
+	if second.Current() != "Rules" {
+		t.Fatalf("reopened on %q, want Rules", second.Current())
+	}
+}

@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"context"
+	"errors"
+
+	"fyne.io/fyne/v2"
+
+	"parley/store"
+)
+
+// HistorySource is what the History screen reads: the store's sync history.
+type HistorySource interface {
+	HistoryPage(ctx context.Context, f store.HistoryFilter) ([]store.HistoryEntry, error)
+	HistoryOperations(ctx context.Context) ([]store.Operation, error)
+}
+
+// KeyringProbe reports whether the system keyring can hold credentials
+// (nil), or why not, as an error that says what to do.
+type KeyringProbe interface {
+	Probe() error
+}
+
+// Deps is everything the console needs from the rest of Parley. main wires
+// the real implementations; tests pass their own.
+type Deps struct {
+	History HistorySource
+	Keyring KeyringProbe
+	// DataDir is where the database, media and logs live.
+	DataDir string
+	// Demo is true when the engine runs against the built-in sandboxes.
+	Demo bool
+	// OpenFolder shows a folder in the system file manager.
+	OpenFolder func(path string) error
+	// Do runs a function on the UI goroutine; background work hands its
+	// results to the widgets through it. It is fyne.Do unless a test
+	// substitutes its own loop (Fyne's test driver runs fyne.Do on the
+	// calling goroutine, which would let two results race).
+	Do func(func())
+}
+
+func (d Deps) withDefaults() Deps {
+	if d.Keyring == nil {
+		d.Keyring = unknownKeyring{}
+	}
+	if d.Do == nil {
+		d.Do = fyne.Do
+	}
+	if d.OpenFolder == nil {
+		d.OpenFolder = func(string) error { return errors.New("opening folders is not supported here") }
+	}
+	return d
+}
+
+type unknownKeyring struct{}
+
+func (unknownKeyring) Probe() error { return errors.New("no keyring was configured for this window") }

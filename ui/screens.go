@@ -1,0 +1,57 @@
+package ui
+
+import (
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+)
+
+// screen is one entry of the navigation. Its view is built on first display.
+type screen struct {
+	title string
+	icon  fyne.Resource
+	build func() fyne.CanvasObject
+	// shown, if set, runs each time the screen is brought to the front, e.g.
+	// to refresh data that may have changed while it was hidden.
+	shown func()
+	view  fyne.CanvasObject
+}
+
+func (c *Console) buildScreens() []*screen {
+	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do)
+	history := c.history
+	return []*screen{
+		{title: "Connections", icon: theme.ComputerIcon(), build: func() fyne.CanvasObject { return newConnectionsView(c.deps) }},
+		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
+			"Map ActiveDEMAND contact fields to HighLevel fields by dragging between two columns. Every save is kept as a version you can return to.")},
+		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
+			"Browse the conversations mirrored into HighLevel, see each message's sync state, and push one again by hand.")},
+		{title: "Contacts", icon: theme.AccountIcon(), build: comingSoon("Contacts",
+			"Per contact: play call recordings, read timestamped transcripts, and see every message on both sides.")},
+		{title: "Sync", icon: theme.ViewRefreshIcon(), build: comingSoon("Sync",
+			"Start, pause and watch the background sync: queue depth, throughput, rate-limit headroom and alerts.")},
+		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.refresh},
+		{title: "Rules", icon: theme.SettingsIcon(), build: comingSoon("Rules",
+			"Route conversations by what was said: match words in messages and transcripts, then assign, tag or alert.")},
+	}
+}
+
+// header is the title and one-line purpose shown at the top of every screen.
+func header(title, purpose string) fyne.CanvasObject {
+	heading := widget.NewLabelWithStyle(title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	heading.SizeName = theme.SizeNameSubHeadingText
+	intro := widget.NewLabel(purpose)
+	intro.Wrapping = fyne.TextWrapWord
+	return container.NewVBox(heading, intro, widget.NewSeparator())
+}
+
+// comingSoon is the view of a screen whose feature has not landed yet: it
+// says what the screen will do, so the navigation already shows the shape of
+// the product.
+func comingSoon(title, purpose string) func() fyne.CanvasObject {
+	return func() fyne.CanvasObject {
+		note := widget.NewLabelWithStyle("Not available in this version yet.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
+		return container.NewBorder(header(title, purpose), nil, nil, nil, container.NewCenter(note))
+	}
+}

@@ -1,0 +1,233 @@
+package smoke
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("PARLEY_SMOKE_BINARY")
+	if bin == "" {
+		t.Skip("PARLEY_SMOKE_BINARY is not set; `make test` builds the binary and sets it")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("PARLEY_SMOKE_BINARY: %v", err)
+	}
+	return bin
+}
+
+func requireTools(t *testing.T, tools ...string) {
+	t.Helper()
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("%s is not installed (scripts/deps.sh test installs it): %v", tool, err)
+		}
+	}
+}
+
+// startXvfb starts a private X server and returns its display name. Xvfb
+// picks a free display number itself and writes it to -displayfd once it
+// accepts connections, so there is no race and no fixed number to collide.
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	var xlog bytes.Buffer
+	x.Stderr = &xlog
+	if err := x.Start(); err != nil {
+		t.Fatalf("start Xvfb: %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() {
+		_ = x.Process.Signal(syscall.SIGTERM)
+		_ = x.Wait()
+	})
+	got := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(r).ReadString('\n')
+		got <- strings.TrimSpace(line)
+	}()
+	select {
+	case n := <-got:
+		if n == "" {
+			t.Fatalf("Xvfb did not start: %s", xlog.String())
+		}
+		return ":" + n
+	case <-time.After(30 * time.Second):
+		t.Fatalf("Xvfb gave no display number within 30s: %s", xlog.String())
+	}
+	return ""
+}
+
+var windowID = regexp.MustCompile(`(0x[0-9a-f]+) "Parley"`)
+
+func TestConsoleWindowDraws(t *testing.T) {
+	bin := binary(t)
+	requireTools(t, "Xvfb", "xwininfo", "import")
+	display := startXvfb(t)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out lockedBuffer
+	app := exec.CommandContext(ctx, bin, "--data-dir", t.TempDir())
+	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8")
+	app.Stdout, app.Stderr = &out, &out
+	if err := app.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- app.Wait() }()
+	defer func() {
+		_ = app.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(10 * time.Second):
+			cancel()
+			<-exited
+		}
+	}()
+
+	// Wait for the window to be mapped, then for it to be painted: a frame
+	// that is still blank has one or two colours, a drawn console hundreds.
+	var id string
+	var colours int
+	var shot image.Image
+	deadline := time.Now().Add(60 * time.Second)
+	for time.Now().Before(deadline) {
+		select {
+		case err := <-exited:
+			t.Fatalf("parley exited before drawing its window (%v):\n%s", err, out.String())
+		default:
+		}
+		if id == "" {
+			tree, _ := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+			if m := windowID.FindSubmatch(tree); m != nil {
+				id = string(m[1])
+			}
+		}
+		if id != "" {
+			img, err := capture(display, id)
+			if err == nil {
+				shot, colours = img, countColours(img)
+				if colours >= 100 {
+					break
+				}
+			}
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if id == "" {
+		t.Fatalf("no window titled Parley appeared within 60s; output:\n%s", out.String())
+	}
+	if colours < 100 {
+		t.Fatalf("the Parley window looks blank: %d colours; output:\n%s", colours, out.String())
+	}
+	b := shot.Bounds()
+	if b.Dx() < 800 || b.Dy() < 500 {
+		t.Fatalf("window is %dx%d, want at least 800x500", b.Dx(), b.Dy())
+	}
+	if dest := os.Getenv("PARLEY_SMOKE_SHOT"); dest != "" {
+		saveShot(t, dest, shot)
+	}
+	if strings.Contains(out.String(), "panic:") {
+		t.Fatalf("parley panicked:\n%s", out.String())
+	}
+	t.Logf("window %s: %dx%d, %d colours", id, b.Dx(), b.Dy(), colours)
+}
+
+// lockedBuffer collects a child's output, which exec copies in from its own
+// goroutine while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func capture(display, id string) (image.Image, error) {
+	raw, err := exec.Command("import", "-display", display, "-window", id, "png:-").Output()
+	if err != nil {
+		return nil, fmt.Errorf("import: %w", err)
+	}
+	return png.Decode(bytes.NewReader(raw))
+}
+
+func countColours(img image.Image) int {
+	seen := make(map[uint32]struct{})
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			seen[(r>>8)<<16|(g>>8)<<8|bl>>8] = struct{}{}
+		}
+	}
+	return len(seen)
+}
+
+func saveShot(t *testing.T, dest string, img image.Image) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(dest), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Create(dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := png.Encode(f, img); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNoDisplayFallsBackToHeadless(t *testing.T) {
+	bin := binary(t)
+	dataDir := t.TempDir()
+	cmd := exec.Command(bin, "--data-dir", dataDir)
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
+			env = append(env, kv)
+		}
+	}
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("parley without a display failed: %v\n%s", err, out)
+	}
+	for _, want := range []string{"No display found", "headless sync"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output does not say %q:\n%s", want, out)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dataDir, "parley.db")); err != nil {
+		t.Errorf("headless run did not create its database: %v", err)
+	}
+}
