@@ -1,0 +1,194 @@
+// Command parley is the Parley desktop console, which keeps ActiveDEMAND and
+// HighLevel conversations in sync. This file only parses flags, wires the
+// store, the engine and the UI together, and hands off.
+//
+//	parley            open the console (falls back to `parley sync` without a display)
+//	parley sync       run the sync engine headless
+package main
+
+import (
+	"context"
+	_ "embed"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+	"github.com/BurntSushi/toml"
+	"github.com/pkg/browser"
+
+	"parley/assets"
+	"parley/store"
+	"parley/store/logs"
+	"parley/store/secrets"
+	"parley/ui"
+)
+
+// FyneApp.toml is the one place the app's ID, name and version are written;
+// `fyne package` reads it, and so does this binary.
+//
+//go:embed FyneApp.toml
+var fyneAppTOML []byte
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "parley:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	command string
+	dataDir string
+	demo    bool
+	demoSet bool
+	verbose bool
+	version bool
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: parley [flags] [sync]\n\n  (no command)  open the console window\n  sync          run the sync engine without a window\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&o.dataDir, "data-dir", "", "folder for the database, media and logs (default: the user's data folder)")
+	fs.BoolVar(&o.demo, "demo", false, "run against the built-in sandbox accounts (the default until real accounts are connected)")
+	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	fs.Visit(func(f *flag.Flag) { o.demoSet = o.demoSet || f.Name == "demo" })
+	switch rest := fs.Args(); {
+	case len(rest) == 0:
+	case len(rest) == 1 && rest[0] == "sync":
+		o.command = "sync"
+	default:
+		fs.Usage()
+		return o, fmt.Errorf("unknown command %q", rest[0])
+	}
+	return o, nil
+}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	meta, err := appMetadata()
+	if err != nil {
+		return err
+	}
+	if o.version {
+		fmt.Fprintf(stdout, "%s %s (build %d)\n", meta.Name, meta.Version, meta.Build)
+		return nil
+	}
+	if o.dataDir == "" {
+		if o.dataDir, err = store.DefaultDir(); err != nil {
+			return fmt.Errorf("find the data folder: %w (pass --data-dir)", err)
+		}
+	}
+	level := slog.LevelInfo
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger, logFile, err := logs.Open(o.dataDir, stderr, level)
+	if err != nil {
+		return err
+	}
+	defer logFile.Close()
+	slog.SetDefault(logger)
+
+	ctx := context.Background()
+	db, err := store.Open(ctx, filepath.Join(o.dataDir, store.DatabaseFile))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+
+	vault := secrets.Chain{secrets.Keyring{}, secrets.Env{}}
+	// Demo mode is the default until both accounts have credentials.
+	demo := o.demo || (!o.demoSet && !accountsConnected(vault))
+
+	if o.command == "" && !hasDisplay() {
+		fmt.Fprintln(stdout, "No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the console window cannot open.")
+		fmt.Fprintln(stdout, "Running the headless sync instead, as `parley sync` would.")
+		o.command = "sync"
+	}
+	if o.command == "sync" {
+		return runHeadless(ctx, stdout, db, o.dataDir, demo)
+	}
+
+	app.SetMetadata(meta)
+	a := app.NewWithID(meta.ID)
+	a.SetIcon(assets.Icon)
+	console := ui.NewConsole(a, ui.Deps{
+		History:    db,
+		Keyring:    secrets.Keyring{},
+		DataDir:    o.dataDir,
+		Demo:       demo,
+		OpenFolder: browser.OpenFile,
+	})
+	slog.Info("console started", "version", meta.Version, "demo", demo, "data", o.dataDir)
+	console.ShowAndRun()
+	return nil
+}
+
+// runHeadless is `parley sync`. The engine that will run here is not part of
+// this build yet, so it reports what it found and says so plainly.
+func runHeadless(ctx context.Context, stdout io.Writer, db *store.Store, dataDir string, demo bool) error {
+	version, err := db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	mode := "your connected accounts"
+	if demo {
+		mode = "the built-in demo sandboxes"
+	}
+	fmt.Fprintf(stdout, "Data folder: %s (database schema version %d).\n", dataDir, version)
+	fmt.Fprintf(stdout, "The sync engine is not part of this build yet, so there is nothing to sync with %s; exiting.\n", mode)
+	slog.Info("headless sync: no engine in this build", "demo", demo)
+	return nil
+}
+
+func accountsConnected(v secrets.Vault) bool {
+	has := func(n secrets.Name) bool { _, err := v.Get(n); return err == nil }
+	return has(secrets.ADAPIKey) && has(secrets.ADApplicationKey) &&
+		(has(secrets.GHLOAuthToken) || has(secrets.GHLPrivateToken))
+}
+
+// hasDisplay reports whether a window can be opened. Only X11 and Wayland
+// systems can lack one; macOS and Windows always have a desktop.
+func hasDisplay() bool {
+	switch runtime.GOOS {
+	case "darwin", "windows", "android", "ios":
+		return true
+	}
+	return os.Getenv("DISPLAY") != "" || os.Getenv("WAYLAND_DISPLAY") != ""
+}
+
+func appMetadata() (fyne.AppMetadata, error) {
+	var file struct {
+		Details struct {
+			ID, Name, Version string
+			Build             int
+		}
+	}
+	if err := toml.Unmarshal(fyneAppTOML, &file); err != nil {
+		return fyne.AppMetadata{}, fmt.Errorf("read the embedded FyneApp.toml: %w", err)
+	}
+	d := file.Details
+	return fyne.AppMetadata{ID: d.ID, Name: d.Name, Version: d.Version, Build: d.Build, Icon: assets.Icon}, nil
+}
