@@ -1,0 +1,48 @@
+# Parley's build. Two commands matter: `make run` and `make test`; each
+# installs the system packages it needs first (scripts/deps.sh).
+SHELL := /bin/bash
+GO ?= go
+BIN := bin/parley
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# Fyne logs a locale error under LANG=C.
+export LANG := C.UTF-8
+
+.PHONY: run build deps test-deps test lint bench screenshots icon clean
+
+## run: install what the console needs, build it and open it (ARGS="..." passes flags)
+run: build
+	./$(BIN) $(ARGS)
+
+## build: compile bin/parley
+build: deps
+	$(GO) build -o $(BIN) .
+
+deps:
+	@scripts/deps.sh build
+
+test-deps:
+	@scripts/deps.sh test
+
+## test: format, vet and staticcheck, then every test (race detector, real keyring, Xvfb smoke test)
+test: test-deps
+	@scripts/test.sh
+
+## lint: the static checks alone
+lint:
+	@scripts/test.sh lint
+
+## bench: the benchmarks whose figures are in BENCHMARKS.md
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## screenshots: regenerate docs/console.png for the README
+screenshots: build test-deps
+	PARLEY_SMOKE_BINARY=$(CURDIR)/$(BIN) PARLEY_SMOKE_SHOT=$(CURDIR)/docs/console.png \
+		$(GO) test -count=1 -run TestConsoleWindowDraws ./ui/smoke/
+
+## icon: render assets/icon.png from assets/icon.svg
+icon:
+	convert -background none assets/icon.svg -resize 512x512 -depth 8 PNG32:assets/icon.png
+
+clean:
+	rm -rf bin
