@@ -101,23 +101,14 @@ func (s *Store) RecentAlerts(ctx context.Context, limit int) ([]Alert, error) {
 }
 
 func (s *Store) queryAlerts(ctx context.Context, tail string, args ...any) ([]Alert, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, at, severity, source, message, hint, coalesce(acked_at, 0) FROM alerts `+tail, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []Alert
-	for rows.Next() {
+	return queryAll(ctx, s.r, func(rows rowScanner) (Alert, error) {
 		var a Alert
 		var at, acked int64
 		var sev string
-		if err := rows.Scan(&a.ID, &at, &sev, &a.Source, &a.Message, &a.Hint, &acked); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&a.ID, &at, &sev, &a.Source, &a.Message, &a.Hint, &acked)
 		a.At, a.Severity, a.AckedAt = fromMillis(at), Severity(sev), fromMillis(acked)
-		out = append(out, a)
-	}
-	return out, rows.Err()
+		return a, err
+	}, `SELECT id, at, severity, source, message, hint, coalesce(acked_at, 0) FROM alerts `+tail, args...)
 }
 
 // AckAlert acknowledges an alert so it is no longer open. Acknowledging it

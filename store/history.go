@@ -251,20 +251,8 @@ func (s *Store) HistoryPage(ctx context.Context, f HistoryFilter) ([]HistoryEntr
 // HistoryOperations returns the distinct operations recorded so far, sorted,
 // for the history screen's filter dropdown.
 func (s *Store) HistoryOperations(ctx context.Context) ([]Operation, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT name FROM history_operations ORDER BY name`)
+	ops, err := operations(ctx, s.r)
 	if err != nil {
-		return nil, fmt.Errorf("history operations: %w", err)
-	}
-	defer rows.Close()
-	var ops []Operation
-	for rows.Next() {
-		var op string
-		if err := rows.Scan(&op); err != nil {
-			return nil, fmt.Errorf("history operations: %w", err)
-		}
-		ops = append(ops, Operation(op))
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("history operations: %w", err)
 	}
 	return ops, nil
@@ -273,7 +261,7 @@ func (s *Store) HistoryOperations(ctx context.Context) ([]Operation, error) {
 // historySelect lists the columns scanHistory expects, qualified by alias h.
 const historySelect = `h.id, h.at, h.operation, h.system, h.local_id, h.remote_id, h.outcome, h.http_status, h.attempts, h.latency_us, h.error`
 
-func scanHistory(rows *sql.Rows) (HistoryEntry, error) {
+func scanHistory(rows rowScanner) (HistoryEntry, error) {
 	var e HistoryEntry
 	var at, latency int64
 	var op, sys, outcome string

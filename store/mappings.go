@@ -119,42 +119,29 @@ func (s *Store) MappingsAt(ctx context.Context, version int) ([]FieldMapping, er
 }
 
 func mappingFields(ctx context.Context, tx *sql.Tx, version int) ([]FieldMapping, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT ad_field, ghl_field, transform FROM mapping_fields WHERE version = ? ORDER BY position`, version)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	m := []FieldMapping{}
-	for rows.Next() {
+	m, err := queryAll(ctx, tx, func(rows rowScanner) (FieldMapping, error) {
 		var f FieldMapping
-		if err := rows.Scan(&f.ADField, &f.GHLField, &f.Transform); err != nil {
-			return nil, err
-		}
-		m = append(m, f)
+		err := rows.Scan(&f.ADField, &f.GHLField, &f.Transform)
+		return f, err
+	}, `SELECT ad_field, ghl_field, transform FROM mapping_fields WHERE version = ? ORDER BY position`, version)
+	if m == nil && err == nil {
+		m = []FieldMapping{} // a saved empty mapping is not "no mapping"
 	}
-	return m, rows.Err()
+	return m, err
 }
 
 // MappingVersions lists all saved versions, newest first.
 func (s *Store) MappingVersions(ctx context.Context) ([]MappingVersion, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT v.version, v.saved_at, v.note, count(f.position)
+	vs, err := queryAll(ctx, s.r, func(rows rowScanner) (MappingVersion, error) {
+		var v MappingVersion
+		var at int64
+		err := rows.Scan(&v.Version, &at, &v.Note, &v.Fields)
+		v.SavedAt = fromMillis(at)
+		return v, err
+	}, `SELECT v.version, v.saved_at, v.note, count(f.position)
 		FROM mapping_versions v LEFT JOIN mapping_fields f ON f.version = v.version
 		GROUP BY v.version ORDER BY v.version DESC`)
 	if err != nil {
-		return nil, fmt.Errorf("list field mapping versions: %w", err)
-	}
-	defer rows.Close()
-	var vs []MappingVersion
-	for rows.Next() {
-		var v MappingVersion
-		var at int64
-		if err := rows.Scan(&v.Version, &at, &v.Note, &v.Fields); err != nil {
-			return nil, fmt.Errorf("list field mapping versions: %w", err)
-		}
-		v.SavedAt = fromMillis(at)
-		vs = append(vs, v)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("list field mapping versions: %w", err)
 	}
 	return vs, nil

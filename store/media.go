@@ -119,21 +119,12 @@ func (s *Store) MediaForContact(ctx context.Context, contactID string) ([]MediaF
 }
 
 func (s *Store) queryMedia(ctx context.Context, where string, args ...any) ([]MediaFile, error) {
-	rows, err := s.r.QueryContext(ctx, `SELECT id, message_id, contact_id, kind, path, sha256, size, content_type, fetched_at FROM media `+where, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []MediaFile
-	for rows.Next() {
+	return queryAll(ctx, s.r, func(rows rowScanner) (MediaFile, error) {
 		var f MediaFile
 		var kind string
 		var at int64
-		if err := rows.Scan(&f.ID, &f.MessageID, &f.ContactID, &kind, &f.Path, &f.SHA256, &f.Size, &f.ContentType, &at); err != nil {
-			return nil, err
-		}
+		err := rows.Scan(&f.ID, &f.MessageID, &f.ContactID, &kind, &f.Path, &f.SHA256, &f.Size, &f.ContentType, &at)
 		f.Kind, f.FetchedAt = MediaKind(kind), fromMillis(at)
-		out = append(out, f)
-	}
-	return out, rows.Err()
+		return f, err
+	}, `SELECT id, message_id, contact_id, kind, path, sha256, size, content_type, fetched_at FROM media `+where, args...)
 }

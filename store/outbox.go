@@ -51,7 +51,7 @@ type OutboxItem struct {
 
 const outboxColumns = `id, kind, key, payload, state, attempts, next_attempt_at, created_at, updated_at, lease_until, last_error`
 
-func scanOutbox(sc interface{ Scan(...any) error }) (OutboxItem, error) {
+func scanOutbox(sc rowScanner) (OutboxItem, error) {
 	var it OutboxItem
 	var state string
 	var next, created, updated, lease int64
@@ -106,7 +106,7 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 		return nil, fmt.Errorf("claim outbox items: %w", invalidf("lease %s must be positive", lease))
 	}
 	n, until, updated := toMillis(now), toMillis(now.Add(lease)), toMillis(s.now())
-	rows, err := s.w.QueryContext(ctx, `UPDATE outbox
+	items, err := queryAll(ctx, s.w, scanOutbox, `UPDATE outbox
 		SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
 		WHERE id IN (
 			SELECT id FROM outbox
@@ -114,18 +114,6 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 			ORDER BY id LIMIT ?)
 		RETURNING `+outboxColumns, until, updated, n, n, limit)
 	if err != nil {
-		return nil, fmt.Errorf("claim outbox items: %w", err)
-	}
-	defer rows.Close()
-	var items []OutboxItem
-	for rows.Next() {
-		it, err := scanOutbox(rows)
-		if err != nil {
-			return nil, fmt.Errorf("claim outbox items: %w", err)
-		}
-		items = append(items, it)
-	}
-	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("claim outbox items: %w", err)
 	}
 	// RETURNING has no defined order.

@@ -302,37 +302,16 @@ func scanTail(ctx context.Context, tx *sql.Tx, f HistoryFilter, terms []searchTe
 }
 
 func queryHistory(ctx context.Context, tx *sql.Tx, q string, args ...any) ([]HistoryEntry, error) {
-	rows, err := tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var page []HistoryEntry
-	for rows.Next() {
-		e, err := scanHistory(rows)
-		if err != nil {
-			return nil, err
-		}
-		page = append(page, e)
-	}
-	return page, rows.Err()
+	return queryAll(ctx, tx, scanHistory, q, args...)
 }
 
-func operations(ctx context.Context, tx *sql.Tx) ([]Operation, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name FROM history_operations`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ops []Operation
-	for rows.Next() {
+// operations lists the distinct operations recorded so far, sorted.
+func operations(ctx context.Context, q querier) ([]Operation, error) {
+	return queryAll(ctx, q, func(rows rowScanner) (Operation, error) {
 		var op string
-		if err := rows.Scan(&op); err != nil {
-			return nil, err
-		}
-		ops = append(ops, Operation(op))
-	}
-	return ops, rows.Err()
+		err := rows.Scan(&op)
+		return Operation(op), err
+	}, `SELECT name FROM history_operations ORDER BY name`)
 }
 
 // Background indexer tuning. A chunk holds the writer for roughly 50 ms, so
