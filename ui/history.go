@@ -21,7 +21,10 @@ const (
 	// searchDelay lets a user finish typing before the query runs, so a
 	// ten-letter word costs one query, not ten.
 	searchDelay = 250 * time.Millisecond
-	anyChoice   = "All"
+
+	anyOperation = "All operations"
+	anyOutcome   = "All outcomes"
+	anySystem    = "Both systems"
 )
 
 type historyColumn struct {
@@ -80,17 +83,17 @@ func (h *historyScreen) view() fyne.CanvasObject {
 	h.search.OnChanged = func(string) { h.reloadSoon() }
 	h.search.OnSubmitted = func(string) { h.reload() }
 
-	h.operation = widget.NewSelect([]string{anyChoice}, func(string) { h.reload() })
-	h.operation.SetSelected(anyChoice)
-	h.outcome = widget.NewSelect(choices(store.OutcomeOK, store.OutcomeFailed, store.OutcomeRetrying, store.OutcomeSkipped), func(string) { h.reload() })
-	h.outcome.SetSelected(anyChoice)
-	h.system = widget.NewSelect([]string{anyChoice, systemLabel(store.SystemAD), systemLabel(store.SystemGHL)}, func(string) { h.reload() })
-	h.system.SetSelected(anyChoice)
+	h.operation = widget.NewSelect([]string{anyOperation}, func(string) { h.reload() })
+	h.operation.SetSelected(anyOperation)
+	h.outcome = widget.NewSelect([]string{anyOutcome, string(store.OutcomeOK), string(store.OutcomeFailed),
+		string(store.OutcomeRetrying), string(store.OutcomeSkipped)}, func(string) { h.reload() })
+	h.outcome.SetSelected(anyOutcome)
+	h.system = widget.NewSelect([]string{anySystem, systemLabel(store.SystemAD), systemLabel(store.SystemGHL)}, func(string) { h.reload() })
+	h.system.SetSelected(anySystem)
 
 	refresh := widget.NewButtonWithIcon("", theme.ViewRefreshIcon(), h.reload)
 	filters := container.NewBorder(nil, nil, nil,
-		container.NewHBox(widget.NewLabel("Operation"), h.operation, widget.NewLabel("Outcome"), h.outcome,
-			widget.NewLabel("System"), h.system, refresh),
+		container.NewHBox(wide(h.operation, 190), wide(h.outcome, 150), wide(h.system, 150), refresh),
 		h.search)
 
 	h.table = widget.NewTable(
@@ -101,9 +104,17 @@ func (h *historyScreen) view() fyne.CanvasObject {
 			return l
 		},
 		func(id widget.TableCellID, o fyne.CanvasObject) {
-			if id.Row < len(h.rows) {
-				o.(*widget.Label).SetText(historyColumns[id.Col].value(&h.rows[id.Row]))
+			if id.Row >= len(h.rows) {
+				return
 			}
+			l := o.(*widget.Label)
+			e := &h.rows[id.Row]
+			// Failures stand out so a scan of the page finds them.
+			l.Importance = widget.MediumImportance
+			if e.Outcome == store.OutcomeFailed && (historyColumns[id.Col].title == "Outcome" || historyColumns[id.Col].title == "Error") {
+				l.Importance = widget.DangerImportance
+			}
+			l.SetText(historyColumns[id.Col].value(e))
 		})
 	h.table.ShowHeaderRow = true
 	h.table.CreateHeader = func() fyne.CanvasObject {
@@ -143,10 +154,10 @@ func (h *historyScreen) refresh() {
 
 func (h *historyScreen) filter() store.HistoryFilter {
 	f := store.HistoryFilter{Text: strings.TrimSpace(h.search.Text), Limit: historyPageSize}
-	if v := h.operation.Selected; v != anyChoice && v != "" {
+	if v := h.operation.Selected; v != anyOperation && v != "" {
 		f.Operation = store.Operation(v)
 	}
-	if v := h.outcome.Selected; v != anyChoice && v != "" {
+	if v := h.outcome.Selected; v != anyOutcome && v != "" {
 		f.Outcome = store.Outcome(v)
 	}
 	switch h.system.Selected {
@@ -245,7 +256,7 @@ func (h *historyScreen) loadOperations() {
 		}
 		h.do(func() {
 			options := make([]string, 0, len(ops)+1)
-			options = append(options, anyChoice)
+			options = append(options, anyOperation)
 			for _, op := range ops {
 				options = append(options, string(op))
 			}
@@ -266,12 +277,10 @@ func (h *historyScreen) showDetail(e store.HistoryEntry) {
 	dialog.ShowCustom("History entry", "Close", container.NewGridWrap(fyne.NewSize(560, 320), container.NewVScroll(text)), h.win)
 }
 
-func choices(outcomes ...store.Outcome) []string {
-	out := []string{anyChoice}
-	for _, o := range outcomes {
-		out = append(out, string(o))
-	}
-	return out
+// wide gives a select room for its longest choice: Select sizes itself to
+// the placeholder and cuts longer text short.
+func wide(s *widget.Select, width float32) fyne.CanvasObject {
+	return container.NewGridWrap(fyne.NewSize(width, s.MinSize().Height), s)
 }
 
 func systemLabel(s store.System) string {

@@ -4,10 +4,12 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
 )
@@ -126,5 +128,24 @@ func TestHistoryFilters(t *testing.T) {
 	}
 	if h.empty.Visible() {
 		t.Fatal("the first-run empty state shows while filters are set")
+	}
+}
+
+func TestHistoryMarksFailures(t *testing.T) {
+	s := newTestStore(t)
+	seedHistory(t, s, 20) // rows 0 and 10 failed
+	h, _, _ := openHistory(t, s)
+	outcomeCol := slices.IndexFunc(historyColumns, func(c historyColumn) bool { return c.title == "Outcome" })
+	l := h.table.CreateCell().(*widget.Label) // one cell, recycled like the table does
+	cell := func(row int) *widget.Label {
+		h.table.UpdateCell(widget.TableCellID{Row: row, Col: outcomeCol}, l)
+		return l
+	}
+	// Newest first: row 9 of the page is entry 10, which failed.
+	if l := cell(9); l.Text != "failed" || l.Importance != widget.DangerImportance {
+		t.Fatalf("failed row shows %q with importance %v", l.Text, l.Importance)
+	}
+	if l := cell(8); l.Text != "ok" || l.Importance != widget.MediumImportance {
+		t.Fatalf("ok row shows %q with importance %v (a recycled cell must lose the failure colour)", l.Text, l.Importance)
 	}
 }
