@@ -88,7 +88,9 @@ func TestConsoleWindowDraws(t *testing.T) {
 	defer cancel()
 	var out lockedBuffer
 	app := exec.CommandContext(ctx, bin, "--data-dir", t.TempDir())
-	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8")
+	// A private config folder keeps the user's remembered screen (Fyne
+	// preferences) out of the test.
+	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=C.UTF-8", "XDG_CONFIG_HOME="+t.TempDir())
 	app.Stdout, app.Stderr = &out, &out
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
