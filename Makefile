@@ -4,8 +4,6 @@ SHELL := /bin/bash
 GO ?= go
 BIN := bin/parley
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
-# Fyne logs a locale error under LANG=C.
-export LANG := C.UTF-8
 
 .PHONY: run build deps test-deps test lint bench screenshots icon clean
 
