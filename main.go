@@ -111,9 +111,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer logFile.Close()
 	slog.SetDefault(logger)
 
+	if o.command == "" && !hasDisplay() {
+		fmt.Fprintln(stdout, "No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the console window cannot open.")
+		fmt.Fprintln(stdout, "Running the headless sync instead, as `parley sync` would.")
+		o.command = "sync"
+	}
+
 	ctx := context.Background()
 	db, err := store.Open(ctx, filepath.Join(o.dataDir, store.DatabaseFile))
 	if err != nil {
+		slog.Error("cannot open the database", "err", err)
+		if o.command == "" {
+			// Launched from a desktop icon there is no terminal to print to.
+			ui.NewStartupErrorWindow(newApp(meta), err, ui.Deps{DataDir: o.dataDir, OpenFolder: browser.OpenFile}).ShowAndRun()
+		}
 		return err
 	}
 	defer db.Close()
@@ -121,20 +132,11 @@ func run(args []string, stdout, stderr io.Writer) error {
 	vault := secrets.Chain{secrets.Keyring{}, secrets.Env{}}
 	// Demo mode is the default until both accounts have credentials.
 	demo := o.demo || (!o.demoSet && !accountsConnected(vault))
-
-	if o.command == "" && !hasDisplay() {
-		fmt.Fprintln(stdout, "No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the console window cannot open.")
-		fmt.Fprintln(stdout, "Running the headless sync instead, as `parley sync` would.")
-		o.command = "sync"
-	}
 	if o.command == "sync" {
 		return runHeadless(ctx, stdout, db, o.dataDir, demo)
 	}
 
-	app.SetMetadata(meta)
-	a := app.NewWithID(meta.ID)
-	a.SetIcon(assets.Icon)
-	console := ui.NewConsole(a, ui.Deps{
+	console := ui.NewConsole(newApp(meta), ui.Deps{
 		History:    db,
 		Keyring:    secrets.Keyring{},
 		DataDir:    o.dataDir,
@@ -144,6 +146,13 @@ func run(args []string, stdout, stderr io.Writer) error {
 	slog.Info("console started", "version", meta.Version, "demo", demo, "data", o.dataDir)
 	console.ShowAndRun()
 	return nil
+}
+
+func newApp(meta fyne.AppMetadata) fyne.App {
+	app.SetMetadata(meta)
+	a := app.NewWithID(meta.ID)
+	a.SetIcon(assets.Icon)
+	return a
 }
 
 // runHeadless is `parley sync`. The engine that will run here is not part of

@@ -3,7 +3,6 @@ package smoke
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"fmt"
 	"image"
 	"image/png"
@@ -77,83 +76,111 @@ func startXvfb(t *testing.T) string {
 	return ""
 }
 
-var windowID = regexp.MustCompile(`(0x[0-9a-f]+) "Parley"`)
+// launched is a parley process running on a private display.
+type launched struct {
+	display string
+	out     *lockedBuffer
+	exited  chan error
+}
 
-func TestConsoleWindowDraws(t *testing.T) {
+// launch starts parley with args on a fresh Xvfb display; the process is
+// stopped when the test ends.
+func launch(t *testing.T, args ...string) *launched {
+	t.Helper()
 	bin := binary(t)
 	requireTools(t, "Xvfb", "xwininfo", "import")
-	display := startXvfb(t)
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out lockedBuffer
-	app := exec.CommandContext(ctx, bin, "--data-dir", t.TempDir())
+	l := &launched{display: startXvfb(t), out: &lockedBuffer{}, exited: make(chan error, 1)}
+	app := exec.Command(bin, args...)
 	// A private config folder keeps the user's remembered screen (Fyne
 	// preferences) out of the test. Fyne reads the language from LANG and
 	// logs an error for C or POSIX, which would only add noise here.
-	app.Env = append(os.Environ(), "DISPLAY="+display, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+t.TempDir())
-	app.Stdout, app.Stderr = &out, &out
+	app.Env = append(os.Environ(), "DISPLAY="+l.display, "LANG=en_US.UTF-8", "XDG_CONFIG_HOME="+t.TempDir())
+	app.Stdout, app.Stderr = l.out, l.out
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- app.Wait() }()
-	defer func() {
+	go func() { l.exited <- app.Wait() }()
+	t.Cleanup(func() {
 		_ = app.Process.Signal(syscall.SIGTERM)
 		select {
-		case <-exited:
+		case <-l.exited:
 		case <-time.After(10 * time.Second):
-			cancel()
-			<-exited
+			_ = app.Process.Kill()
+			<-l.exited
 		}
-	}()
+	})
+	return l
+}
 
-	// Wait for the window to be mapped, then for it to be painted: a frame
-	// that is still blank has one or two colours, a drawn console hundreds.
+// waitForWindow waits for a window with exactly this title to be mapped and
+// painted (a frame still blank has one or two colours, a drawn one hundreds)
+// and returns its screenshot.
+func (l *launched) waitForWindow(t *testing.T, title string) image.Image {
+	t.Helper()
+	windowID := regexp.MustCompile(`(0x[0-9a-f]+) "` + regexp.QuoteMeta(title) + `"`)
 	var id string
 	var colours int
 	var shot image.Image
-	deadline := time.Now().Add(60 * time.Second)
-	for time.Now().Before(deadline) {
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 		select {
-		case err := <-exited:
-			t.Fatalf("parley exited before drawing its window (%v):\n%s", err, out.String())
+		case err := <-l.exited:
+			t.Fatalf("parley exited before drawing its window (%v):\n%s", err, l.out.String())
 		default:
 		}
 		if id == "" {
-			tree, _ := exec.Command("xwininfo", "-display", display, "-root", "-tree").Output()
+			tree, _ := exec.Command("xwininfo", "-display", l.display, "-root", "-tree").Output()
 			if m := windowID.FindSubmatch(tree); m != nil {
 				id = string(m[1])
 			}
 		}
-		if id != "" {
-			img, err := capture(display, id)
-			if err == nil {
-				shot, colours = img, countColours(img)
-				if colours >= 100 {
-					break
-				}
+		if id == "" {
+			continue
+		}
+		if img, err := capture(l.display, id); err == nil {
+			shot, colours = img, countColours(img)
+			if colours >= 100 {
+				break
 			}
 		}
-		time.Sleep(300 * time.Millisecond)
 	}
 	if id == "" {
-		t.Fatalf("no window titled Parley appeared within 60s; output:\n%s", out.String())
+		t.Fatalf("no window titled %q appeared within 60s; output:\n%s", title, l.out.String())
 	}
 	if colours < 100 {
-		t.Fatalf("the Parley window looks blank: %d colours; output:\n%s", colours, out.String())
+		t.Fatalf("the %q window looks blank: %d colours; output:\n%s", title, colours, l.out.String())
 	}
-	b := shot.Bounds()
-	if b.Dx() < 800 || b.Dy() < 500 {
+	if strings.Contains(l.out.String(), "panic:") {
+		t.Fatalf("parley panicked:\n%s", l.out.String())
+	}
+	t.Logf("window %q (%s): %v, %d colours", title, id, shot.Bounds().Size(), colours)
+	return shot
+}
+
+func TestConsoleWindowDraws(t *testing.T) {
+	l := launch(t, "--data-dir", t.TempDir())
+	shot := l.waitForWindow(t, "Parley")
+	if b := shot.Bounds(); b.Dx() < 800 || b.Dy() < 500 {
 		t.Fatalf("window is %dx%d, want at least 800x500", b.Dx(), b.Dy())
 	}
 	if dest := os.Getenv("PARLEY_SMOKE_SHOT"); dest != "" {
 		saveShot(t, dest, shot)
 	}
-	if strings.Contains(out.String(), "panic:") {
-		t.Fatalf("parley panicked:\n%s", out.String())
+}
+
+// A damaged database must not leave a desktop user with nothing on screen:
+// Parley shows why it cannot start, and leaves the file alone.
+func TestDamagedDatabaseShowsStartupError(t *testing.T) {
+	dataDir := t.TempDir()
+	garbage := bytes.Repeat([]byte("not a database "), 500)
+	dbPath := filepath.Join(dataDir, "parley.db")
+	if err := os.WriteFile(dbPath, garbage, 0o600); err != nil {
+		t.Fatal(err)
 	}
-	t.Logf("window %s: %dx%d, %d colours", id, b.Dx(), b.Dy(), colours)
+	l := launch(t, "--data-dir", dataDir)
+	l.waitForWindow(t, "Parley cannot start")
+	if after, err := os.ReadFile(dbPath); err != nil || !bytes.Equal(after, garbage) {
+		t.Fatalf("the refused file was changed (%v)", err)
+	}
 }
 
 // lockedBuffer collects a child's output, which exec copies in from its own
