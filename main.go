@@ -67,15 +67,18 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
-	fs.Visit(func(f *flag.Flag) { o.demoSet = o.demoSet || f.Name == "demo" })
-	switch rest := fs.Args(); {
-	case len(rest) == 0:
-	case len(rest) == 1 && rest[0] == "sync":
+	// Flags may also follow the command: `parley sync --data-dir X`.
+	if rest := fs.Args(); len(rest) > 0 && rest[0] == "sync" {
 		o.command = "sync"
-	default:
+		if err := fs.Parse(rest[1:]); err != nil {
+			return o, err
+		}
+	}
+	if rest := fs.Args(); len(rest) > 0 {
 		fs.Usage()
 		return o, fmt.Errorf("unknown command %q", rest[0])
 	}
+	fs.Visit(func(f *flag.Flag) { o.demoSet = o.demoSet || f.Name == "demo" })
 	return o, nil
 }
 

@@ -239,25 +239,39 @@ func saveShot(t *testing.T, dest string, img image.Image) {
 
 func TestNoDisplayFallsBackToHeadless(t *testing.T) {
 	bin := binary(t)
-	dataDir := t.TempDir()
-	cmd := exec.Command(bin, "--data-dir", dataDir)
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
 			env = append(env, kv)
 		}
 	}
-	cmd.Env = env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("parley without a display failed: %v\n%s", err, out)
+	tests := []struct {
+		name string
+		args func(dataDir string) []string
+		want []string
+	}{
+		{"console without a display", func(d string) []string { return []string{"--data-dir", d} },
+			[]string{"No display found", "headless sync", "schema version"}},
+		{"sync, flags after the command", func(d string) []string { return []string{"sync", "--data-dir", d, "--demo"} },
+			[]string{"schema version", "demo sandboxes"}},
 	}
-	for _, want := range []string{"No display found", "headless sync"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output does not say %q:\n%s", want, out)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dataDir, "parley.db")); err != nil {
-		t.Errorf("headless run did not create its database: %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dataDir := t.TempDir()
+			cmd := exec.Command(bin, tc.args(dataDir)...)
+			cmd.Env = env
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("parley %v failed: %v\n%s", tc.args(dataDir), err, out)
+			}
+			for _, want := range tc.want {
+				if !strings.Contains(string(out), want) {
+					t.Errorf("output does not say %q:\n%s", want, out)
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dataDir, "parley.db")); err != nil {
+				t.Errorf("headless run did not create its database: %v", err)
+			}
+		})
 	}
 }
