@@ -114,7 +114,7 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 		close(s.indexDone)
 	} else {
 		go s.indexLoop(indexCtx)
-		s.kickIndexer() // rows a previous session appended but did not index
+		s.kickIndexer() // rows an earlier run appended but did not index
 	}
 	return s, nil
 }
