@@ -18,6 +18,11 @@ var ErrSchemaTooNew = errors.New("database schema is newer than this build")
 // ErrIDConflict is matched (errors.Is) by [*IDConflictError].
 var ErrIDConflict = errors.New("id already linked to a different id")
 
+// ErrClaimLost reports that an outbox item was claimed again after the
+// caller's lease ran out; the caller must drop its result, the newer claim
+// owns the item now.
+var ErrClaimLost = errors.New("outbox item was claimed again after this lease expired")
+
 // ErrNotFound reports that a row addressed by id or version does not exist.
 var ErrNotFound = errors.New("not found")
 

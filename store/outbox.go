@@ -121,33 +121,51 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 	return items, nil
 }
 
-// CompleteOutbox marks a claimed item done.
-func (s *Store) CompleteOutbox(ctx context.Context, id int64) error {
-	return s.finishOutbox(ctx, "complete", id, `state = 'done', lease_until = 0, last_error = ''`, nil, OutboxInFlight)
+// Claim identifies one claim of an outbox item: the item and the attempt
+// ClaimDue handed out. A worker reports back with it, so that a worker whose
+// lease ran out (it stalled, the item was claimed again) cannot settle the
+// item under the newer claim.
+type Claim struct {
+	ID      int64
+	Attempt int
+}
+
+// Claim returns the claim this item was handed out under by ClaimDue.
+func (it OutboxItem) Claim() Claim { return Claim{ID: it.ID, Attempt: it.Attempts} }
+
+// CompleteOutbox marks a claimed item done. It fails with [ErrClaimLost] if
+// the item has been claimed again since.
+func (s *Store) CompleteOutbox(ctx context.Context, c Claim) error {
+	return s.finishOutbox(ctx, "complete", c, `state = 'done', lease_until = 0, last_error = ''`, nil, OutboxInFlight)
 }
 
 // RetryOutbox puts a claimed item back to pending, due at `at`, remembering
-// why this attempt failed.
-func (s *Store) RetryOutbox(ctx context.Context, id int64, errText string, at time.Time) error {
+// why this attempt failed. It fails with [ErrClaimLost] if the item has been
+// claimed again since.
+func (s *Store) RetryOutbox(ctx context.Context, c Claim, errText string, at time.Time) error {
 	if at.IsZero() {
-		return fmt.Errorf("retry outbox item %d: %w", id, invalidf("retry time is zero"))
+		return fmt.Errorf("retry outbox item %d: %w", c.ID, invalidf("retry time is zero"))
 	}
-	return s.finishOutbox(ctx, "retry", id, `state = 'pending', lease_until = 0, last_error = ?, next_attempt_at = ?`,
+	return s.finishOutbox(ctx, "retry", c, `state = 'pending', lease_until = 0, last_error = ?, next_attempt_at = ?`,
 		[]any{errText, toMillis(at)}, OutboxInFlight)
 }
 
 // KillOutbox gives up on an item that is pending or in flight: it becomes
-// dead and is never claimed again, but stays visible with its error.
+// dead and is never claimed again, but stays visible with its error. It
+// takes an id, not a claim, because the admin can give up on any item.
 func (s *Store) KillOutbox(ctx context.Context, id int64, errText string) error {
-	return s.finishOutbox(ctx, "kill", id, `state = 'dead', lease_until = 0, last_error = ?`,
+	return s.finishOutbox(ctx, "kill", Claim{ID: id}, `state = 'dead', lease_until = 0, last_error = ?`,
 		[]any{errText}, OutboxPending, OutboxInFlight)
 }
 
-// finishOutbox applies set to item id if it is in one of the from states.
-func (s *Store) finishOutbox(ctx context.Context, verb string, id int64, set string, args []any, from ...OutboxState) error {
+// finishOutbox applies set to the claimed item if it is in one of the from
+// states and, for a claim with an attempt, still under that claim.
+func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, set string, args []any, from ...OutboxState) error {
+	id := c.ID
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state FROM outbox WHERE id = ?`, id).Scan(&state)
+		var attempts int
+		err := tx.QueryRowContext(ctx, `SELECT state, attempts FROM outbox WHERE id = ?`, id).Scan(&state, &attempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
@@ -156,6 +174,9 @@ func (s *Store) finishOutbox(ctx context.Context, verb string, id int64, set str
 		}
 		if !slices.Contains(from, OutboxState(state)) {
 			return invalidf("item is %s", state)
+		}
+		if c.Attempt != 0 && attempts != c.Attempt {
+			return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, attempts, c.Attempt)
 		}
 		_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+set+`, updated_at = ? WHERE id = ?`,
 			append(args, toMillis(s.now()), id)...)

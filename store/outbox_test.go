@@ -81,10 +81,10 @@ func TestOutboxLifecycle(t *testing.T) {
 	}
 
 	a, b, c, d := idsInOrder[0], idsInOrder[1], idsInOrder[2], idsInOrder[3]
-	if err := s.CompleteOutbox(ctx, a); err != nil {
+	if err := s.CompleteOutbox(ctx, Claim{a, 1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.RetryOutbox(ctx, b, "429 rate limited", t0.Add(5*time.Minute)); err != nil {
+	if err := s.RetryOutbox(ctx, Claim{b, 1}, "429 rate limited", t0.Add(5*time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.KillOutbox(ctx, c, "validation: phone invalid"); err != nil {
@@ -97,7 +97,15 @@ func TestOutboxLifecycle(t *testing.T) {
 	if it, _ := s.OutboxItemByID(ctx, d); it.Attempts != 2 {
 		t.Errorf("re-claimed item has %d attempts, want 2", it.Attempts)
 	}
-	if err := s.CompleteOutbox(ctx, d); err != nil {
+	// The stalled first worker comes back: its result must not settle the
+	// item the second claim now owns.
+	if err := s.CompleteOutbox(ctx, Claim{d, 1}); !errors.Is(err, ErrClaimLost) {
+		t.Fatalf("stale claim completed the item: %v", err)
+	}
+	if err := s.RetryOutbox(ctx, Claim{d, 1}, "late", t0.Add(time.Hour)); !errors.Is(err, ErrClaimLost) {
+		t.Fatalf("stale claim rescheduled the item: %v", err)
+	}
+	if err := s.CompleteOutbox(ctx, Claim{d, 2}); err != nil {
 		t.Fatal(err)
 	}
 	// b becomes due at its retry time, not before.
@@ -134,7 +142,7 @@ func TestOutboxTransitionsAreChecked(t *testing.T) {
 	if items, err := s.ClaimDue(ctx, clock.t, 2, time.Minute); err != nil || len(items) != 2 {
 		t.Fatalf("claim: %v %v", items, err)
 	}
-	if err := s.CompleteOutbox(ctx, done); err != nil {
+	if err := s.CompleteOutbox(ctx, Claim{done, 1}); err != nil {
 		t.Fatal(err)
 	}
 	pending, _, _ := s.Enqueue(ctx, "k", "c", nil)
@@ -143,13 +151,13 @@ func TestOutboxTransitionsAreChecked(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"complete a done item", s.CompleteOutbox(ctx, done), ErrInvalid},
-		{"retry a done item", s.RetryOutbox(ctx, done, "x", clock.t), ErrInvalid},
+		{"complete a done item", s.CompleteOutbox(ctx, Claim{done, 1}), ErrInvalid},
+		{"retry a done item", s.RetryOutbox(ctx, Claim{done, 1}, "x", clock.t), ErrInvalid},
 		{"kill a done item", s.KillOutbox(ctx, done, "x"), ErrInvalid},
-		{"complete a pending item", s.CompleteOutbox(ctx, pending), ErrInvalid},
-		{"retry a pending item", s.RetryOutbox(ctx, pending, "x", clock.t), ErrInvalid},
-		{"retry without a time", s.RetryOutbox(ctx, inFlight, "x", time.Time{}), ErrInvalid},
-		{"complete an unknown item", s.CompleteOutbox(ctx, 12345), ErrNotFound},
+		{"complete a pending item", s.CompleteOutbox(ctx, Claim{pending, 1}), ErrInvalid},
+		{"retry a pending item", s.RetryOutbox(ctx, Claim{pending, 1}, "x", clock.t), ErrInvalid},
+		{"retry without a time", s.RetryOutbox(ctx, Claim{inFlight, 1}, "x", time.Time{}), ErrInvalid},
+		{"complete an unknown item", s.CompleteOutbox(ctx, Claim{12345, 1}), ErrNotFound},
 		{"kill a pending item", s.KillOutbox(ctx, pending, "gave up"), nil},
 		{"kill an in-flight item", s.KillOutbox(ctx, inFlight, "gave up"), nil},
 	}
@@ -205,11 +213,19 @@ func TestClaimDueNeverDoubleClaims(t *testing.T) {
 					seen[it.ID] = true
 				}
 				mu.Unlock()
+				for _, it := range items {
+					if err := s.CompleteOutbox(ctx, it.Claim()); err != nil {
+						t.Errorf("complete own claim of %d: %v", it.ID, err)
+					}
+				}
 			}
 		}()
 	}
 	wg.Wait()
 	if len(seen) != n {
 		t.Errorf("claimed %d items, want %d", len(seen), n)
+	}
+	if counts, err := s.OutboxCounts(ctx); err != nil || counts[OutboxDone] != n {
+		t.Errorf("counts after completing every claim: %v, %v", counts, err)
 	}
 }
