@@ -113,6 +113,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer logFile.Close()
 	slog.SetDefault(logger)
+	if err := logs.CaptureCrashes(o.dataDir); err != nil {
+		slog.Warn("crash reports will go to stderr only", "err", err)
+	}
 
 	if o.command == "" && !hasDisplay() {
 		fmt.Fprintln(stdout, "No display found ($DISPLAY and $WAYLAND_DISPLAY are unset), so the console window cannot open.")

@@ -10,10 +10,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 )
 
 // FileName is the log file's name inside the data folder.
 const FileName = "parley.log"
+
+// CrashFileName is where fatal errors (an unhandled panic anywhere) are
+// written, in the data folder, beside the log.
+const CrashFileName = "crash.log"
 
 // MaxSize is how large the log may grow before it is moved aside to
 // parley.log.1 (replacing an older one) at the next start.
@@ -43,4 +48,22 @@ func Open(dir string, extra io.Writer, level slog.Level) (*slog.Logger, *os.File
 		w = io.MultiWriter(f, extra)
 	}
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level})), f, nil
+}
+
+// CaptureCrashes makes the Go runtime write the report of any fatal error,
+// on any goroutine, to crash.log in dir as well as to stderr: someone who
+// started Parley from a desktop icon never sees stderr. Reports hold stack
+// traces and the panic message, never credential values (nothing puts one
+// in a panic).
+func CaptureCrashes(dir string) error {
+	f, err := os.OpenFile(filepath.Join(dir, CrashFileName), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return fmt.Errorf("open crash log: %w", err)
+	}
+	// SetCrashOutput keeps its own duplicate of the descriptor.
+	defer f.Close()
+	if err := debug.SetCrashOutput(f, debug.CrashOptions{}); err != nil {
+		return fmt.Errorf("capture crashes: %w", err)
+	}
+	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -54,5 +55,37 @@ func TestOpenRotatesLargeLog(t *testing.T) {
 	}
 	if raw, _ := os.ReadFile(path); !strings.Contains(string(raw), "fresh") || len(raw) > 1000 {
 		t.Fatalf("new log = %d bytes", len(raw))
+	}
+}
+
+// TestCrashesAreWrittenToTheCrashLog crashes a child process (this test
+// binary, re-run) on a goroutine of its own and reads what it left behind.
+func TestCrashesAreWrittenToTheCrashLog(t *testing.T) {
+	if dir := os.Getenv("PARLEY_CRASH_DIR"); dir != "" {
+		if err := CaptureCrashes(dir); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			panic("mapping table is inconsistent")
+		}()
+		<-done
+		return
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestCrashesAreWrittenToTheCrashLog$")
+	cmd.Env = append(os.Environ(), "PARLEY_CRASH_DIR="+dir)
+	if out, err := cmd.CombinedOutput(); err == nil {
+		t.Fatalf("the child did not crash:\n%s", out)
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, CrashFileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"panic: mapping table is inconsistent", "goroutine"} {
+		if !strings.Contains(string(raw), want) {
+			t.Fatalf("crash log lacks %q:\n%s", want, raw)
+		}
 	}
 }
