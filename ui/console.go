@@ -10,6 +10,7 @@ package ui
 
 import (
 	"fmt"
+	"runtime"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -37,7 +38,8 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c := &Console{app: app, deps: deps.withDefaults(), current: -1}
 	c.win = app.NewWindow("Parley")
 	c.win.SetMaster()
-	c.win.Resize(fyne.NewSize(1100, 720))
+	c.win.Resize(c.savedSize())
+	c.win.SetOnClosed(c.saveSize)
 	if icon := app.Icon(); icon != nil {
 		c.win.SetIcon(icon)
 	}
@@ -55,6 +57,32 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.addShortcuts()
 	c.nav.Select(c.startScreen())
 	return c
+}
+
+// The window comes back at the size it was closed at.
+const (
+	widthKey    = "console.width"
+	heightKey   = "console.height"
+	startWidth  = 1100
+	startHeight = 720
+	// Smaller than this and the History table has no room; a saved size
+	// below it (e.g. from a tiny screen) is not restored.
+	minWidth, minHeight = 640, 400
+)
+
+func (c *Console) savedSize() fyne.Size {
+	p := c.app.Preferences()
+	w, h := p.FloatWithFallback(widthKey, startWidth), p.FloatWithFallback(heightKey, startHeight)
+	if w < minWidth || h < minHeight {
+		return fyne.NewSize(startWidth, startHeight)
+	}
+	return fyne.NewSize(float32(w), float32(h))
+}
+
+func (c *Console) saveSize() {
+	size := c.win.Canvas().Size()
+	c.app.Preferences().SetFloat(widthKey, float64(size.Width))
+	c.app.Preferences().SetFloat(heightKey, float64(size.Height))
 }
 
 // lastScreenKey remembers the screen on display between runs: an admin who
@@ -173,8 +201,9 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 		}
 	}
 	view := fyne.NewMenu("Go", goTo...)
+	shortcuts := fyne.NewMenuItem("Keyboard Shortcuts", c.showShortcuts)
 	about := fyne.NewMenuItem("About Parley", c.showAbout)
-	help := fyne.NewMenu("Help", about)
+	help := fyne.NewMenu("Help", shortcuts, about)
 	return fyne.NewMainMenu(file, view, help)
 }
 
@@ -187,6 +216,24 @@ func (c *Console) showAbout() {
 	text := widget.NewLabel(fmt.Sprintf("Parley %s\nKeeps ActiveDEMAND and HighLevel conversations in sync.\n\nData folder: %s", version, c.deps.DataDir))
 	text.Wrapping = fyne.TextWrapWord
 	dialog.ShowCustom("About Parley", "Close", container.NewGridWrap(fyne.NewSize(420, 140), text), c.win)
+}
+
+func (c *Console) showShortcuts() {
+	mod := "Ctrl"
+	if runtime.GOOS == "darwin" {
+		mod = "⌘"
+	}
+	rows := [][2]string{
+		{mod + "+1 … " + mod + "+" + fmt.Sprint(min(len(c.screens), 9)), "Go to a screen, in sidebar order"},
+		{mod + "+F", "Search the history"},
+		{mod + "+Q", "Quit"},
+	}
+	grid := container.NewGridWithColumns(2)
+	for _, r := range rows {
+		grid.Add(widget.NewLabelWithStyle(r[0], fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))
+		grid.Add(widget.NewLabel(r[1]))
+	}
+	dialog.ShowCustom("Keyboard Shortcuts", "Close", grid, c.win)
 }
 
 func (c *Console) statusText() string {

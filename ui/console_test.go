@@ -164,3 +164,54 @@ func TestReopensOnTheLastScreen(t *testing.T) {
 		t.Fatalf("reopened on %q, want Rules", second.Current())
 	}
 }
+
+func TestReopensAtTheSizeItWasClosedAt(t *testing.T) {
+	a := test.NewTempApp(t)
+	d := Deps{History: newTestStore(t), Do: newUILoop().post}
+	first := NewConsole(a, d)
+	first.Window().Resize(fyne.NewSize(900, 650))
+	first.Window().Close()
+
+	second := NewConsole(a, d)
+	if got := second.Window().Canvas().Size(); got != fyne.NewSize(900, 650) {
+		t.Fatalf("reopened at %v, want 900x650", got)
+	}
+
+	// A size too small to use is not restored.
+	second.Window().Resize(fyne.NewSize(300, 200))
+	second.Window().Close()
+	third := NewConsole(a, d)
+	t.Cleanup(third.Window().Close)
+	if got := third.Window().Canvas().Size(); got.Width < minWidth || got.Height < minHeight {
+		t.Fatalf("restored an unusable size %v", got)
+	}
+}
+
+func TestHelpListsShortcuts(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{})
+	var help *fyne.Menu
+	for _, m := range c.Window().MainMenu().Items {
+		if m.Label == "Help" {
+			help = m
+		}
+	}
+	if help == nil || help.Items[0].Label != "Keyboard Shortcuts" {
+		t.Fatalf("Help menu = %+v", help)
+	}
+	help.Items[0].Action()
+	overlay := c.Window().Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no dialog shown")
+	}
+	var texts []string
+	for _, o := range test.LaidOutObjects(overlay) {
+		if l, ok := o.(*widget.Label); ok {
+			texts = append(texts, l.Text)
+		}
+	}
+	for _, want := range []string{"Ctrl+1 … Ctrl+7", "Search the history"} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("shortcuts dialog lacks %q: %v", want, texts)
+		}
+	}
+}
