@@ -136,8 +136,9 @@ func run(args []string, stdout, stderr io.Writer) error {
 	defer db.Close()
 
 	vault := secrets.Chain{secrets.Keyring{}, secrets.Env{}}
+	connected := accountsConnected(vault)
 	// Demo mode is the default until both accounts have credentials.
-	demo := o.demo || (!o.demoSet && !accountsConnected(vault))
+	demo := o.demo || (!o.demoSet && !connected)
 	if o.command == "sync" {
 		return runHeadless(ctx, stdout, db, o.dataDir, demo)
 	}
@@ -147,6 +148,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		Keyring:    secrets.Keyring{},
 		DataDir:    o.dataDir,
 		Demo:       demo,
+		Connected:  connected,
 		OpenFolder: browser.OpenFile,
 	})
 	slog.Info("console started", "version", meta.Version, "demo", demo, "data", o.dataDir)

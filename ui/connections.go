@@ -13,8 +13,11 @@ const keyringOK = "API keys and tokens are kept in the system keyring, never in 
 // credentials can be kept safely on this computer.
 func newConnectionsView(d Deps) fyne.CanvasObject {
 	account := "Not connected"
-	if d.Demo {
+	switch {
+	case d.Demo:
 		account = "Demo sandbox (built in, runs on this computer)"
+	case d.Connected:
+		account = "Credentials saved in the system keyring"
 	}
 	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", widget.NewLabel(account))
 	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", widget.NewLabel(account))

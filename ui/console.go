@@ -237,9 +237,14 @@ func (c *Console) showShortcuts() {
 }
 
 func (c *Console) statusText() string {
-	mode := "Connected accounts"
-	if c.deps.Demo {
+	var mode string
+	switch {
+	case c.deps.Demo:
 		mode = "Demo mode: built-in sandbox accounts, nothing leaves this computer"
+	case c.deps.Connected:
+		mode = "Connected to your ActiveDEMAND and HighLevel accounts"
+	default:
+		mode = "No accounts connected: see Connections"
 	}
 	return fmt.Sprintf("%s  ·  Data: %s", mode, c.deps.DataDir)
 }

@@ -134,9 +134,20 @@ func TestConnectionsShowsKeyringState(t *testing.T) {
 }
 
 func TestStatusBarSaysModeAndDataFolder(t *testing.T) {
-	c, _ := newTestConsole(t, Deps{Demo: true, DataDir: "/data/parley"})
-	if got := c.status.Text; !strings.Contains(got, "Demo mode") || !strings.Contains(got, "/data/parley") {
-		t.Fatalf("status = %q", got)
+	tests := []struct {
+		deps Deps
+		want string
+	}{
+		{Deps{Demo: true}, "Demo mode"},
+		{Deps{Connected: true}, "Connected to your ActiveDEMAND and HighLevel accounts"},
+		{Deps{}, "No accounts connected"},
+	}
+	for _, tc := range tests {
+		tc.deps.DataDir = "/data/parley"
+		c, _ := newTestConsole(t, tc.deps)
+		if got := c.status.Text; !strings.Contains(got, tc.want) || !strings.Contains(got, "/data/parley") {
+			t.Errorf("status = %q, want %q and the data folder", got, tc.want)
+		}
 	}
 }
 

@@ -30,6 +30,8 @@ type Deps struct {
 	DataDir string
 	// Demo is true when the engine runs against the built-in sandboxes.
 	Demo bool
+	// Connected is true when both accounts have credentials.
+	Connected bool
 	// OpenFolder shows a folder in the system file manager.
 	OpenFolder func(path string) error
 	// Do runs a function on the UI goroutine; background work hands its
