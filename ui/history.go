@@ -54,8 +54,7 @@ type historyScreen struct {
 	win fyne.Window
 	do  func(func())
 
-	rows    []store.HistoryEntry
-	hasMore bool
+	rows []store.HistoryEntry
 	// generation drops results of queries that a newer filter has overtaken.
 	generation int
 	debounce   *time.Timer
@@ -216,8 +215,8 @@ func (h *historyScreen) apply(rows []store.HistoryEntry, err error, appendRows b
 		h.summary.SetText("Could not read the history: " + err.Error())
 		return
 	}
-	h.hasMore = len(rows) > historyPageSize
-	if h.hasMore {
+	hasMore := len(rows) > historyPageSize
+	if hasMore {
 		rows = rows[:historyPageSize]
 	}
 	if appendRows {
@@ -233,13 +232,13 @@ func (h *historyScreen) apply(rows []store.HistoryEntry, err error, appendRows b
 		h.empty.Hide()
 	}
 	h.more.Disable()
-	if h.hasMore {
+	if hasMore {
 		h.more.Enable()
 	}
 	switch {
 	case len(h.rows) == 0:
 		h.summary.SetText("No entries match these filters.")
-	case h.hasMore:
+	case hasMore:
 		h.summary.SetText(fmt.Sprintf("Showing the newest %d entries. Load older to see more.", len(h.rows)))
 	default:
 		h.summary.SetText(fmt.Sprintf("Showing all %d matching entries.", len(h.rows)))
