@@ -1,0 +1,97 @@
+package ghl
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/demobiz"
+)
+
+// TestRecordingToFile: a seeded call's recording streamed into a file is
+// the WAV the sandbox serves, and as long as its transcript needs.
+func TestRecordingToFile(t *testing.T) {
+	srv := sandbox(t)
+	c := client(t, srv)
+	var call ghltest.Message
+	for _, conv := range srv.Conversations() {
+		for _, m := range srv.Messages(conv.ID) {
+			if m.HasRecording() && call.ID == "" {
+				call = m
+			}
+		}
+	}
+	if call.ID == "" {
+		t.Fatal("the seeded sandbox has no call with a recording")
+	}
+	path := filepath.Join(t.TempDir(), "call.wav")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := c.DownloadRecording(ctxT(t), call.ID, f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		t.Fatalf("DownloadRecording: %v", err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := demobiz.RenderWAV(&want, call.Call()); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want.Bytes()) || rec.Bytes != int64(len(got)) || rec.Bytes != demobiz.WAVSize(call.Call()) {
+		t.Fatalf("file has %d bytes (reported %d), want the sandbox's %d-byte WAV", len(got), rec.Bytes, want.Len())
+	}
+	if rec.ContentType != "audio/x-wav" {
+		t.Errorf("content type %q, want audio/x-wav", rec.ContentType)
+	}
+	// The WAV's length, from its header, covers the transcript.
+	if string(got[0:4]) != "RIFF" || string(got[8:12]) != "WAVE" {
+		t.Fatal("not a WAV file")
+	}
+	rate := binary.LittleEndian.Uint32(got[24:28])
+	bytesPerSample := binary.LittleEndian.Uint16(got[32:34])
+	dataLen := binary.LittleEndian.Uint32(got[40:44])
+	length := time.Duration(dataLen/uint32(bytesPerSample)) * time.Second / time.Duration(rate)
+	sentences, err := c.GetTranscription(ctxT(t), call.ID)
+	if err != nil {
+		t.Fatalf("GetTranscription: %v", err)
+	}
+	if len(sentences) == 0 {
+		t.Fatal("no transcript")
+	}
+	last := sentences[len(sentences)-1]
+	if last.End > length || length > call.Call().Duration+time.Second/time.Duration(rate) {
+		t.Errorf("recording %v long, last sentence ends at %v, call lasted %v", length, last.End, call.Call().Duration)
+	}
+}
+
+// TestRecordingMissing: a message without a recording is ErrNotFound, and
+// nothing is written.
+func TestRecordingMissing(t *testing.T) {
+	srv := sandbox(t)
+	c := client(t, srv)
+	var text ghltest.Message
+	for _, conv := range srv.Conversations() {
+		for _, m := range srv.Messages(conv.ID) {
+			if !m.HasRecording() {
+				text = m
+			}
+		}
+	}
+	var buf bytes.Buffer
+	_, err := c.DownloadRecording(ctxT(t), text.ID, &buf)
+	if !errors.Is(err, ErrNotFound) || buf.Len() != 0 {
+		t.Fatalf("err = %v, %d bytes written; want ErrNotFound and nothing written", err, buf.Len())
+	}
+}
