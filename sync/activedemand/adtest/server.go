@@ -1,0 +1,578 @@
+// Package adtest is the ActiveDEMAND sandbox: a stateful in-memory AD
+// server for tests and for Parley's demo mode. It speaks the known
+// endpoints as seen in public client code and the assumed ones by the
+// route table it is given, so a test that overrides a route sees client
+// and sandbox follow it together. It checks both keys, pages per the
+// table, can rate-limit, injects faults per route, counts calls, posts
+// signed webhooks, and seeds the demo business shared with the HighLevel
+// sandbox.
+package adtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/time/rate"
+
+	"parley/sync/activedemand"
+	"parley/sync/internal/demobiz"
+)
+
+// Keys the sandbox accepts unless Options says otherwise.
+const (
+	DefaultAppKey = "sandbox-application-key"
+	DefaultAPIKey = "sandbox-account-key"
+	// DefaultOtherAccountKey is a valid key of another account: 403.
+	DefaultOtherAccountKey = "sandbox-other-account-key"
+	// DefaultWebhookSecret signs webhooks unless Options says otherwise.
+	DefaultWebhookSecret = "sandbox-webhook-secret"
+)
+
+// basePath is where the API lives on the sandbox, like /v1/ on AD.
+const basePath = "/v1/"
+
+// Options configures a Server.
+type Options struct {
+	// Routes is the route table both sides follow; zero is the default.
+	Routes activedemand.Routes
+	// AppKey and APIKey are the keys accepted; defaults DefaultAppKey and
+	// DefaultAPIKey.
+	AppKey, APIKey string
+	// OtherAccountKeys are valid keys of other accounts (answered 403);
+	// default DefaultOtherAccountKey.
+	OtherAccountKeys []string
+	// Empty skips seeding the demo business.
+	Empty bool
+	// Seed and Now seed the demo business (demobiz.Seed); use the same
+	// values as the HighLevel sandbox. Now defaults to the current time.
+	Seed uint64
+	Now  time.Time
+	// RateLimit enables a server-side limit (429 with Retry-After); zero
+	// leaves it off. Burst defaults to 1.
+	RateLimit rate.Limit
+	Burst     int
+	// WebhookURL, when set, receives every change as a signed webhook;
+	// subscriptions made through the API receive their event types.
+	WebhookURL string
+	// WebhookSecret signs webhooks; default DefaultWebhookSecret.
+	WebhookSecret string
+	// Clock stamps new records; default time.Now.
+	Clock func() time.Time
+	// Logger receives a line per request and per webhook; nil discards.
+	Logger *slog.Logger
+	// HTTPClient posts webhooks; default a client with a 10 s timeout.
+	HTTPClient *http.Client
+}
+
+// Request is a recorded request, for tests to inspect.
+type Request struct {
+	Method string
+	// Path is the URL path, RawQuery the query string.
+	Path, RawQuery string
+	Header         http.Header
+	// Body is the request body (writes only, up to 64 KiB).
+	Body string
+}
+
+const keepRequests = 50
+
+// Server is the sandbox. Its methods are safe for concurrent use.
+type Server struct {
+	opts    Options
+	routes  activedemand.Routes
+	matcher []compiledRoute
+	clock   func() time.Time
+	log     *slog.Logger
+	limiter *rate.Limiter
+	sizes   map[string]int64
+	files   map[string][]byte
+
+	mu       sync.Mutex
+	st       *state
+	calls    map[string]int
+	requests map[string][]Request
+	faults   map[string][]*faultState
+	deliver  []Delivery
+	url      string
+	srv      *http.Server
+
+	// closed is set (under mu) when Close starts, so no goroutine is
+	// added to wg once Close waits on it.
+	closed bool
+
+	ctx       context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	outbox    chan outgoing
+	startPost sync.Once
+	closeOnce sync.Once
+	evSeq     int64
+}
+
+type compiledRoute struct {
+	name    string
+	method  string
+	re      *regexp.Regexp
+	names   []string
+	literal int
+}
+
+// New builds a sandbox; Listen serves it, or use it as an http.Handler.
+// Close releases its goroutines.
+func New(opts Options) (*Server, error) {
+	if err := opts.Routes.Validate(); err != nil {
+		return nil, fmt.Errorf("adtest: %w", err)
+	}
+	if opts.AppKey == "" {
+		opts.AppKey = DefaultAppKey
+	}
+	if opts.APIKey == "" {
+		opts.APIKey = DefaultAPIKey
+	}
+	if opts.OtherAccountKeys == nil {
+		opts.OtherAccountKeys = []string{DefaultOtherAccountKey}
+	}
+	if opts.WebhookSecret == "" {
+		opts.WebhookSecret = DefaultWebhookSecret
+	}
+	if opts.Clock == nil {
+		opts.Clock = time.Now
+	}
+	if opts.Now.IsZero() {
+		opts.Now = opts.Clock()
+	}
+	if opts.HTTPClient == nil {
+		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	s := &Server{
+		opts:     opts,
+		routes:   opts.Routes,
+		clock:    opts.Clock,
+		log:      opts.Logger,
+		st:       newState(),
+		calls:    map[string]int{},
+		requests: map[string][]Request{},
+		faults:   map[string][]*faultState{},
+		sizes:    map[string]int64{},
+		files:    map[string][]byte{},
+		outbox:   make(chan outgoing, 256),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if opts.RateLimit > 0 {
+		burst := opts.Burst
+		if burst <= 0 {
+			burst = 1
+		}
+		s.limiter = rate.NewLimiter(opts.RateLimit, burst)
+	}
+	for name := range demobiz.Attachments {
+		b, err := demobiz.AttachmentBytes(name)
+		if err != nil {
+			return nil, fmt.Errorf("adtest: attachment %s: %w", name, err)
+		}
+		s.files[name] = b
+		s.sizes[name] = int64(len(b))
+	}
+	if err := s.compile(); err != nil {
+		return nil, err
+	}
+	if !opts.Empty {
+		s.st.seed(demobiz.Seed(opts.Seed, opts.Now))
+	}
+	return s, nil
+}
+
+var placeholderRE = regexp.MustCompile(`\{([^{}]+)\}`)
+
+// compile turns each route's path template into a matcher; literal paths
+// win over placeholders (GET forms/fields.json is not forms/{form_id}).
+func (s *Server) compile() error {
+	for _, name := range s.routes.Names() {
+		if name == activedemand.RouteMediaDownload {
+			continue // media URLs are the sandbox's own, see serveMedia
+		}
+		rt, _ := s.routes.Route(name)
+		var b strings.Builder
+		b.WriteString("^")
+		var names []string
+		last := 0
+		for _, m := range placeholderRE.FindAllStringSubmatchIndex(rt.Path, -1) {
+			b.WriteString(regexp.QuoteMeta(rt.Path[last:m[0]]))
+			b.WriteString(`([^/]+)`)
+			names = append(names, rt.Path[m[2]:m[3]])
+			last = m[1]
+		}
+		b.WriteString(regexp.QuoteMeta(rt.Path[last:]))
+		b.WriteString("$")
+		re, err := regexp.Compile(b.String())
+		if err != nil {
+			return fmt.Errorf("adtest: route %s: %w", name, err)
+		}
+		s.matcher = append(s.matcher, compiledRoute{name: name, method: rt.Method, re: re, names: names, literal: len(placeholderRE.ReplaceAllString(rt.Path, ""))})
+	}
+	slices.SortStableFunc(s.matcher, func(a, b compiledRoute) int { return b.literal - a.literal })
+	return nil
+}
+
+// Listen serves the sandbox on addr ("127.0.0.1:0" when empty) and returns
+// its base URL, e.g. http://127.0.0.1:41234/v1/.
+func (s *Server) Listen(addr string) (string, error) {
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	var lc net.ListenConfig
+	ln, err := lc.Listen(s.ctx, "tcp", addr)
+	if err != nil {
+		return "", fmt.Errorf("adtest: listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil || s.closed {
+		_ = ln.Close()
+		return "", errors.New("adtest: already listening, or closed")
+	}
+	s.srv = srv
+	s.url = "http://" + ln.Addr().String() + basePath
+	s.wg.Go(func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("adtest: serve", "err", err)
+		}
+	})
+	return s.url, nil
+}
+
+// URL is the base URL Listen returned, or "" before Listen.
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.url
+}
+
+// Close stops serving, activity and webhook posting, and waits for them.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() {
+		s.mu.Lock()
+		s.closed = true
+		srv := s.srv
+		s.mu.Unlock()
+		s.cancel()
+		if srv != nil {
+			_ = srv.Close()
+		}
+		s.wg.Wait()
+	})
+}
+
+// NewTestServer starts a sandbox on loopback and closes it when the test
+// ends.
+func NewTestServer(tb testing.TB, opts Options) *Server {
+	tb.Helper()
+	s, err := New(opts)
+	if err != nil {
+		tb.Fatalf("adtest: %v", err)
+	}
+	if _, err := s.Listen("127.0.0.1:0"); err != nil {
+		tb.Fatalf("adtest: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	return s
+}
+
+// ClientConfig returns a client configuration for this sandbox: its URL,
+// keys and route table, with the client-side rate limit off.
+func (s *Server) ClientConfig() activedemand.Config {
+	return activedemand.Config{
+		BaseURL:   s.URL(),
+		AppKey:    activedemand.Secret(s.opts.AppKey),
+		APIKey:    activedemand.Secret(s.opts.APIKey),
+		Routes:    s.routes,
+		RateLimit: rate.Inf,
+	}
+}
+
+// Routes returns the route table the sandbox follows.
+func (s *Server) Routes() activedemand.Routes { return s.routes }
+
+// Calls returns how many requests reached route (rejected ones included).
+func (s *Server) Calls(route string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[route]
+}
+
+// Requests returns the last requests of route, oldest first.
+func (s *Server) Requests(route string) []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.requests[route])
+}
+
+// ResetCalls zeroes the call counts and forgets recorded requests.
+func (s *Server) ResetCalls() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls = map[string]int{}
+	s.requests = map[string][]Request{}
+}
+
+// apiError writes AD-style error JSON.
+func apiError(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, map[string]string{"error": fmt.Sprintf(format, args...)})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// match finds the route for a path below the base path; wrongMethod is
+// true when the path exists for another method.
+func (s *Server) match(method, rel string) (name string, args map[string]string, wrongMethod bool) {
+	for _, c := range s.matcher {
+		m := c.re.FindStringSubmatch(rel)
+		if m == nil {
+			continue
+		}
+		if c.method != method {
+			wrongMethod = true
+			continue
+		}
+		args := map[string]string{}
+		for i, n := range c.names {
+			v, err := url.PathUnescape(m[i+1])
+			if err != nil {
+				v = m[i+1]
+			}
+			args[n] = v
+		}
+		return c.name, args, false
+	}
+	return "", nil, wrongMethod
+}
+
+// ServeHTTP serves the API under /v1/.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rel, ok := strings.CutPrefix(r.URL.EscapedPath(), basePath)
+	if !ok {
+		apiError(w, http.StatusNotFound, "not found: the API is under %s", basePath)
+		return
+	}
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = readLimited(r, 1<<20)
+		if err != nil {
+			apiError(w, http.StatusRequestEntityTooLarge, "%v", err)
+			return
+		}
+	}
+	route, args, media, wrongMethod := s.routeFor(r.Method, rel)
+	if route == "" {
+		if wrongMethod {
+			apiError(w, http.StatusMethodNotAllowed, "%s is not allowed on /v1/%s", r.Method, rel)
+			return
+		}
+		apiError(w, http.StatusNotFound, "no such endpoint: %s /v1/%s", r.Method, rel)
+		return
+	}
+	fault := s.record(route, r, body)
+	s.log.Debug("adtest request", "route", route, "method", r.Method, "path", r.URL.Path)
+	if fault != nil {
+		switch fault.Kind {
+		case FaultStatus:
+			if fault.RetryAfter > 0 {
+				w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(fault.RetryAfter.Seconds()))))
+			}
+			msg := fault.Body
+			if msg == "" {
+				msg = http.StatusText(fault.Status) + " (injected)"
+			}
+			apiError(w, fault.Status, "%s", msg)
+			return
+		case FaultDropBefore:
+			drop(w)
+			return
+		case FaultSlow:
+			t := time.NewTimer(fault.Delay)
+			select {
+			case <-t.C:
+			case <-r.Context().Done():
+				t.Stop()
+				return
+			}
+		}
+	}
+	if !s.authorize(w, r) {
+		return
+	}
+	if s.limiter != nil && !s.limiter.Allow() {
+		res := s.limiter.Reserve()
+		wait := res.Delay()
+		res.Cancel()
+		w.Header().Set("Retry-After", fmt.Sprint(max(1, int(math.Ceil(wait.Seconds())))))
+		apiError(w, http.StatusTooManyRequests, "rate limit exceeded; retry later")
+		return
+	}
+	c := &call{route: route, path: args, body: body, r: r, base: "http://" + r.Host + basePath}
+	if rt, ok := s.routes.Route(route); ok {
+		c.rt = rt
+	}
+	handle := func(w http.ResponseWriter) {
+		if media {
+			s.serveMedia(w, c, rel)
+			return
+		}
+		s.dispatch(w, c)
+	}
+	if fault != nil && (fault.Kind == FaultDropAfter || fault.Kind == FaultMalformed) {
+		buf := &bufferedResponse{header: http.Header{}}
+		handle(buf)
+		if fault.Kind == FaultDropAfter {
+			drop(w)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		broken := buf.body.Bytes()
+		if len(broken) > 2 {
+			broken = broken[:len(broken)/2]
+		} else {
+			broken = []byte(`[{"id": `)
+		}
+		_, _ = w.Write(broken)
+		return
+	}
+	handle(w)
+}
+
+func readLimited(r *http.Request, limit int64) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("request body: %w", err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("request body larger than %d bytes", limit)
+	}
+	return b, nil
+}
+
+// routeFor names the route a request is for; media is true for the
+// sandbox's own media URLs.
+func (s *Server) routeFor(method, rel string) (name string, args map[string]string, media, wrongMethod bool) {
+	if strings.HasPrefix(rel, "media/") && method == http.MethodGet {
+		return activedemand.RouteMediaDownload, nil, true, false
+	}
+	name, args, wrongMethod = s.match(method, rel)
+	return name, args, false, wrongMethod
+}
+
+// record counts the call, keeps the request and takes the next fault.
+func (s *Server) record(route string, r *http.Request, body []byte) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls[route]++
+	req := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
+	if r.Method != http.MethodGet && len(body) <= 64<<10 {
+		req.Body = string(body)
+	}
+	rs := append(s.requests[route], req)
+	if len(rs) > keepRequests {
+		rs = rs[len(rs)-keepRequests:]
+	}
+	s.requests[route] = rs
+	return s.takeFault(route)
+}
+
+// authorize checks both keys the way AD is documented to answer: 401 for
+// a missing or wrong key, 403 for a key of another account.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
+	q := r.URL.Query()
+	if q.Has("api-key") || q.Has("api_key") || q.Has("apikey") {
+		apiError(w, http.StatusBadRequest, "the sandbox refuses keys in the URL; send x-api-key as a header")
+		return false
+	}
+	switch app := r.Header.Get(activedemand.HeaderAppKey); {
+	case app == "":
+		apiError(w, http.StatusUnauthorized, "missing %s: this integration has no application key", activedemand.HeaderAppKey)
+		return false
+	case app != s.opts.AppKey:
+		apiError(w, http.StatusUnauthorized, "invalid application key")
+		return false
+	}
+	key := r.Header.Get(activedemand.HeaderAPIKey)
+	switch {
+	case key == "":
+		apiError(w, http.StatusUnauthorized, "missing API key")
+		return false
+	case key == s.opts.APIKey:
+		return true
+	case slices.Contains(s.opts.OtherAccountKeys, key):
+		apiError(w, http.StatusForbidden, "this API key does not have access to this account")
+		return false
+	default:
+		// Echoing the key, as some APIs do, lets tests check that the
+		// client keeps it out of its errors.
+		apiError(w, http.StatusUnauthorized, "invalid API key %s", key)
+		return false
+	}
+}
+
+// drop closes the connection without an HTTP reply.
+func drop(w http.ResponseWriter) {
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		// HTTP/2 or a recorder: the closest thing is an aborted handler.
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := hj.Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	_ = conn.Close()
+}
+
+// bufferedResponse captures a handler's reply for the drop-after and
+// malformed faults.
+type bufferedResponse struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (b *bufferedResponse) Header() http.Header { return b.header }
+func (b *bufferedResponse) WriteHeader(status int) {
+	if b.status == 0 {
+		b.status = status
+	}
+}
+func (b *bufferedResponse) Write(p []byte) (int, error) {
+	if b.status == 0 {
+		b.status = http.StatusOK
+	}
+	return b.body.Write(p)
+}

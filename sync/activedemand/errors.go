@@ -1,0 +1,108 @@
+package activedemand
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors callers branch on. Each is matched with errors.Is; the error
+// returned carries the call and, where there is one, the HTTP status.
+var (
+	// ErrBadKey: ActiveDEMAND answered 401, it does not accept the keys.
+	ErrBadKey = errors.New("ActiveDEMAND did not accept the API keys")
+	// ErrNoAccess: ActiveDEMAND answered 403.
+	ErrNoAccess = errors.New("this key has no access to that ActiveDEMAND account")
+	// ErrNotFound: ActiveDEMAND answered 404, or a record named by id
+	// does not exist.
+	ErrNotFound = errors.New("not found in ActiveDEMAND")
+	// ErrRateLimited: ActiveDEMAND kept answering 429, or asked to wait
+	// longer than the client is configured to.
+	ErrRateLimited = errors.New("ActiveDEMAND is rate limiting this client")
+	// ErrOutcomeUnknown: a write (POST) was sent but no usable answer came
+	// back, so it may or may not have been applied. It is never retried
+	// blindly; look the record up before sending it again.
+	ErrOutcomeUnknown = errors.New("the request was sent but its outcome is unknown")
+	// ErrBadReply: the reply could not be read as the call expects.
+	ErrBadReply = errors.New("ActiveDEMAND sent a reply Parley cannot read")
+	// ErrPagingIgnored: a list route returned the same page twice, so the
+	// server does not page it the way the route table says.
+	ErrPagingIgnored = errors.New("the server returned the same page twice; it does not page this route as the route table says")
+	// ErrReadOnly: a write on data imported from an export file.
+	ErrReadOnly = errors.New("read-only import: data imported from an ActiveDEMAND export cannot be changed; connect the ActiveDEMAND API to write")
+	// ErrMediaUnavailable: an imported message names a file the export
+	// does not contain.
+	ErrMediaUnavailable = errors.New("the media file is not part of the export")
+)
+
+// keyHelp is what the user does about a 401.
+const keyHelp = "check the account API key first: an ActiveDEMAND admin finds it under the profile icon > Account Settings > API Key; " +
+	"if it is right, check the application key (X-Application-Api-Key) from Parley's ActiveDEMAND API developer program approval"
+
+const noAppKeyHelp = "no application key is configured: ActiveDEMAND requires the application key (X-Application-Api-Key) from the API developer program; " +
+	"also check the account API key (profile icon > Account Settings > API Key)"
+
+// APIError is an HTTP error status from ActiveDEMAND.
+type APIError struct {
+	// Op is what the client was doing, e.g. "list contacts".
+	Op string
+	// Route is the route table entry used.
+	Route string
+	// Method and Path are the request line, without the query.
+	Method, Path string
+	// Status is the HTTP status code.
+	Status int
+	// Body is the start of the reply body, secrets removed.
+	Body string
+	// RetryAfter is what a 429 asked for, if anything.
+	RetryAfter time.Duration
+	// Help says what to do next, when the status has an obvious remedy.
+	Help string
+	kind error
+}
+
+// Error says which call failed, with which status, and what to do next.
+func (e *APIError) Error() string {
+	msg := fmt.Sprintf("activedemand: %s: %s %s: HTTP %d", e.Op, e.Method, e.Path, e.Status)
+	if e.kind != nil {
+		msg += ": " + e.kind.Error()
+	}
+	if e.Body != "" {
+		msg += fmt.Sprintf(" (reply: %q)", e.Body)
+	}
+	if e.Help != "" {
+		msg += "; " + e.Help
+	}
+	return msg
+}
+
+// Unwrap returns the sentinel for the status (ErrBadKey, ErrNoAccess,
+// ErrNotFound, ErrRateLimited) or nil.
+func (e *APIError) Unwrap() error { return e.kind }
+
+// DecodeError is a reply that does not have the shape a call expects.
+type DecodeError struct {
+	// Op is the call, e.g. "list contacts".
+	Op string
+	// Index is the position of the offending item in a list reply, or -1.
+	Index int
+	// Field is the offending field, or empty for the reply as a whole.
+	Field string
+	// Problem says what is wrong.
+	Problem string
+}
+
+// Error names the call, the item and the field.
+func (e *DecodeError) Error() string {
+	msg := "activedemand: " + e.Op + ": bad reply"
+	if e.Index >= 0 {
+		msg += fmt.Sprintf(": item %d", e.Index)
+	}
+	if e.Field != "" {
+		msg += fmt.Sprintf(": field %q", e.Field)
+	}
+	return msg + ": " + e.Problem
+}
+
+// Unwrap makes every DecodeError match ErrBadReply.
+func (e *DecodeError) Unwrap() error { return ErrBadReply }
