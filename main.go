@@ -4,6 +4,7 @@
 //
 //	parley            open the console (falls back to `parley sync` without a display)
 //	parley sync       run the sync engine headless
+//	parley sandbox    serve the built-in ActiveDEMAND and HighLevel sandboxes on loopback
 package main
 
 import (
@@ -15,8 +16,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"runtime"
+	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -27,6 +30,7 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	"parley/sync/demo"
 	"parley/ui"
 )
 
@@ -50,6 +54,8 @@ type options struct {
 	demoSet bool
 	verbose bool
 	version bool
+	// Listen addresses of `parley sandbox`.
+	ghlAddr, adAddr string
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -57,19 +63,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parley [flags] [sync]\n\n  (no command)  open the console window\n  sync          run the sync engine without a window\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parley [flags] [sync|sandbox]\n\n  (no command)  open the console window\n  sync          run the sync engine without a window\n  sandbox       serve the demo ActiveDEMAND and HighLevel sandboxes on loopback, to try by hand\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.dataDir, "data-dir", "", "folder for the database, media and logs (default: the user's data folder)")
 	fs.BoolVar(&o.demo, "demo", false, "run against the built-in sandbox accounts (the default until real accounts are connected)")
 	fs.BoolVar(&o.verbose, "v", false, "log debug detail")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.StringVar(&o.ghlAddr, "ghl-listen", "127.0.0.1:0", "sandbox: address of the HighLevel sandbox (port 0 picks a free one)")
+	fs.StringVar(&o.adAddr, "ad-listen", "127.0.0.1:0", "sandbox: address of the ActiveDEMAND sandbox (port 0 picks a free one)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	// Flags may also follow the command: `parley sync --data-dir X`.
-	if rest := fs.Args(); len(rest) > 0 && rest[0] == "sync" {
-		o.command = "sync"
+	if rest := fs.Args(); len(rest) > 0 && (rest[0] == "sync" || rest[0] == "sandbox") {
+		o.command = rest[0]
 		if err := fs.Parse(rest[1:]); err != nil {
 			return o, err
 		}
@@ -115,6 +123,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	slog.SetDefault(logger)
 	if err := logs.CaptureCrashes(o.dataDir); err != nil {
 		slog.Warn("crash reports will go to stderr only", "err", err)
+	}
+
+	if o.command == "sandbox" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return runSandbox(ctx, stdout, o)
 	}
 
 	if o.command == "" && !hasDisplay() {
@@ -177,6 +191,24 @@ func runHeadless(ctx context.Context, stdout io.Writer, db *store.Store, dataDir
 	fmt.Fprintf(stdout, "Data folder: %s (database schema version %d).\n", dataDir, version)
 	fmt.Fprintf(stdout, "The sync engine is not part of this build yet, so there is nothing to sync with %s; exiting.\n", mode)
 	slog.Info("headless sync: no engine in this build", "demo", demo)
+	return nil
+}
+
+// runSandbox is `parley sandbox`: both sandboxes, seeded and live, until
+// interrupted. It needs no database.
+func runSandbox(ctx context.Context, stdout io.Writer, o options) error {
+	sb, err := demo.Start(demo.Options{GHLAddr: o.ghlAddr, ADAddr: o.adAddr, Logger: slog.Default()})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	if err := sb.Describe(stdout); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "\nServing until interrupted (Ctrl+C).")
+	slog.Info("sandboxes started", "highlevel", sb.GHL.URL(), "activedemand", sb.AD.URL())
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "Stopping the sandboxes.")
 	return nil
 }
 
