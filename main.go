@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -30,6 +31,7 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	"parley/sync/activedemand"
 	"parley/sync/demo"
 	"parley/ui"
 )
@@ -189,6 +191,11 @@ func runHeadless(ctx context.Context, stdout io.Writer, db *store.Store, dataDir
 		mode = "the built-in demo sandboxes"
 	}
 	fmt.Fprintf(stdout, "Data folder: %s (database schema version %d).\n", dataDir, version)
+	if _, routesFile, err := adRoutes(dataDir); err != nil {
+		return err
+	} else if routesFile != "" {
+		fmt.Fprintf(stdout, "ActiveDEMAND routes: the defaults, corrected by %s.\n", routesFile)
+	}
 	fmt.Fprintf(stdout, "The sync engine is not part of this build yet, so there is nothing to sync with %s; exiting.\n", mode)
 	slog.Info("headless sync: no engine in this build", "demo", demo)
 	return nil
@@ -197,7 +204,14 @@ func runHeadless(ctx context.Context, stdout io.Writer, db *store.Store, dataDir
 // runSandbox is `parley sandbox`: both sandboxes, seeded and live, until
 // interrupted. It needs no database.
 func runSandbox(ctx context.Context, stdout io.Writer, o options) error {
-	sb, err := demo.Start(demo.Options{GHLAddr: o.ghlAddr, ADAddr: o.adAddr, Logger: slog.Default()})
+	routes, routesFile, err := adRoutes(o.dataDir)
+	if err != nil {
+		return err
+	}
+	if routesFile != "" {
+		fmt.Fprintf(stdout, "ActiveDEMAND routes: the defaults, corrected by %s\n\n", routesFile)
+	}
+	sb, err := demo.Start(demo.Options{GHLAddr: o.ghlAddr, ADAddr: o.adAddr, ADRoutes: routes, Logger: slog.Default()})
 	if err != nil {
 		return err
 	}
@@ -210,6 +224,21 @@ func runSandbox(ctx context.Context, stdout io.Writer, o options) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping the sandboxes.")
 	return nil
+}
+
+// adRoutesFile is the admin's corrections to the ActiveDEMAND route table,
+// in the data folder (README: "ActiveDEMAND endpoints").
+const adRoutesFile = "activedemand-routes.toml"
+
+// adRoutes returns the ActiveDEMAND route table: the defaults, corrected by
+// the routes file when there is one (its path is returned too).
+func adRoutes(dataDir string) (activedemand.Routes, string, error) {
+	path := filepath.Join(dataDir, adRoutesFile)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return activedemand.DefaultRoutes(), "", nil
+	}
+	routes, err := activedemand.LoadRoutes(path)
+	return routes, path, err
 }
 
 func accountsConnected(v secrets.Vault) bool {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"time"
 
+	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
 	"parley/sync/ghl/ghltest"
 )
@@ -30,6 +31,9 @@ type Options struct {
 	// ActivityEvery is how often the ActiveDEMAND sandbox adds a message or
 	// a change; zero means 20 s, negative turns activity off.
 	ActivityEvery time.Duration
+	// ADRoutes is the route table the ActiveDEMAND sandbox follows (an
+	// admin's corrections included); zero is the default table.
+	ADRoutes activedemand.Routes
 	// Logger receives the sandboxes' request lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -76,7 +80,7 @@ func Start(opts Options) (*Sandboxes, error) {
 		_ = ghl.Close()
 		return nil, fmt.Errorf("start the HighLevel sandbox on %s: %w", opts.GHLAddr, err)
 	}
-	ad, err := adtest.New(adtest.Options{Seed: opts.Seed, Now: opts.Now, Logger: log.With("sandbox", "activedemand")})
+	ad, err := adtest.New(adtest.Options{Routes: opts.ADRoutes, Seed: opts.Seed, Now: opts.Now, Logger: log.With("sandbox", "activedemand")})
 	if err != nil {
 		_ = ghl.Close()
 		return nil, fmt.Errorf("start the ActiveDEMAND sandbox: %w", err)

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"net/http"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"syscall"
@@ -116,5 +118,29 @@ func TestSandboxCommand(t *testing.T) {
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("parley sandbox still running 15 s after an interrupt")
+	}
+}
+
+// A routes file with a mistake must stop `parley sandbox` and `parley sync`
+// with a message that names the file, not be ignored.
+func TestBadRoutesFileIsReported(t *testing.T) {
+	bin := binary(t)
+	for _, command := range []string{"sandbox", "sync"} {
+		t.Run(command, func(t *testing.T) {
+			dataDir := t.TempDir()
+			routes := filepath.Join(dataDir, "activedemand-routes.toml")
+			if err := os.WriteFile(routes, []byte("[routes.\"messages.lst\"]\npath = \"x.json\"\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(bin, command, "--data-dir", dataDir)
+			cmd.Env = append(os.Environ(), "DISPLAY=")
+			out, err := cmd.CombinedOutput()
+			if err == nil {
+				t.Fatalf("parley %s accepted a routes file with an unknown route:\n%s", command, out)
+			}
+			if !strings.Contains(string(out), routes) || !strings.Contains(string(out), "messages.lst") {
+				t.Errorf("the error does not name the file and the entry:\n%s", out)
+			}
+		})
 	}
 }
