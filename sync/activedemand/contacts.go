@@ -1,7 +1,7 @@
 package activedemand
 
 // The known endpoints: contacts, contact lists and forms, built as seen in
-// public client code (ENDPOINTS.md lists the sources).
+// public client code (the README section "ActiveDEMAND endpoints" lists the sources).
 
 import (
 	"context"

@@ -11,8 +11,8 @@
 // method, parameter name and paging scheme taken from the route table
 // ([Routes], [LoadRoutes]) so an admin can correct them from a routes file
 // without a rebuild, and implemented over an imported export by
-// [ImportedData]. ENDPOINTS.md lists which routes are known and which are
-// assumed.
+// [ImportedData]. The README section "ActiveDEMAND endpoints" lists which
+// routes are known and which are assumed.
 //
 // Keys are [Secret]s: they print as [redacted] everywhere and are sent only
 // as headers to the API's own host.

@@ -19,8 +19,9 @@ import (
 // observer reports ([CallInfo].Route) and by the sandbox's per-route fault
 // injection and call counts.
 const (
-	// Known routes: path and method as seen in public client code (see
-	// ENDPOINTS.md for the sources); the rest are assumed.
+	// Known routes: path and method as seen in public client code (the
+	// README section "ActiveDEMAND endpoints" has the sources); the rest
+	// are assumed.
 	RouteContactsList     = "contacts.list"
 	RouteContactsCreate   = "contacts.create"
 	RouteContactFields    = "contacts.fields"
@@ -553,7 +554,7 @@ func (e *RoutesFileError) Error() string {
 	return fmt.Sprintf("activedemand: routes file %s has %d problems:\n  %s", e.File, len(e.Problems), strings.Join(e.Problems, "\n  "))
 }
 
-// LoadRoutes reads a routes file (TOML, see ENDPOINTS.md) and returns the
+// LoadRoutes reads a routes file (TOML, see the README section "ActiveDEMAND endpoints") and returns the
 // built-in table with the file's entries merged over it: only the fields a
 // file entry gives change. Unknown route names or fields, bad methods,
 // paths missing required placeholders and unknown paging schemes are
