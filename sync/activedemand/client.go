@@ -13,12 +13,13 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"parley/sync/internal/backoff"
 )
 
 // DefaultBaseURL is ActiveDEMAND's REST API root (NOTES: S2, S3, S4).
@@ -110,13 +111,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 
 // backoff is the full-jitter wait before retry number n (1-based).
 func (p RetryPolicy) backoff(n int) time.Duration {
-	ceiling := p.MaxDelay
-	if n < 32 {
-		if d := p.BaseDelay << (n - 1); d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	return rand.N(ceiling + 1)
+	return backoff.FullJitter(p.BaseDelay, p.MaxDelay, n, rand.Float64())
 }
 
 // CallInfo reports one HTTP call, for the engine's history.
@@ -592,23 +587,5 @@ func (c *Client) apiError(resp *http.Response, op, route, method, path string) *
 
 // parseRetryAfter reads seconds or an HTTP date; 0 when absent or bad.
 func parseRetryAfter(v string, now time.Time) time.Duration {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return 0
-	}
-	if n, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if n < 0 {
-			return 0
-		}
-		if n > 1<<31 {
-			n = 1 << 31
-		}
-		return time.Duration(n) * time.Second
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return backoff.RetryAfter(v, now)
 }

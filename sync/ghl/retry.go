@@ -4,9 +4,9 @@ import (
 	"context"
 	"math/rand/v2"
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
+
+	"parley/sync/internal/backoff"
 )
 
 // RetryPolicy bounds and paces retries. The zero value means the defaults:
@@ -55,62 +55,19 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 		p.Rand = rand.Float64
 	}
 	if p.Sleep == nil {
-		p.Sleep = sleepCtx
+		p.Sleep = backoff.Sleep
 	}
 	return p
 }
 
 // backoff is the wait before retry number n (n = 1 after the first failed
-// attempt): full jitter, a uniform draw from [0, min(Cap, Base·2^(n-1))).
+// attempt): full jitter up to min(Cap, Base·2^(n-1)).
 func (p RetryPolicy) backoff(n int) time.Duration {
-	ceiling := p.Cap
-	if n < 1 {
-		n = 1
-	}
-	if n <= 30 {
-		if d := p.Base << (n - 1); d > 0 && d < ceiling {
-			ceiling = d
-		}
-	}
-	r := p.Rand()
-	if r < 0 || r >= 1 {
-		r = 0
-	}
-	return time.Duration(r * float64(ceiling))
-}
-
-// sleepCtx waits for d unless ctx ends first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return backoff.FullJitter(p.Base, p.Cap, n, p.Rand())
 }
 
 // parseRetryAfter reads Retry-After: delay seconds or an HTTP date. It
 // returns 0 when absent or unreadable.
 func parseRetryAfter(h http.Header, now time.Time) time.Duration {
-	v := strings.TrimSpace(h.Get("Retry-After"))
-	if v == "" {
-		return 0
-	}
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 7*24*3600 {
-			return 0
-		}
-		return time.Duration(secs * float64(time.Second))
-	}
-	if t, err := http.ParseTime(v); err == nil {
-		if d := t.Sub(now); d > 0 {
-			return d
-		}
-	}
-	return 0
+	return backoff.RetryAfter(h.Get("Retry-After"), now)
 }

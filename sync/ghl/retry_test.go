@@ -52,7 +52,7 @@ func TestParseRetryAfter(t *testing.T) {
 		"soon":                          0,
 		"Sun, 01 Mar 2026 12:00:07 GMT": 7 * time.Second,
 		"Sun, 01 Mar 2026 11:00:00 GMT": 0,
-		"99999999999":                   0,
+		"99999999999":                   7 * 24 * time.Hour, // absurd, but still "wait": longer than any cap
 	}
 	for v, want := range cases {
 		h := http.Header{}
