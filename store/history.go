@@ -33,6 +33,7 @@ const (
 	OpMediaUpload        Operation = "media.upload"
 	OpMediaFetch         Operation = "media.fetch"
 	OpStatusUpdate       Operation = "status.update"
+	OpImport             Operation = "ad.import"
 )
 
 // Outcome is how an operation ended.

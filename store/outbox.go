@@ -94,6 +94,99 @@ func (s *Store) Enqueue(ctx context.Context, kind, key string, payload []byte) (
 	return id, created, nil
 }
 
+// OutboxJob is one item to enqueue with EnqueueBatch.
+type OutboxJob struct {
+	// Kind tells the worker how to interpret Payload.
+	Kind string
+	// Key deduplicates work, as in Enqueue.
+	Key string
+	// Payload is the work itself; nil is stored as empty.
+	Payload []byte
+}
+
+// outboxRowsPerInsert is how many rows one INSERT carries in EnqueueBatch:
+// as with history, one statement per row would cost more in database/sql
+// and the driver than the rows themselves.
+const outboxRowsPerInsert = 64
+
+func insertOutboxSQL(rows int) string {
+	return `INSERT INTO outbox (kind, key, payload, state, next_attempt_at, created_at, updated_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?), `, rows), ", ") +
+		` ON CONFLICT (key) DO NOTHING`
+}
+
+// EnqueueBatch adds many items, due immediately, in one transaction: either
+// all are stored or none (an error, a cancelled ctx). Items whose key is
+// already in the outbox, in any state, or earlier in the same batch, are
+// skipped as Enqueue skips them; created counts the items that are new.
+// Items keep their order: they are claimed in the order they were given.
+func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int, err error) {
+	for i, j := range jobs {
+		if strings.TrimSpace(j.Kind) == "" {
+			return 0, fmt.Errorf("enqueue batch: item %d: %w", i, invalidf("kind is empty"))
+		}
+		if strings.TrimSpace(j.Key) == "" {
+			return 0, fmt.Errorf("enqueue batch: item %d (%s): %w", i, j.Kind, invalidf("key is empty"))
+		}
+	}
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	now := toMillis(s.now())
+	pending := string(OutboxPending)
+	err = s.withTx(ctx, func(tx *sql.Tx) error {
+		args := make([]any, 0, 7*outboxRowsPerInsert)
+		insert := func(st *sql.Stmt, rows []OutboxJob) error {
+			args = args[:0]
+			for _, j := range rows {
+				payload := j.Payload
+				if payload == nil {
+					payload = []byte{}
+				}
+				args = append(args, j.Kind, j.Key, payload, pending, now, now, now)
+			}
+			res, err := st.ExecContext(ctx, args...)
+			if err != nil {
+				return err
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return err
+			}
+			created += int(n)
+			return nil
+		}
+		rest := jobs
+		if len(rest) >= outboxRowsPerInsert {
+			st, err := tx.PrepareContext(ctx, insertOutboxSQL(outboxRowsPerInsert))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			for ; len(rest) >= outboxRowsPerInsert; rest = rest[outboxRowsPerInsert:] {
+				if err := insert(st, rest[:outboxRowsPerInsert]); err != nil {
+					return err
+				}
+			}
+		}
+		if len(rest) > 0 {
+			st, err := tx.PrepareContext(ctx, insertOutboxSQL(len(rest)))
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := insert(st, rest); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("enqueue batch of %d items: %w", len(jobs), err)
+	}
+	return created, nil
+}
+
 // ClaimDue hands up to limit items to a worker, oldest first: pending items
 // that are due, and in_flight items whose lease expired because their worker
 // died. Claimed items become in_flight until now+lease, with one more attempt

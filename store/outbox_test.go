@@ -229,3 +229,114 @@ func TestClaimDueNeverDoubleClaims(t *testing.T) {
 		t.Errorf("counts after completing every claim: %v, %v", counts, err)
 	}
 }
+
+func TestEnqueueBatch(t *testing.T) {
+	jobs := func(prefix string, n int) []OutboxJob {
+		out := make([]OutboxJob, n)
+		for i := range out {
+			out[i] = OutboxJob{Kind: "mirror", Key: fmt.Sprintf("%s%d", prefix, i), Payload: []byte(fmt.Sprintf(`{"n":%d}`, i))}
+		}
+		return out
+	}
+	tests := []struct {
+		name string
+		// before is enqueued first, one by one; batch then goes in at once.
+		before []OutboxJob
+		batch  []OutboxJob
+		// wantCreated is EnqueueBatch's count, wantKeys every key in claim order.
+		wantCreated int
+		wantKeys    []string
+	}{
+		{name: "empty batch", batch: nil, wantCreated: 0},
+		{name: "small batch", batch: jobs("a", 3), wantCreated: 3, wantKeys: []string{"a0", "a1", "a2"}},
+		{name: "exactly one full statement", batch: jobs("a", outboxRowsPerInsert), wantCreated: outboxRowsPerInsert},
+		{name: "full statements and a tail", batch: jobs("a", 2*outboxRowsPerInsert+5), wantCreated: 2*outboxRowsPerInsert + 5},
+		{
+			name: "keys already queued are skipped", before: jobs("a", 2), batch: jobs("a", 4),
+			wantCreated: 2, wantKeys: []string{"a0", "a1", "a2", "a3"},
+		},
+		{
+			name:        "a key repeated in the batch is queued once",
+			batch:       []OutboxJob{{Kind: "k", Key: "x"}, {Kind: "k", Key: "y"}, {Kind: "k", Key: "x", Payload: []byte("second")}},
+			wantCreated: 2, wantKeys: []string{"x", "y"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			s, clock := newClockStore(t)
+			for _, j := range tt.before {
+				if _, _, err := s.Enqueue(ctx, j.Kind, j.Key, j.Payload); err != nil {
+					t.Fatal(err)
+				}
+			}
+			created, err := s.EnqueueBatch(ctx, tt.batch)
+			if err != nil || created != tt.wantCreated {
+				t.Fatalf("EnqueueBatch = %d, %v; want %d", created, err, tt.wantCreated)
+			}
+			items, err := s.ClaimDue(ctx, clock.t, 10000, time.Minute)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want := tt.wantKeys
+			if want == nil {
+				for _, j := range tt.batch {
+					want = append(want, j.Key)
+				}
+			}
+			var got []string
+			for _, it := range items {
+				got = append(got, it.Key)
+			}
+			if !slices.Equal(got, want) {
+				t.Fatalf("claimed keys %v, want %v (the batch's order)", got, want)
+			}
+			// The first version of a key wins, as with Enqueue.
+			for _, it := range items {
+				if it.Key == "x" && len(it.Payload) != 0 {
+					t.Errorf("repeated key kept the later payload %q", it.Payload)
+				}
+				if it.Key == "a1" && string(it.Payload) != `{"n":1}` {
+					t.Errorf("a1 payload %q", it.Payload)
+				}
+				if !it.CreatedAt.Equal(clock.t) || !it.NextAttemptAt.Equal(clock.t) {
+					t.Errorf("item %s created %v due %v, want both %v", it.Key, it.CreatedAt, it.NextAttemptAt, clock.t)
+				}
+			}
+		})
+	}
+}
+
+func TestEnqueueBatchIsAllOrNothing(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newClockStore(t)
+	big := make([]OutboxJob, 3*outboxRowsPerInsert)
+	for i := range big {
+		big[i] = OutboxJob{Kind: "k", Key: fmt.Sprint(i)}
+	}
+	invalid := slices.Clone(big)
+	invalid[len(invalid)-1].Key = " "
+	noKind := slices.Clone(big)
+	noKind[0].Kind = ""
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	tests := []struct {
+		name string
+		ctx  context.Context
+		jobs []OutboxJob
+		want error
+	}{
+		{"an empty key anywhere", ctx, invalid, ErrInvalid},
+		{"an empty kind", ctx, noKind, ErrInvalid},
+		{"a cancelled context", cancelled, big, context.Canceled},
+	}
+	for _, tt := range tests {
+		created, err := s.EnqueueBatch(tt.ctx, tt.jobs)
+		if !errors.Is(err, tt.want) || created != 0 {
+			t.Errorf("%s: EnqueueBatch = %d, %v; want 0, %v", tt.name, created, err, tt.want)
+		}
+	}
+	if counts, err := s.OutboxCounts(ctx); err != nil || counts[OutboxPending] != 0 {
+		t.Fatalf("a failed batch left items behind: %v, %v", counts, err)
+	}
+}
