@@ -1012,6 +1012,21 @@ func (t *lineTracker) startLine(off int64) int {
 	return line
 }
 
+// contactKey names the row's contact by what the row itself says, so that
+// ids made from it do not depend on which other files are imported with it:
+// resolved through a contacts export, the same row's contact would get that
+// export's id, and an id made from that would change between imports.
+func (a activity) contactKey() string {
+	switch {
+	case a.contactID != "":
+		return "id:" + a.contactID
+	case a.email != "":
+		return "email:" + strings.ToLower(a.email)
+	default:
+		return "phone:" + a.phone
+	}
+}
+
 // finish links activity to contacts and builds the conversations.
 func (im *importer) finish() *ImportedData {
 	d := &ImportedData{
@@ -1033,7 +1048,7 @@ func (im *importer) finish() *ImportedData {
 		if !a.message {
 			id := ID(a.id)
 			if id == "" {
-				id = ID("imp-" + shortHash(string(c.ID), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
+				id = ID("imp-" + shortHash(a.contactKey(), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
 			}
 			if o, dup := histOrigin[id]; dup {
 				im.reject(a.line, "duplicate of %s", o)
@@ -1047,7 +1062,7 @@ func (im *importer) finish() *ImportedData {
 		convID := ID("imp-" + shortHash(string(c.ID), string(a.channel)))
 		id := ID(a.id)
 		if id == "" {
-			id = ID("imp-" + shortHash(string(convID), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
+			id = ID("imp-" + shortHash(a.contactKey(), string(a.channel), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
 		}
 		if o, dup := msgOrigin[id]; dup {
 			im.reject(a.line, "duplicate of %s", o)
