@@ -1,0 +1,550 @@
+package sync
+
+// Import of ActiveDEMAND export files: the way in that needs no AD API. An
+// export is parsed by activedemand.Import and ends as the same outbox items
+// the AD poller queues for what it reads over HTTP, so the workers mirror
+// both the same way. The outbox's keys make an import idempotent: importing
+// a file again, an export that overlaps an earlier one, or the rest of an
+// import that was cancelled part-way never queues anything twice.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"parley/store"
+	"parley/sync/activedemand"
+)
+
+// ExportKind is what an export file holds, as a user would name it.
+type ExportKind string
+
+// Export kinds.
+const (
+	ExportContactsCSV ExportKind = "contacts CSV"
+	ExportActivityCSV ExportKind = "activity CSV"
+	ExportJSON        ExportKind = "JSON"
+)
+
+// RowError is a row of an export that was not imported, and why.
+type RowError struct {
+	// File is the file's base name; Line is where the row starts (1-based).
+	File   string
+	Line   int
+	Reason string
+}
+
+// Error reads "file:line: reason".
+func (e RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
+
+// ExportCounts is what export files hold, as the parser read them.
+type ExportCounts struct {
+	// Contacts are contacts from contact rows; ContactsFromActivity are
+	// contacts that activity rows name but no contacts export among the
+	// files has, made from the rows (email, phone, name). They are not
+	// queued on their own: the messages carry them.
+	Contacts, ContactsFromActivity int
+	Conversations, Messages        int
+	// Timeline counts AD timeline entries (notes, form submissions): read
+	// but not mirrored, since the sync mirrors conversations.
+	Timeline int
+	// Blank counts empty rows skipped; Rejected rows that cannot be
+	// imported, of which Errors lists the first 1000.
+	Blank, Rejected int
+	Errors          []RowError
+	// Notes are things worth knowing that rejected nothing, such as
+	// columns that are not used.
+	Notes []string
+}
+
+func exportCounts(r activedemand.ImportReport) ExportCounts {
+	errs := make([]RowError, len(r.Errors))
+	for i, e := range r.Errors {
+		errs[i] = RowError{File: e.File, Line: e.Line, Reason: e.Reason}
+	}
+	return ExportCounts{
+		Contacts: r.Contacts, ContactsFromActivity: r.StubContacts, Conversations: r.Conversations, Messages: r.Messages,
+		Timeline: r.History, Blank: r.Blank, Rejected: r.Rejected, Errors: errs, Notes: r.Notes,
+	}
+}
+
+// ImportPreview is what the console shows of one file before an import: its
+// kind, its columns and first rows, and what it holds on its own (Check
+// gives the counts of several files read together).
+type ImportPreview struct {
+	// File is the base name, Path the path as given.
+	File, Path string
+	Kind       ExportKind
+	// Separator names a CSV's separator ("comma", "semicolon", "tab");
+	// empty for JSON.
+	Separator string
+	// Columns are the CSV header or the keys of the first JSON elements;
+	// Rows are the first rows (PreviewRows at most), aligned with Columns.
+	Columns []string
+	Rows    [][]string
+	// Size is the file's length in bytes.
+	Size int64
+	ExportCounts
+}
+
+// ImportPhase is the stage an import is in.
+type ImportPhase string
+
+// Import phases, in order.
+const (
+	// PhaseReading: the files are parsed; Done and Total are bytes.
+	PhaseReading ImportPhase = "reading"
+	// PhaseQueueing: outbox items are written; Done and Total are items.
+	PhaseQueueing ImportPhase = "queueing"
+)
+
+// ImportProgress reports how far an import is.
+type ImportProgress struct {
+	Phase ImportPhase
+	// File is the file being read (PhaseReading).
+	File string
+	// Done of Total bytes (reading) or items (queueing). Total is 0 while
+	// unknown.
+	Done, Total int64
+	// Rejected counts rows rejected so far.
+	Rejected int
+}
+
+// readingShare is the part of a single progress bar given to reading:
+// queueing writes to the database and takes the longer part.
+const readingShare = 0.4
+
+// Fraction is the whole import's progress from 0 to 1, for one
+// determinate progress bar across both phases.
+func (p ImportProgress) Fraction() float64 {
+	f := 0.0
+	if p.Total > 0 {
+		f = min(float64(p.Done)/float64(p.Total), 1)
+	}
+	if p.Phase == PhaseQueueing {
+		if p.Total == 0 {
+			f = 1 // nothing to queue
+		}
+		return readingShare + (1-readingShare)*f
+	}
+	return readingShare * f
+}
+
+// ImportResult says what an import did.
+type ImportResult struct {
+	// Files are the base names of the files imported.
+	Files []string
+	// ExportCounts are what the files held, read together.
+	ExportCounts
+	// ContactsQueued and MessagesQueued are new outbox items.
+	ContactsQueued, MessagesQueued int
+	// AlreadyQueued counts contacts and messages an earlier import (or the
+	// poller) had queued already, so nothing was added for them.
+	AlreadyQueued int
+	// Took is how long the import ran.
+	Took time.Duration
+}
+
+// Summary is the one-line account of the import kept in the history, e.g.
+// "contacts.csv, activity.csv: 48 contacts, 120 messages queued, 3 already
+// queued, 2 rows rejected".
+func (r ImportResult) Summary() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %s, %s queued, %d already queued, %s rejected",
+		strings.Join(r.Files, ", "), plural(r.ContactsQueued, "contact"), plural(r.MessagesQueued, "message"),
+		r.AlreadyQueued, plural(r.Rejected, "row"))
+	if r.Timeline > 0 {
+		fmt.Fprintf(&b, ", %s not mirrored", plural(r.Timeline, "timeline entry", "timeline entries"))
+	}
+	return b.String()
+}
+
+func plural(n int, one string, many ...string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	if len(many) > 0 {
+		return fmt.Sprintf("%d %s", n, many[0])
+	}
+	return fmt.Sprintf("%d %ss", n, one)
+}
+
+// ImportFileError is an export file that cannot be imported at all (not a
+// row of it): unreadable, empty, or not an ActiveDEMAND export.
+type ImportFileError struct {
+	// File is the file's base name.
+	File string
+	// Problem says what is wrong and what to do, for the user.
+	Problem string
+	// Err is the underlying error.
+	Err error
+}
+
+// Error reads "file: problem".
+func (e *ImportFileError) Error() string {
+	if e.File == "" {
+		return e.Problem
+	}
+	return e.File + ": " + e.Problem
+}
+
+// Unwrap returns the underlying error.
+func (e *ImportFileError) Unwrap() error { return e.Err }
+
+// exportHint is what to do about a file that is not an export Parley reads.
+const exportHint = "Export contacts or activity from ActiveDEMAND as CSV or JSON: a CSV's first line is a header with columns " +
+	"like first_name, email_address (contacts) or contact_email, type, date (activity)."
+
+// fileError turns what stopped activedemand.Import on a file into an
+// ImportFileError that says what to do; cancellation passes through.
+func fileError(err error, files []string) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := err.Error()
+	file := ""
+	// The parser's errors read "activedemand: import <file>: <problem>".
+	for _, f := range files {
+		if rest, ok := strings.CutPrefix(msg, "activedemand: import "+f+": "); ok {
+			file, msg = f, rest
+			break
+		}
+	}
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		msg = "the file is not there any more; pick it again"
+	case errors.Is(err, fs.ErrPermission):
+		msg = "Parley is not allowed to read this file; check its permissions or copy it somewhere you own"
+	case msg == "the file is empty":
+		msg = "the file is empty; pick the export file ActiveDEMAND produced. " + exportHint
+	default:
+		msg += ". " + exportHint
+	}
+	return &ImportFileError{File: file, Problem: msg, Err: err}
+}
+
+// ImporterOptions tunes an Importer. The zero value is ready to use.
+type ImporterOptions struct {
+	// Location is the time zone of export dates written without one
+	// (AD exports often have none); nil means UTC.
+	Location *time.Location
+	// BatchSize is how many outbox items one transaction writes; 0 means
+	// DefaultImportBatch. Cancelling an import keeps whole batches.
+	BatchSize int
+	// PreviewRows is how many rows a preview shows; 0 means 20.
+	PreviewRows int
+}
+
+// DefaultImportBatch is the default number of outbox items per transaction:
+// large enough that commits are a small part of the time, small enough that
+// a cancel takes effect within a fraction of a second.
+const DefaultImportBatch = 1000
+
+// Importer imports ActiveDEMAND export files into the store's outbox. It is
+// safe for concurrent use.
+type Importer struct {
+	store *store.Store
+	opts  ImporterOptions
+}
+
+// NewImporter returns an importer that queues into s.
+func NewImporter(s *store.Store, opts ImporterOptions) *Importer {
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = DefaultImportBatch
+	}
+	if opts.PreviewRows <= 0 {
+		opts.PreviewRows = 20
+	}
+	return &Importer{store: s, opts: opts}
+}
+
+// Preview reads one export file and returns its kind, first rows and counts,
+// without queueing anything.
+func (im *Importer) Preview(ctx context.Context, path string) (ImportPreview, error) {
+	src := activedemand.FileSource(path)
+	p, err := activedemand.PreviewImport(ctx, src, im.opts.PreviewRows, activedemand.ImportOptions{Location: im.opts.Location})
+	if err != nil {
+		return ImportPreview{File: src.Name, Path: path}, fmt.Errorf("preview %s: %w", src.Name, fileError(err, []string{src.Name}))
+	}
+	out := ImportPreview{
+		File: src.Name, Path: path, Kind: ExportKind(p.Kind), Columns: p.Columns, Rows: p.Rows, Size: src.Size,
+		ExportCounts: exportCounts(p.Report),
+	}
+	if p.Kind != activedemand.KindJSON {
+		out.Separator = separatorName(p.Separator)
+	}
+	return out, nil
+}
+
+func separatorName(r rune) string {
+	switch r {
+	case ',':
+		return "comma"
+	case ';':
+		return "semicolon"
+	case '\t':
+		return "tab"
+	}
+	return fmt.Sprintf("%q", r)
+}
+
+// Check reads export files together, as Import would, and returns what they
+// hold and the rows that would be rejected, without queueing anything. A
+// contacts export and an activity export link up only when read together,
+// so this, not the sum of each file's Preview, is what an import of both
+// gives.
+func (im *Importer) Check(ctx context.Context, paths []string) (ExportCounts, error) {
+	sources, names, _, err := im.sources(paths)
+	if err != nil {
+		return ExportCounts{}, fmt.Errorf("check: %w", err)
+	}
+	_, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{Location: im.opts.Location}, sources...)
+	if err != nil {
+		return exportCounts(rep), fmt.Errorf("check: %w", fileError(err, names))
+	}
+	return exportCounts(rep), nil
+}
+
+// sources opens paths as import sources, each file once.
+func (im *Importer) sources(paths []string) (sources []activedemand.ImportSource, names, dirs []string, err error) {
+	seen := map[string]bool{}
+	for _, p := range paths {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", p, err)
+		}
+		if seen[abs] {
+			continue // the same file picked twice is read once
+		}
+		seen[abs] = true
+		src := activedemand.FileSource(abs)
+		sources = append(sources, src)
+		names = append(names, src.Name)
+		dirs = append(dirs, filepath.Dir(abs))
+	}
+	if len(sources) == 0 {
+		return nil, nil, nil, errors.New("no files given")
+	}
+	return sources, names, dirs, nil
+}
+
+// Import parses the export files together (a contacts export and an activity
+// export link up by contact id, email or phone) and queues one
+// JobMirrorContact per contact, then one JobMirrorMessage per message, oldest
+// first, so the workers create contacts before their messages and mirror
+// conversations in order. Contacts and messages already in the outbox are
+// counted in AlreadyQueued, not queued again.
+//
+// progress, when set, is called on the importing goroutine. One history
+// entry (store.OpImport) records every import, failed ones included. When ctx
+// is cancelled, the batches written so far stay queued and the result counts
+// them; importing the same files again queues the rest.
+func (im *Importer) Import(ctx context.Context, paths []string, progress func(ImportProgress)) (ImportResult, error) {
+	start := time.Now()
+	if progress == nil {
+		progress = func(ImportProgress) {}
+	}
+	var res ImportResult
+	sources, names, dirs, err := im.sources(paths)
+	if err != nil {
+		return res, fmt.Errorf("import: %w", err)
+	}
+	res.Files = names
+	var total int64
+	for _, src := range sources {
+		total += src.Size
+	}
+
+	finish := func(err error) (ImportResult, error) {
+		res.Took = time.Since(start)
+		if herr := im.record(ctx, res, err); herr != nil {
+			err = errors.Join(err, herr)
+		}
+		return res, err
+	}
+
+	// Reading: the parser reports per file; the bar runs over all files.
+	var doneBytes int64
+	var doneRejected int
+	progress(ImportProgress{Phase: PhaseReading, File: res.Files[0], Total: total})
+	data, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{
+		Location: im.opts.Location,
+		Progress: func(p activedemand.ImportProgress) {
+			progress(ImportProgress{Phase: PhaseReading, File: p.File, Done: doneBytes + p.Bytes, Total: total, Rejected: doneRejected + p.Rejected})
+			if p.Done {
+				doneBytes += p.Size
+				doneRejected += p.Rejected
+			}
+		},
+	}, sources...)
+	res.ExportCounts = exportCounts(rep)
+	if err != nil {
+		return finish(fmt.Errorf("import: %w", fileError(err, res.Files)))
+	}
+
+	contacts, messages, err := im.jobs(ctx, data, rep, dirs)
+	if err != nil {
+		return finish(fmt.Errorf("import: %w", err))
+	}
+
+	// Queueing: whole batches, each its own transaction, contacts first.
+	queued := int64(0)
+	all := int64(len(contacts) + len(messages))
+	progress(ImportProgress{Phase: PhaseQueueing, Total: all, Rejected: res.Rejected})
+	for _, part := range []struct {
+		jobs    []store.OutboxJob
+		created *int
+	}{{contacts, &res.ContactsQueued}, {messages, &res.MessagesQueued}} {
+		for batch := range slices.Chunk(part.jobs, im.opts.BatchSize) {
+			if err := ctx.Err(); err != nil {
+				return finish(fmt.Errorf("import: %w", err))
+			}
+			n, err := im.store.EnqueueBatch(ctx, batch)
+			if err != nil {
+				return finish(fmt.Errorf("import: %w", err))
+			}
+			*part.created += n
+			res.AlreadyQueued += len(batch) - n
+			queued += int64(len(batch))
+			progress(ImportProgress{Phase: PhaseQueueing, Done: queued, Total: all, Rejected: res.Rejected})
+		}
+	}
+	return finish(nil)
+}
+
+// jobs builds the outbox items: contacts from contact rows in file order,
+// then every message oldest first.
+func (im *Importer) jobs(ctx context.Context, data *activedemand.ImportedData, rep activedemand.ImportReport, dirs []string) (contacts, messages []store.OutboxJob, err error) {
+	all := data.Contacts()
+	// The parser adds the contacts it makes from activity rows after every
+	// contact row has been read, so they are the last StubContacts. They
+	// are not queued: all they have is what their messages carry too, and
+	// a contact job with blank fields could not tell HighLevel anything.
+	fromRows := all[:max(len(all)-rep.StubContacts, 0)]
+	contacts = make([]store.OutboxJob, 0, len(fromRows))
+	for _, c := range fromRows {
+		cj := newContactJob(SourceImport, c)
+		j, err := outboxJob(JobMirrorContact, cj.Key(), cj)
+		if err != nil {
+			return nil, nil, err
+		}
+		contacts = append(contacts, j)
+	}
+
+	type item struct {
+		m  activedemand.Message
+		cv activedemand.Conversation
+	}
+	items := make([]item, 0, rep.Messages)
+	for cv, err := range activedemand.AllChangedConversations(ctx, data, "") {
+		if err != nil {
+			return nil, nil, err
+		}
+		for m, err := range activedemand.AllMessages(ctx, data, cv.ID) {
+			if err != nil {
+				return nil, nil, err
+			}
+			items = append(items, item{m, cv})
+		}
+	}
+	// Oldest first across conversations; within a conversation the
+	// parser's order (already by time) stands.
+	slices.SortStableFunc(items, func(a, b item) int { return a.m.SentAt.Compare(b.m.SentAt) })
+
+	media := newMediaFinder(dirs)
+	defer media.close()
+	messages = make([]store.OutboxJob, 0, len(items))
+	for _, it := range items {
+		c, _ := data.Contact(it.m.ContactID)
+		mj := newMessageJob(SourceImport, it.m, it.cv, c, media.find)
+		j, err := outboxJob(JobMirrorMessage, mj.Key(), mj)
+		if err != nil {
+			return nil, nil, err
+		}
+		messages = append(messages, j)
+	}
+	return contacts, messages, nil
+}
+
+// record appends the import's history entry. It runs even when ctx was
+// cancelled, so a cancelled import is on record too.
+func (im *Importer) record(ctx context.Context, res ImportResult, importErr error) error {
+	e := store.HistoryEntry{
+		Operation: store.OpImport, System: store.SystemAD, LocalID: strings.Join(res.Files, ", "),
+		Outcome: store.OutcomeOK, Attempts: 1, Latency: res.Took, Error: res.Summary(),
+	}
+	if importErr != nil {
+		e.Outcome = store.OutcomeFailed
+		switch {
+		case errors.Is(importErr, context.Canceled) || errors.Is(importErr, context.DeadlineExceeded):
+			e.Error = "cancelled: " + res.Summary() + "; import the same files again to queue the rest"
+		default:
+			e.Error = importErr.Error()
+		}
+	}
+	hctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := im.store.AppendHistory(hctx, e); err != nil {
+		return fmt.Errorf("import: record in history: %w", err)
+	}
+	return nil
+}
+
+// mediaFinder finds the files an export names by relative path, next to
+// the export files, so the workers can upload them without the AD API.
+// Paths are resolved inside each export's folder only: an export cannot
+// point the sync at files elsewhere on the computer ("../../.ssh/id_rsa").
+type mediaFinder struct {
+	roots []*os.Root
+	dirs  []string
+	found map[string]mediaFile
+}
+
+type mediaFile struct {
+	path string
+	size int64
+}
+
+func newMediaFinder(dirs []string) *mediaFinder {
+	f := &mediaFinder{found: map[string]mediaFile{}}
+	for _, d := range slices.Compact(slices.Sorted(slices.Values(dirs))) {
+		if r, err := os.OpenRoot(d); err == nil {
+			f.roots = append(f.roots, r)
+			f.dirs = append(f.dirs, d)
+		}
+	}
+	return f
+}
+
+func (f *mediaFinder) close() {
+	for _, r := range f.roots {
+		r.Close()
+	}
+}
+
+// find returns the absolute path and size of the file a relative media
+// reference names, or "" when it is a URL or not in the export.
+func (f *mediaFinder) find(ref string) (string, int64) {
+	if ref == "" || strings.Contains(ref, "://") || filepath.IsAbs(ref) || strings.HasPrefix(ref, "/") {
+		return "", 0
+	}
+	if m, ok := f.found[ref]; ok {
+		return m.path, m.size
+	}
+	var m mediaFile
+	rel := filepath.FromSlash(ref)
+	for i, r := range f.roots {
+		if st, err := r.Stat(rel); err == nil && st.Mode().IsRegular() {
+			m = mediaFile{path: filepath.Join(f.dirs[i], rel), size: st.Size()}
+			break
+		}
+	}
+	f.found[ref] = m
+	return m.path, m.size
+}
