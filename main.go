@@ -21,6 +21,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"syscall"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -31,6 +32,7 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	engine "parley/sync"
 	"parley/sync/activedemand"
 	"parley/sync/demo"
 	"parley/ui"
@@ -161,6 +163,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 
 	console := ui.NewConsole(newApp(meta), ui.Deps{
 		History:    db,
+		Importer:   engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
 		Keyring:    secrets.Keyring{},
 		DataDir:    o.dataDir,
 		Demo:       demo,

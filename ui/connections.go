@@ -11,7 +11,7 @@ const keyringOK = "API keys and tokens are kept in the system keyring, never in 
 
 // newConnectionsView shows which accounts the sync talks to and whether
 // credentials can be kept safely on this computer.
-func newConnectionsView(d Deps) fyne.CanvasObject {
+func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
 	account := "Not connected"
 	switch {
 	case d.Demo:
@@ -19,7 +19,17 @@ func newConnectionsView(d Deps) fyne.CanvasObject {
 	case d.Connected:
 		account = "Credentials saved in the system keyring"
 	}
-	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", widget.NewLabel(account))
+	importButton := widget.NewButtonWithIcon("Import export file…", theme.DownloadIcon(), imp.open)
+	importHelp := widget.NewLabel("No API access? Import a contacts or activity export (CSV or JSON) instead: its messages go through the same sync.")
+	if !imp.available() {
+		importButton.Disable()
+		importHelp.SetText(importUnavailable)
+	}
+	importHelp.Wrapping = fyne.TextWrapWord
+	importHelp.Importance = widget.LowImportance
+	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", container.NewVBox(
+		widget.NewLabel(account),
+		container.NewBorder(nil, nil, importButton, nil, importHelp)))
 	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", widget.NewLabel(account))
 
 	keyringStatus := widget.NewLabel("Checking the system keyring…")

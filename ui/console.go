@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 )
 
@@ -30,6 +31,8 @@ type Console struct {
 	current int
 	status  *widget.Label
 	history *historyScreen
+	// importer is the import of export files (File > Import, Ctrl+I).
+	importer *importFlow
 }
 
 // NewConsole builds the console window for app. It does not show it; call
@@ -39,11 +42,15 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.win = app.NewWindow("Parley")
 	c.win.SetMaster()
 	c.win.Resize(c.savedSize())
-	c.win.SetOnClosed(c.saveSize)
+	c.win.SetOnClosed(func() {
+		c.saveSize()
+		c.importer.stop()
+	})
 	if icon := app.Icon(); icon != nil {
 		c.win.SetIcon(icon)
 	}
 
+	c.importer = newImportFlow(c.win, c.deps.Importer, c.deps.Do, app.Preferences(), c.showHistory)
 	c.screens = c.buildScreens()
 	c.content = container.NewStack()
 	c.nav = c.buildNav()
@@ -58,6 +65,9 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.nav.Select(c.startScreen())
 	return c
 }
+
+// importShortcut opens the import of an export file.
+var importShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyI, Modifier: fyne.KeyModifierShortcutDefault}
 
 // The window comes back at the size it was closed at.
 const (
@@ -97,6 +107,15 @@ func (c *Console) startScreen() int {
 		}
 	}
 	return 0
+}
+
+// showHistory brings the History screen to the front with its newest rows.
+func (c *Console) showHistory() {
+	if c.Current() == "History" {
+		c.history.refresh()
+		return
+	}
+	c.Show("History")
 }
 
 // Window returns the console window.
@@ -178,6 +197,7 @@ func (c *Console) addShortcuts() {
 		c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: keys[i], Modifier: fyne.KeyModifierShortcutDefault},
 			func(fyne.Shortcut) { c.nav.Select(i) })
 	}
+	c.win.Canvas().AddShortcut(importShortcut, func(fyne.Shortcut) { c.importer.open() })
 	c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) {
 			c.Show("History")
@@ -191,7 +211,11 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 			dialog.ShowError(fmt.Errorf("could not open %s: %w", c.deps.DataDir, err), c.win)
 		}
 	})
-	file := fyne.NewMenu("File", openData)
+	importItem := fyne.NewMenuItem(importTitle+"…", c.importer.open)
+	importItem.Icon = theme.DownloadIcon()
+	importItem.Shortcut = importShortcut
+	importItem.Disabled = !c.importer.available()
+	file := fyne.NewMenu("File", importItem, fyne.NewMenuItemSeparator(), openData)
 	goTo := make([]*fyne.MenuItem, len(c.screens))
 	for i, s := range c.screens {
 		goTo[i] = fyne.NewMenuItem(s.title, func() { c.nav.Select(i) })
@@ -226,6 +250,7 @@ func (c *Console) showShortcuts() {
 	rows := [][2]string{
 		{mod + "+1 … " + mod + "+" + fmt.Sprint(min(len(c.screens), 9)), "Go to a screen, in sidebar order"},
 		{mod + "+F", "Search the history"},
+		{mod + "+I", "Import an ActiveDEMAND export"},
 		{mod + "+Q", "Quit"},
 	}
 	grid := container.NewGridWithColumns(2)

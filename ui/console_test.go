@@ -220,7 +220,7 @@ func TestHelpListsShortcuts(t *testing.T) {
 			texts = append(texts, l.Text)
 		}
 	}
-	for _, want := range []string{"Ctrl+1 … Ctrl+7", "Search the history"} {
+	for _, want := range []string{"Ctrl+1 … Ctrl+7", "Search the history", "Ctrl+I", "Import an ActiveDEMAND export"} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("shortcuts dialog lacks %q: %v", want, texts)
 		}

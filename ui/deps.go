@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"parley/store"
+	engine "parley/sync"
 )
 
 // HistorySource is what the History screen reads: the store's sync history.
@@ -21,11 +22,25 @@ type KeyringProbe interface {
 	Probe() error
 }
 
+// ExportImporter imports ActiveDEMAND export files through the engine: the
+// console's way in for an account without API access. The engine's
+// *Importer implements it.
+type ExportImporter interface {
+	// Preview reads one file and returns its kind, first rows and counts.
+	Preview(ctx context.Context, path string) (engine.ImportPreview, error)
+	// Check reads files together, as Import would, queueing nothing.
+	Check(ctx context.Context, paths []string) (engine.ExportCounts, error)
+	// Import queues the files' contacts and messages for the sync.
+	Import(ctx context.Context, paths []string, progress func(engine.ImportProgress)) (engine.ImportResult, error)
+}
+
 // Deps is everything the console needs from the rest of Parley. main wires
 // the real implementations; tests pass their own.
 type Deps struct {
 	History HistorySource
 	Keyring KeyringProbe
+	// Importer imports export files; nil shows the import disabled.
+	Importer ExportImporter
 	// DataDir is where the database, media and logs live.
 	DataDir string
 	// Demo is true when the engine runs against the built-in sandboxes.

@@ -43,7 +43,9 @@ var historyColumns = []historyColumn{
 	{"HTTP", 55, func(e *store.HistoryEntry) string { return statusText(e.HTTPStatus) }},
 	{"Tries", 55, func(e *store.HistoryEntry) string { return strconv.Itoa(e.Attempts) }},
 	{"Latency", 80, func(e *store.HistoryEntry) string { return e.Latency.Round(time.Millisecond).String() }},
-	{"Error", 360, func(e *store.HistoryEntry) string { return e.Error }},
+	// Details is the error of a failed operation, or what an operation
+	// that succeeded has to say, such as an import's counts.
+	{"Details", 360, func(e *store.HistoryEntry) string { return e.Error }},
 }
 
 // historyScreen lists the sync history newest first, filtered by operation,
@@ -110,7 +112,7 @@ func (h *historyScreen) view() fyne.CanvasObject {
 			e := &h.rows[id.Row]
 			// Failures stand out so a scan of the page finds them.
 			l.Importance = widget.MediumImportance
-			if e.Outcome == store.OutcomeFailed && (historyColumns[id.Col].title == "Outcome" || historyColumns[id.Col].title == "Error") {
+			if e.Outcome == store.OutcomeFailed && (historyColumns[id.Col].title == "Outcome" || historyColumns[id.Col].title == "Details") {
 				l.Importance = widget.DangerImportance
 			}
 			l.SetText(historyColumns[id.Col].value(e))

@@ -22,7 +22,7 @@ func (c *Console) buildScreens() []*screen {
 	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do)
 	history := c.history
 	return []*screen{
-		{title: "Connections", icon: theme.ComputerIcon(), build: func() fyne.CanvasObject { return newConnectionsView(c.deps) }},
+		{title: "Connections", icon: theme.ComputerIcon(), build: func() fyne.CanvasObject { return newConnectionsView(c.deps, c.importer) }},
 		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
 			"Map ActiveDEMAND contact fields to HighLevel fields by dragging between two columns. Every save is kept as a version you can return to.")},
 		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
