@@ -156,21 +156,38 @@ func run(args []string, stdout, stderr io.Writer) error {
 	vault := secrets.Chain{secrets.Keyring{}, secrets.Env{}}
 	connected := accountsConnected(vault)
 	// Demo mode is the default until both accounts have credentials.
-	demo := o.demo || (!o.demoSet && !connected)
+	inDemo := o.demo || (!o.demoSet && !connected)
 	if o.command == "sync" {
-		return runHeadless(ctx, stdout, db, o.dataDir, demo)
+		return runHeadless(ctx, stdout, db, o.dataDir, inDemo)
 	}
 
-	console := ui.NewConsole(newApp(meta), ui.Deps{
+	deps := ui.Deps{
 		History:    db,
 		Importer:   engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
 		Keyring:    secrets.Keyring{},
 		DataDir:    o.dataDir,
-		Demo:       demo,
+		Demo:       inDemo,
 		Connected:  connected,
 		OpenFolder: browser.OpenFile,
-	})
-	slog.Info("console started", "version", meta.Version, "demo", demo, "data", o.dataDir)
+	}
+	if inDemo {
+		// The sandboxes stand in for both accounts while the console is
+		// open, on loopback only.
+		routes, _, err := adRoutes(o.dataDir)
+		if err == nil {
+			var sb *demo.Sandboxes
+			if sb, err = demo.Start(demo.Options{ADRoutes: routes, Logger: slog.Default()}); err == nil {
+				defer sb.Close()
+				deps.DemoAD, deps.DemoGHL = sb.AD.URL(), sb.GHL.URL()
+			}
+		}
+		if err != nil {
+			slog.Error("demo sandboxes did not start", "err", err)
+			deps.DemoErr = err
+		}
+	}
+	console := ui.NewConsole(newApp(meta), deps)
+	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
 	console.ShowAndRun()
 	return nil
 }

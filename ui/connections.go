@@ -9,15 +9,26 @@ import (
 
 const keyringOK = "API keys and tokens are kept in the system keyring, never in Parley's database or logs."
 
+func wrapped(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	return l
+}
+
 // newConnectionsView shows which accounts the sync talks to and whether
 // credentials can be kept safely on this computer.
 func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
-	account := "Not connected"
+	adAccount, ghlAccount := "Not connected", "Not connected"
 	switch {
+	case d.Demo && d.DemoErr != nil:
+		adAccount = "Demo sandbox (built in) did not start: " + d.DemoErr.Error()
+		ghlAccount = adAccount
 	case d.Demo:
-		account = "Demo sandbox (built in, runs on this computer)"
+		adAccount = "Demo sandbox, running on this computer at " + d.DemoAD
+		ghlAccount = "Demo sandbox, running on this computer at " + d.DemoGHL
 	case d.Connected:
-		account = "Credentials saved in the system keyring"
+		adAccount = "Credentials saved in the system keyring"
+		ghlAccount = adAccount
 	}
 	importButton := widget.NewButtonWithIcon("Import export file…", theme.DownloadIcon(), imp.open)
 	importHelp := widget.NewLabel("No API access? Import a contacts or activity export (CSV or JSON) instead: its messages go through the same sync.")
@@ -28,9 +39,9 @@ func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
 	importHelp.Wrapping = fyne.TextWrapWord
 	importHelp.Importance = widget.LowImportance
 	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", container.NewVBox(
-		widget.NewLabel(account),
+		wrapped(adAccount),
 		container.NewBorder(nil, nil, importButton, nil, importHelp)))
-	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", widget.NewLabel(account))
+	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", wrapped(ghlAccount))
 
 	keyringStatus := widget.NewLabel("Checking the system keyring…")
 	keyringStatus.Wrapping = fyne.TextWrapWord

@@ -45,6 +45,10 @@ type Deps struct {
 	DataDir string
 	// Demo is true when the engine runs against the built-in sandboxes.
 	Demo bool
+	// DemoAD and DemoGHL are the running sandboxes' base URLs in demo
+	// mode; empty when they could not start (DemoErr says why).
+	DemoAD, DemoGHL string
+	DemoErr         error
 	// Connected is true when both accounts have credentials.
 	Connected bool
 	// OpenFolder shows a folder in the system file manager.

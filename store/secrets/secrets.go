@@ -65,6 +65,12 @@ type UnavailableError struct {
 }
 
 func (e *UnavailableError) Error() string {
+	if e.Name == probeName {
+		// The probe's entry is Parley's own; naming it, or an environment
+		// variable for it, would only puzzle the reader.
+		return fmt.Sprintf("the system keyring cannot be used: %v: %s (for example %s)",
+			e.Err, unavailableAdvice, EnvVar(ADAPIKey))
+	}
 	return fmt.Sprintf("%s %s in the system keyring: %v: %s (for example %s)",
 		e.Op, e.Name, e.Err, unavailableAdvice, EnvVar(e.Name))
 }
