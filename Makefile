@@ -36,7 +36,7 @@ bench:
 ## screenshots: regenerate docs/console.png for the README
 screenshots: build test-deps
 	PARLEY_SMOKE_BINARY=$(CURDIR)/$(BIN) PARLEY_SMOKE_SHOT=$(CURDIR)/docs/console.png \
-		$(GO) test -count=1 -run TestConsoleWindowDraws ./ui/smoke/
+		scripts/with-keyring.sh $(GO) test -count=1 -run TestConsoleWindowDraws ./ui/smoke/
 
 ## icon: render assets/icon.png from assets/icon.svg
 icon:

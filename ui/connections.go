@@ -37,7 +37,6 @@ func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
 		importHelp.SetText(importUnavailable)
 	}
 	importHelp.Wrapping = fyne.TextWrapWord
-	importHelp.Importance = widget.LowImportance
 	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", container.NewVBox(
 		wrapped(adAccount),
 		container.NewBorder(nil, nil, importButton, nil, importHelp)))
