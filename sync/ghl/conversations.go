@@ -84,9 +84,15 @@ func (c *Client) SearchConversationsPage(ctx context.Context, req SearchConversa
 }
 
 // SearchConversations iterates over every conversation matching req,
-// fetching pages as needed (by startAfterDate, the last item's sort value)
-// and stopping early when the caller breaks. An error is yielded once, as
-// the last element.
+// fetching pages as needed and stopping early when the caller breaks. An
+// error is yielded once, as the last element.
+//
+// Pages are cursored by startAfterDate, the last item's sort value. The
+// cursor is exclusive, so conversations sharing the last item's sort value
+// (two messages in the same millisecond) would be skipped; the iterator
+// therefore asks again from just after that value and drops the ones it
+// has already yielded. Only when a whole page shares one sort value does it
+// step past the value, which can still miss ties beyond that page.
 func (c *Client) SearchConversations(ctx context.Context, req SearchConversationsRequest) iter.Seq2[Conversation, error] {
 	return func(yield func(Conversation, error) bool) {
 		limit := 20
@@ -94,19 +100,36 @@ func (c *Client) SearchConversations(ctx context.Context, req SearchConversation
 			limit = min(req.Limit, maxSearchLimit)
 		}
 		seen, total := 0, -1
+		// edge is the lowest sort value yielded so far; atEdge the ids
+		// yielded with it, which an inclusive request returns again.
+		edge, atEdge := int64(0), map[string]bool{}
 		for {
 			page, err := c.SearchConversationsPage(ctx, req)
 			if err != nil {
 				yield(Conversation{}, err)
 				return
 			}
+			fresh := 0
 			for _, conv := range page.Conversations {
+				if edge != 0 && (conv.SortValue > edge || conv.SortValue == edge && atEdge[conv.ID]) {
+					// Already yielded: newer than the cursor (a server
+					// ignoring it) or a tie asked for again.
+					continue
+				}
+				if conv.SortValue != edge && (edge == 0 || conv.SortValue < edge) {
+					edge = conv.SortValue
+					clear(atEdge)
+				}
+				if conv.SortValue == edge {
+					atEdge[conv.ID] = true
+				}
+				fresh++
 				if !yield(conv, nil) {
 					return
 				}
 			}
 			n := len(page.Conversations)
-			seen += n
+			seen += fresh
 			if total < 0 && req.StartAfter == 0 {
 				// The first page's total counts every match.
 				total = page.Total
@@ -114,11 +137,16 @@ func (c *Client) SearchConversations(ctx context.Context, req SearchConversation
 			if n == 0 || n < limit || (total > 0 && seen >= total) {
 				return
 			}
-			next := page.Conversations[n-1].SortValue
-			if next <= 0 || (req.StartAfter > 0 && next >= req.StartAfter) {
+			last := page.Conversations[n-1].SortValue
+			next := last + 1
+			if fresh == 0 {
+				// A whole page of one sort value: step past it.
+				next = last
+			}
+			if last <= 0 || (req.StartAfter > 0 && next > req.StartAfter) || (fresh == 0 && next >= req.StartAfter) {
 				// Results are newest first: a cursor that does not move
 				// back in time would page forever.
-				yield(Conversation{}, fmt.Errorf("ghl: search conversations: paging stopped: the cursor did not advance (%d after %d)", next, req.StartAfter))
+				yield(Conversation{}, fmt.Errorf("ghl: search conversations: paging stopped: the cursor did not advance (%d after %d)", last, req.StartAfter))
 				return
 			}
 			req.StartAfter = next
