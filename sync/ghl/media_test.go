@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
 	"time"
 
@@ -93,5 +95,34 @@ func TestRecordingMissing(t *testing.T) {
 	_, err := c.DownloadRecording(ctxT(t), text.ID, &buf)
 	if !errors.Is(err, ErrNotFound) || buf.Len() != 0 {
 		t.Fatalf("err = %v, %d bytes written; want ErrNotFound and nothing written", err, buf.Len())
+	}
+}
+
+// TestRecordingIsStreamed: a long recording goes from the sandbox through
+// the client to the writer without either side holding it whole. The
+// process allocates a small fraction of the file's size on the way.
+func TestRecordingIsStreamed(t *testing.T) {
+	srv := sandbox(t)
+	c := client(t, srv)
+	conv := srv.Conversations()[0]
+	long := &demobiz.Call{Duration: 30 * time.Minute, Status: "completed", Sentences: []demobiz.Sentence{
+		{Speaker: "agent", Text: "This call is long.", Start: time.Second, End: 3 * time.Second},
+	}}
+	m := srv.AddCall(conv.ID, "inbound", long, time.Now().Add(-time.Hour))
+	size := demobiz.WAVSize(long) // 28.8 MB
+
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	rec, err := c.DownloadRecording(ctxT(t), m.ID, io.Discard)
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Bytes != size {
+		t.Fatalf("got %d bytes, want %d", rec.Bytes, size)
+	}
+	if allocated := int64(after.TotalAlloc - before.TotalAlloc); allocated > size/4 {
+		t.Errorf("downloading a %d-byte recording allocated %d bytes: something holds it whole", size, allocated)
 	}
 }
