@@ -242,23 +242,30 @@ func asID(v any) (ID, error) {
 	return "", fmt.Errorf("want an id (number or text), got %s", kindOf(v))
 }
 
-// int reads a whole number given as a number or as text.
-func (f *fields) int(keys ...string) int64 {
-	k, v, ok := f.lookup(keys...)
-	if !ok {
-		return 0
+// numberText finds a number given as a JSON number or as text and returns
+// its text; ok is false when it is absent, empty or not a number (the last
+// is recorded as a field error).
+func (f *fields) numberText(keys ...string) (key, text string, ok bool) {
+	k, v, found := f.lookup(keys...)
+	if !found {
+		return "", "", false
 	}
-	var s string
 	switch t := v.(type) {
 	case json.Number:
-		s = t.String()
+		return k, t.String(), true
 	case string:
-		s = strings.TrimSpace(t)
-		if s == "" {
-			return 0
-		}
+		s := strings.TrimSpace(t)
+		return k, s, s != ""
 	default:
 		f.fail(k, "want a number, got "+kindOf(v))
+		return "", "", false
+	}
+}
+
+// int reads a whole number given as a number or as text.
+func (f *fields) int(keys ...string) int64 {
+	k, s, ok := f.numberText(keys...)
+	if !ok {
 		return 0
 	}
 	if i, err := strconv.ParseInt(s, 10, 64); err == nil {
@@ -274,21 +281,8 @@ func (f *fields) int(keys ...string) int64 {
 
 // float reads a number given as a number or as text.
 func (f *fields) float(keys ...string) float64 {
-	k, v, ok := f.lookup(keys...)
+	k, s, ok := f.numberText(keys...)
 	if !ok {
-		return 0
-	}
-	var s string
-	switch t := v.(type) {
-	case json.Number:
-		s = t.String()
-	case string:
-		s = strings.TrimSpace(t)
-		if s == "" {
-			return 0
-		}
-	default:
-		f.fail(k, "want a number, got "+kindOf(v))
 		return 0
 	}
 	fl, err := strconv.ParseFloat(s, 64)
