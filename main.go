@@ -20,6 +20,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -172,19 +173,21 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	if inDemo {
 		// The sandboxes stand in for both accounts while the console is
-		// open, on loopback only.
-		routes, _, err := adRoutes(o.dataDir)
-		if err == nil {
-			var sb *demo.Sandboxes
-			if sb, err = demo.Start(demo.Options{ADRoutes: routes, Logger: slog.Default()}); err == nil {
-				defer sb.Close()
-				deps.DemoAD, deps.DemoGHL = sb.AD.URL(), sb.GHL.URL()
+		// open, on loopback only. Starting them takes a fifth of a second,
+		// so the window does not wait for it.
+		started := startDemo(o.dataDir)
+		deps.DemoSandboxes = func() (string, string, error) {
+			sb, err := started()
+			if err != nil {
+				return "", "", err
 			}
+			return sb.AD.URL(), sb.GHL.URL(), nil
 		}
-		if err != nil {
-			slog.Error("demo sandboxes did not start", "err", err)
-			deps.DemoErr = err
-		}
+		defer func() {
+			if sb, err := started(); err == nil {
+				_ = sb.Close()
+			}
+		}()
 	}
 	console := ui.NewConsole(newApp(meta), deps)
 	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
@@ -244,6 +247,31 @@ func runSandbox(ctx context.Context, stdout io.Writer, o options) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "Stopping the sandboxes.")
 	return nil
+}
+
+// startDemo starts the demo sandboxes in the background and returns a
+// function that waits for them.
+func startDemo(dataDir string) func() (*demo.Sandboxes, error) {
+	type result struct {
+		sb  *demo.Sandboxes
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		var r result
+		routes, _, err := adRoutes(dataDir)
+		if err == nil {
+			r.sb, err = demo.Start(demo.Options{ADRoutes: routes, Logger: slog.Default()})
+		}
+		if r.err = err; err != nil {
+			slog.Error("demo sandboxes did not start", "err", err)
+		}
+		done <- r
+	}()
+	return sync.OnceValues(func() (*demo.Sandboxes, error) {
+		r := <-done
+		return r.sb, r.err
+	})
 }
 
 // adRoutesFile is the admin's corrections to the ActiveDEMAND route table,

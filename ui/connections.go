@@ -20,15 +20,30 @@ func wrapped(text string) *widget.Label {
 func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
 	adAccount, ghlAccount := "Not connected", "Not connected"
 	switch {
-	case d.Demo && d.DemoErr != nil:
-		adAccount = "Demo sandbox (built in) did not start: " + d.DemoErr.Error()
-		ghlAccount = adAccount
 	case d.Demo:
-		adAccount = "Demo sandbox, running on this computer at " + d.DemoAD
-		ghlAccount = "Demo sandbox, running on this computer at " + d.DemoGHL
+		adAccount = "Demo sandbox (built in, runs on this computer)"
+		ghlAccount = adAccount
+		if d.DemoSandboxes != nil {
+			adAccount, ghlAccount = "Starting the demo sandbox…", "Starting the demo sandbox…"
+		}
 	case d.Connected:
 		adAccount = "Credentials saved in the system keyring"
 		ghlAccount = adAccount
+	}
+	adLabel, ghlLabel := wrapped(adAccount), wrapped(ghlAccount)
+	if d.Demo && d.DemoSandboxes != nil {
+		go func() {
+			adURL, ghlURL, err := d.DemoSandboxes()
+			d.Do(func() {
+				if err != nil {
+					adLabel.SetText("The demo sandbox did not start: " + err.Error())
+					ghlLabel.SetText(adLabel.Text)
+					return
+				}
+				adLabel.SetText("Demo sandbox, running on this computer at " + adURL)
+				ghlLabel.SetText("Demo sandbox, running on this computer at " + ghlURL)
+			})
+		}()
 	}
 	importButton := widget.NewButtonWithIcon("Import export file…", theme.DownloadIcon(), imp.open)
 	importHelp := widget.NewLabel("No API access? Import a contacts or activity export (CSV or JSON) instead: its messages go through the same sync.")
@@ -38,9 +53,9 @@ func newConnectionsView(d Deps, imp *importFlow) fyne.CanvasObject {
 	}
 	importHelp.Wrapping = fyne.TextWrapWord
 	ad := widget.NewCard("ActiveDEMAND", "Source of contacts, conversations and calls", container.NewVBox(
-		wrapped(adAccount),
+		adLabel,
 		container.NewBorder(nil, nil, importButton, nil, importHelp)))
-	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", wrapped(ghlAccount))
+	ghl := widget.NewCard("HighLevel", "Conversations are mirrored into one location", ghlLabel)
 
 	keyringStatus := widget.NewLabel("Checking the system keyring…")
 	keyringStatus.Wrapping = fyne.TextWrapWord

@@ -122,13 +122,21 @@ func waitForLabel(t *testing.T, c *Console, loop uiLoop, substr string) {
 
 func TestConnectionsShowsKeyringState(t *testing.T) {
 	t.Run("available", func(t *testing.T) {
-		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true, DemoAD: "http://127.0.0.1:4001/v1/", DemoGHL: "http://127.0.0.1:4002"})
+		started := make(chan struct{})
+		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true, DemoSandboxes: func() (string, string, error) {
+			<-started
+			return "http://127.0.0.1:4001/v1/", "http://127.0.0.1:4002", nil
+		}})
+		waitForLabel(t, c, loop, "Starting the demo sandbox…")
+		close(started)
 		waitForLabel(t, c, loop, "kept in the system keyring")
 		waitForLabel(t, c, loop, "Demo sandbox, running on this computer at http://127.0.0.1:4001/v1/")
 		waitForLabel(t, c, loop, "Demo sandbox, running on this computer at http://127.0.0.1:4002")
 	})
 	t.Run("demo sandboxes failed", func(t *testing.T) {
-		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true, DemoErr: errors.New("start the HighLevel sandbox on 127.0.0.1:80: permission denied")})
+		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true, DemoSandboxes: func() (string, string, error) {
+			return "", "", errors.New("start the HighLevel sandbox on 127.0.0.1:80: permission denied")
+		}})
 		waitForLabel(t, c, loop, "did not start: start the HighLevel sandbox on 127.0.0.1:80: permission denied")
 	})
 	t.Run("unavailable", func(t *testing.T) {

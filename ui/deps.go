@@ -45,10 +45,10 @@ type Deps struct {
 	DataDir string
 	// Demo is true when the engine runs against the built-in sandboxes.
 	Demo bool
-	// DemoAD and DemoGHL are the running sandboxes' base URLs in demo
-	// mode; empty when they could not start (DemoErr says why).
-	DemoAD, DemoGHL string
-	DemoErr         error
+	// DemoSandboxes waits for the demo sandboxes to be running and returns
+	// their base URLs, or why they did not start. The console calls it off
+	// the UI goroutine, so starting them does not delay the window.
+	DemoSandboxes func() (adURL, ghlURL string, err error)
 	// Connected is true when both accounts have credentials.
 	Connected bool
 	// OpenFolder shows a folder in the system file manager.
