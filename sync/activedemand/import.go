@@ -613,20 +613,29 @@ func normPhone(s string) (string, bool) {
 	return b.String(), digits >= 7 && digits <= 15
 }
 
+// checkAddress rejects the row when its email or phone (named by their
+// columns) is not one, and returns the phone in E.164.
+func (im *importer) checkAddress(line int, emailCol, email, phoneCol, phone string) (string, bool) {
+	if email != "" && !validEmail(email) {
+		im.reject(line, "%s %q is not an email address", emailCol, truncate(email, 60))
+		return "", false
+	}
+	if phone == "" {
+		return "", true
+	}
+	p, ok := normPhone(phone)
+	if !ok {
+		im.reject(line, "%s %q is not a phone number", phoneCol, truncate(phone, 40))
+	}
+	return p, ok
+}
+
 // addContact validates and stores a contact, rejecting duplicates.
 func (im *importer) addContact(line int, c Contact) {
 	c.Email = strings.TrimSpace(c.Email)
-	if c.Email != "" && !validEmail(c.Email) {
-		im.reject(line, "email_address %q is not an email address", truncate(c.Email, 60))
+	var ok bool
+	if c.Phone, ok = im.checkAddress(line, "email_address", c.Email, "phone_number", c.Phone); !ok {
 		return
-	}
-	if c.Phone != "" {
-		p, ok := normPhone(c.Phone)
-		if !ok {
-			im.reject(line, "phone_number %q is not a phone number", truncate(c.Phone, 40))
-			return
-		}
-		c.Phone = p
 	}
 	if c.Email == "" && c.Phone == "" && c.ID == "" {
 		im.reject(line, "no email_address, phone_number or id: a contact needs one of them")
@@ -743,17 +752,9 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		im.reject(line, "no contact: give contact_id, contact_email or contact_phone")
 		return
 	}
-	if a.email != "" && !validEmail(a.email) {
-		im.reject(line, "contact_email %q is not an email address", truncate(a.email, 60))
+	var ok bool
+	if a.phone, ok = im.checkAddress(line, "contact_email", a.email, "contact_phone", a.phone); !ok {
 		return
-	}
-	if a.phone != "" {
-		p, ok := normPhone(a.phone)
-		if !ok {
-			im.reject(line, "contact_phone %q is not a phone number", truncate(a.phone, 40))
-			return
-		}
-		a.phone = p
 	}
 	if strings.ContainsAny(a.contactID+a.id, "/?#") {
 		im.reject(line, "an id contains / ? or #")

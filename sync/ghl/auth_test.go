@@ -73,22 +73,7 @@ func (k *keyring) count() int {
 }
 
 // eventLog orders saves and sends.
-type eventLog struct {
-	mu sync.Mutex
-	e  []string
-}
-
-func (l *eventLog) add(s string) {
-	l.mu.Lock()
-	l.e = append(l.e, s)
-	l.mu.Unlock()
-}
-
-func (l *eventLog) all() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]string(nil), l.e...)
-}
+type eventLog struct{ recorded[string] }
 
 // loggingTransport records which bearer token each API request carries, on
 // its way to the real loopback server.

@@ -9,43 +9,37 @@ import (
 	"parley/sync/ghl/ghltest"
 )
 
-// sleeps records the waits a client asked for, without waiting, so that
-// retry tests run fast and can assert the backoff.
-type sleeps struct {
-	mu sync.Mutex
-	d  []time.Duration
+// recorded is a list that concurrent callbacks append to and tests read.
+type recorded[T any] struct {
+	mu    sync.Mutex
+	items []T
 }
 
+func (r *recorded[T]) add(v T) {
+	r.mu.Lock()
+	r.items = append(r.items, v)
+	r.mu.Unlock()
+}
+
+func (r *recorded[T]) all() []T {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]T(nil), r.items...)
+}
+
+// sleeps records the waits a client asked for, without waiting, so that
+// retry tests run fast and can assert the backoff.
+type sleeps struct{ recorded[time.Duration] }
+
 func (s *sleeps) sleep(ctx context.Context, d time.Duration) error {
-	s.mu.Lock()
-	s.d = append(s.d, d)
-	s.mu.Unlock()
+	s.add(d)
 	return ctx.Err()
 }
 
-func (s *sleeps) all() []time.Duration {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]time.Duration(nil), s.d...)
-}
-
 // calls collects observer reports.
-type calls struct {
-	mu sync.Mutex
-	c  []CallInfo
-}
+type calls struct{ recorded[CallInfo] }
 
-func (o *calls) observe(ci CallInfo) {
-	o.mu.Lock()
-	o.c = append(o.c, ci)
-	o.mu.Unlock()
-}
-
-func (o *calls) all() []CallInfo {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return append([]CallInfo(nil), o.c...)
-}
+func (o *calls) observe(ci CallInfo) { o.add(ci) }
 
 func (o *calls) last(t testing.TB) CallInfo {
 	t.Helper()

@@ -59,6 +59,18 @@ func (wn *window) roll(now time.Time, interval time.Duration) {
 	}
 }
 
+// windowLocked returns loc's rate-limit window, rolled forward to now.
+// Callers hold s.metaMu.
+func (s *Server) windowLocked(loc string, now time.Time, interval time.Duration) *window {
+	wn := s.limits[loc]
+	if wn == nil {
+		wn = &window{}
+		s.limits[loc] = wn
+	}
+	wn.roll(now, interval)
+	return wn
+}
+
 // admit counts one authenticated API request against its location's limits
 // and sets the headers. Over a limit it answers 429 itself and returns false;
 // a refused request does not count.
@@ -66,12 +78,7 @@ func (s *Server) admit(w http.ResponseWriter, loc string) bool {
 	now := s.now()
 	burst, interval, daily := s.limitParams()
 	s.metaMu.Lock()
-	wn := s.limits[loc]
-	if wn == nil {
-		wn = &window{}
-		s.limits[loc] = wn
-	}
-	wn.roll(now, interval)
+	wn := s.windowLocked(loc, now, interval)
 	rl := s.opts.RateLimit
 	overBurst := rl.Burst > 0 && wn.count >= rl.Burst
 	overDaily := rl.Daily > 0 && wn.dayCount >= rl.Daily
@@ -131,12 +138,7 @@ func (s *Server) setLimitHeaders(w http.ResponseWriter, loc string, zeroBurst bo
 	now := s.now()
 	burst, interval, daily := s.limitParams()
 	s.metaMu.Lock()
-	wn := s.limits[loc]
-	if wn == nil {
-		wn = &window{}
-		s.limits[loc] = wn
-	}
-	wn.roll(now, interval)
+	wn := s.windowLocked(loc, now, interval)
 	st := s.limitStateLocked(wn, now, burst, interval, daily)
 	s.metaMu.Unlock()
 	if zeroBurst {
