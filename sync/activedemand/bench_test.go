@@ -14,7 +14,7 @@ import (
 // size 500) and every limit off, and reports messages per second.
 func BenchmarkReadMessages(b *testing.B) {
 	const convs, perConv = 20, 5000
-	s := adtest.NewTestServer(b, adtest.Options{Empty: true})
+	s := adtest.NewTestServer(b, adtest.Options{})
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	var ids []activedemand.ID
 	for i := range convs {

@@ -34,8 +34,8 @@ var fastRetry = activedemand.RetryPolicy{BaseDelay: time.Millisecond, MaxDelay: 
 // config.
 func newPair(t *testing.T, opts adtest.Options, mod func(*activedemand.Config)) (*adtest.Server, *activedemand.Client) {
 	t.Helper()
-	if opts.Now.IsZero() {
-		opts.Now = refTime
+	if opts.SeedTime.IsZero() {
+		opts.SeedTime = refTime
 	}
 	s := adtest.NewTestServer(t, opts)
 	cfg := s.ClientConfig()
@@ -85,7 +85,7 @@ func collect[T any](t *testing.T, seq func(func(T, error) bool)) []T {
 
 func TestKnownEndpoints(t *testing.T) {
 	ctx := t.Context()
-	s, c := newPair(t, adtest.Options{}, nil)
+	s, c := newPair(t, adtest.Options{Seed: 1}, nil)
 
 	contacts := collect(t, c.AllContacts(ctx))
 	if want := s.Contacts(); !reflect.DeepEqual(contacts, want) {
@@ -201,7 +201,7 @@ func TestAuthErrors(t *testing.T) {
 		{"no application key", "", adtest.DefaultAPIKey, activedemand.ErrBadKey, 401, []string{"no application key is configured"}},
 		{"key of another account", adtest.DefaultAppKey, adtest.DefaultOtherAccountKey, activedemand.ErrNoAccess, 403, []string{"this key has no access to that ActiveDEMAND account"}},
 	}
-	s := adtest.NewTestServer(t, adtest.Options{Now: refTime})
+	s := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: refTime})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := s.ClientConfig()
@@ -234,7 +234,7 @@ func TestAuthErrors(t *testing.T) {
 
 func TestRedaction(t *testing.T) {
 	const appKey, apiKey = "app-SECRET-aaaa1111", "acct-SECRET-bbbb2222"
-	s := adtest.NewTestServer(t, adtest.Options{Now: refTime, AppKey: appKey, APIKey: apiKey})
+	s := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: refTime, AppKey: appKey, APIKey: apiKey})
 	var logs bytes.Buffer
 	var obs observer
 	cfg := activedemand.Config{
@@ -269,7 +269,7 @@ func TestRedaction(t *testing.T) {
 	check("client", fmt.Sprintf("%v %+v %s", c, c, c))
 	// The sandbox echoes a wrong key in its 401 body; a 503 echoing the
 	// client's keys makes the client log a retry with that error text.
-	if err := s.InjectFault(activedemand.RouteContactsList, adtest.Fault{Kind: adtest.FaultStatus, Status: 503, Body: "busy " + appKey + " acct-SECRET-wrong-3333"}); err != nil {
+	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteContactsList, Kind: adtest.FaultStatus, Status: 503, Body: "busy " + appKey + " acct-SECRET-wrong-3333"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.ListContacts(t.Context(), "")
@@ -321,7 +321,7 @@ func TestFaults(t *testing.T) {
 		{name: "GET 429 waits Retry-After", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2},
 		{name: "GET 429 beyond MaxRetryAfter fails at once", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: 2 * time.Minute}, wantErr: activedemand.ErrRateLimited, calls: 1},
 		{name: "GET drop before reply is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultDropBefore}, calls: 2},
-		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultMalformed}, wantErr: activedemand.ErrBadReply, calls: 1},
+		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultMalformedAfter}, wantErr: activedemand.ErrBadReply, calls: 1},
 		{name: "GET slow within deadline", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 30 * time.Millisecond}, calls: 1},
 		{name: "GET slow past deadline", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, calls: 1},
 		{name: "GET 401", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 401}, wantErr: activedemand.ErrBadKey, calls: 1},
@@ -332,7 +332,7 @@ func TestFaults(t *testing.T) {
 		{name: "POST 500 is not retried", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 500}, wantErr: &activedemand.APIError{}, calls: 1},
 		{name: "POST drop before applying", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultDropBefore}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: false},
 		{name: "POST drop after applying", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultDropAfter}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: true},
-		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultMalformed}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadReply, calls: 1, created: true},
+		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultMalformedAfter}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadReply, calls: 1, created: true},
 		{name: "POST slow past deadline", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: context.DeadlineExceeded, calls: 1},
 		{name: "POST 403", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
 	}
@@ -340,11 +340,12 @@ func TestFaults(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			var obs observer
-			s, c := newPair(t, adtest.Options{Empty: true}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
+			s, c := newPair(t, adtest.Options{}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
 			if _, err := s.AddContact(adtest.NewContact{FirstName: "Al", Email: "al@example.com"}); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.InjectFault(tt.route, tt.fault); err != nil {
+			tt.fault.Route = tt.route
+			if err := s.InjectFault(tt.fault); err != nil {
 				t.Fatal(err)
 			}
 			ctx := t.Context()
@@ -414,7 +415,7 @@ func TestFaults(t *testing.T) {
 
 func TestRateLimits(t *testing.T) {
 	t.Run("client side", func(t *testing.T) {
-		_, c := newPair(t, adtest.Options{Empty: true}, func(cfg *activedemand.Config) { cfg.RateLimit, cfg.Burst = 50, 1 })
+		_, c := newPair(t, adtest.Options{}, func(cfg *activedemand.Config) { cfg.RateLimit, cfg.Burst = 50, 1 })
 		start := time.Now()
 		for range 6 {
 			if _, err := c.ContactLists(t.Context()); err != nil {
@@ -427,7 +428,7 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("server side 429", func(t *testing.T) {
 		var obs observer
-		s, c := newPair(t, adtest.Options{Empty: true, RateLimit: 1, Burst: 1}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
+		s, c := newPair(t, adtest.Options{RateLimit: adtest.RateLimit{Burst: 1, Window: time.Second}}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
 		start := time.Now()
 		for range 2 {
 			if _, err := c.Forms(t.Context()); err != nil {
@@ -448,7 +449,7 @@ func TestRateLimits(t *testing.T) {
 
 func TestObserver(t *testing.T) {
 	var obs observer
-	_, c := newPair(t, adtest.Options{}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
+	_, c := newPair(t, adtest.Options{Seed: 1}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
 	if _, err := c.CreateContact(t.Context(), activedemand.NewContact{Email: "obs@example.com"}); err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +468,7 @@ func TestObserver(t *testing.T) {
 
 func TestConversationsOverHTTP(t *testing.T) {
 	ctx := t.Context()
-	s, c := newPair(t, adtest.Options{}, nil)
+	s, c := newPair(t, adtest.Options{Seed: 1}, nil)
 
 	convs := collect(t, activedemand.AllChangedConversations(ctx, c, ""))
 	if want := s.Conversations(); len(convs) != len(want) || len(want) == 0 {
@@ -606,7 +607,7 @@ func findDemoCall(t *testing.T, b demobiz.Business, key string) *demobiz.Call {
 
 func TestWebhookSubscription(t *testing.T) {
 	ctx := t.Context()
-	s, c := newPair(t, adtest.Options{}, nil)
+	s, c := newPair(t, adtest.Options{Seed: 1}, nil)
 	recv, err := activedemand.NewWebhookReceiver(activedemand.WebhookConfig{Secret: adtest.DefaultWebhookSecret})
 	if err != nil {
 		t.Fatal(err)

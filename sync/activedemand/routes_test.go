@@ -69,7 +69,7 @@ func TestPagingSchemes(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, c := newPair(t, adtest.Options{Empty: true, Routes: routes}, nil)
+			s, c := newPair(t, adtest.Options{Routes: routes}, nil)
 			conv := conversationWith(t, s, 30)
 			msgs := collect(t, activedemand.AllMessages(t.Context(), c, conv))
 			if want := s.Messages(conv); !reflect.DeepEqual(msgs, want) {
@@ -106,7 +106,7 @@ func TestRoutesOverrideFile(t *testing.T) {
 		t.Errorf("an entry not in the file changed: %+v", other)
 	}
 
-	s, c := newPair(t, adtest.Options{Empty: true, Routes: routes}, nil)
+	s, c := newPair(t, adtest.Options{Routes: routes}, nil)
 	conv := conversationWith(t, s, 450)
 	msgs := collect(t, activedemand.AllMessages(ctx, c, conv))
 	if want := s.Messages(conv); !reflect.DeepEqual(msgs, want) {
@@ -329,7 +329,7 @@ func addConversations(t *testing.T, s *adtest.Server, ats []time.Time) []actived
 // must not.
 func TestChangedConversationsSurviveUpdates(t *testing.T) {
 	ctx := t.Context()
-	s, c := newPair(t, adtest.Options{Empty: true, Routes: smallConversationPages(t)}, nil)
+	s, c := newPair(t, adtest.Options{Routes: smallConversationPages(t)}, nil)
 	var ats []time.Time
 	for i := range 12 {
 		ats = append(ats, refTime.Add(time.Duration(i)*time.Minute))
@@ -385,7 +385,7 @@ func TestChangedConversationsEqualTimestamps(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s, c := newPair(t, adtest.Options{Empty: true, Routes: smallConversationPages(t)}, nil)
+			s, c := newPair(t, adtest.Options{Routes: smallConversationPages(t)}, nil)
 			ids := addConversations(t, s, tt.ats)
 			got := collect(t, activedemand.AllChangedConversations(t.Context(), c, ""))
 			var gotIDs []activedemand.ID
@@ -428,7 +428,7 @@ func TestParamsInJSONBody(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, c := newPair(t, adtest.Options{Routes: r2}, nil)
+	s, c := newPair(t, adtest.Options{Seed: 1, Routes: r2}, nil)
 	contact := s.Contacts()[0].ID
 	id, err := c.AddHistory(t.Context(), activedemand.NewHistoryEntry{ContactID: contact, Type: "note", Subject: "S", Body: "B", At: refTime})
 	if err != nil {

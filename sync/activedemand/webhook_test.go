@@ -137,7 +137,7 @@ func TestWebhookReceiverRejects(t *testing.T) {
 
 func TestWebhookReceiverDelivers(t *testing.T) {
 	r, u := startReceiver(t, activedemand.WebhookConfig{Secret: adtest.DefaultWebhookSecret})
-	s := adtest.NewTestServer(t, adtest.Options{Empty: true})
+	s := adtest.NewTestServer(t, adtest.Options{})
 	ev := activedemand.Event{ID: "evt_a", Type: activedemand.EventMessageStatus, ContactID: "4100001", ConversationID: "5200001", MessageID: "6000100001", Status: activedemand.MessageRead}
 	for range 2 {
 		status, err := s.PostWebhook(t.Context(), u, adtest.DefaultWebhookSecret, ev)

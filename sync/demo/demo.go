@@ -6,6 +6,7 @@ package demo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -72,22 +73,22 @@ func Start(opts Options) (*Sandboxes, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	ghl, err := ghltest.New(ghltest.Options{Seed: true, SeedValue: opts.Seed, SeedTime: opts.Now, Logger: log.With("sandbox", "highlevel")})
+	ghl, err := ghltest.New(ghltest.Options{Addr: opts.GHLAddr, Seed: opts.Seed, SeedTime: opts.Now, Logger: log.With("sandbox", "highlevel")})
 	if err != nil {
 		return nil, fmt.Errorf("start the HighLevel sandbox: %w", err)
 	}
-	if _, err := ghl.Listen(opts.GHLAddr); err != nil {
+	if _, err := ghl.Listen(""); err != nil {
 		_ = ghl.Close()
 		return nil, fmt.Errorf("start the HighLevel sandbox on %s: %w", opts.GHLAddr, err)
 	}
-	ad, err := adtest.New(adtest.Options{Routes: opts.ADRoutes, Seed: opts.Seed, Now: opts.Now, Logger: log.With("sandbox", "activedemand")})
+	ad, err := adtest.New(adtest.Options{Addr: opts.ADAddr, Seed: opts.Seed, SeedTime: opts.Now, Logger: log.With("sandbox", "activedemand"), Routes: opts.ADRoutes})
 	if err != nil {
 		_ = ghl.Close()
 		return nil, fmt.Errorf("start the ActiveDEMAND sandbox: %w", err)
 	}
-	if _, err := ad.Listen(opts.ADAddr); err != nil {
+	if _, err := ad.Listen(""); err != nil {
 		_ = ghl.Close()
-		ad.Close()
+		_ = ad.Close()
 		return nil, fmt.Errorf("start the ActiveDEMAND sandbox on %s: %w", opts.ADAddr, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -100,8 +101,7 @@ func Start(opts Options) (*Sandboxes, error) {
 // Close stops the activity and both servers.
 func (s *Sandboxes) Close() error {
 	s.cancel()
-	s.AD.Close()
-	return s.GHL.Close()
+	return errors.Join(s.AD.Close(), s.GHL.Close())
 }
 
 // Describe writes what a person needs to try the sandboxes by hand: the

@@ -239,7 +239,9 @@ func TestExpiredTokenFaultNoLoop(t *testing.T) {
 	srv := sandbox(t)
 	clk, kr := newClock(), &keyring{}
 	c := oauthClient(t, srv, clk, kr, srv.IssueToken())
-	srv.Inject(ghltest.Fault{Route: routeGetConv, Kind: ghltest.FaultExpiredToken, Times: 10})
+	if err := srv.InjectFault(ghltest.Fault{Route: routeGetConv, Kind: ghltest.FaultStatus, Status: http.StatusUnauthorized, Times: 10}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.GetConversation(ctxT(t), srv.Conversations()[0].ID)
 	if !errors.Is(err, ErrUnauthorized) || !strings.Contains(err.Error(), "reconnect HighLevel") {
 		t.Fatalf("err = %v, want ErrUnauthorized saying to reconnect", err)

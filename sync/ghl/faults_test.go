@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -22,9 +23,24 @@ func countAltID(srv *ghltest.Server, conversationID, altID string) int {
 	return n
 }
 
+// The faults every table covers, by what HighLevel (or a gateway in front
+// of it) does.
+var (
+	faultRateLimit      = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests}
+	faultServerError    = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusInternalServerError}
+	faultBadGateway     = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusBadGateway}
+	faultUnavailable    = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusServiceUnavailable}
+	faultGatewayTimeout = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusGatewayTimeout}
+	faultExpiredToken   = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusUnauthorized}
+	faultSlow           = ghltest.Fault{Kind: ghltest.FaultSlow, Delay: 2 * time.Second}
+	faultDrop           = ghltest.Fault{Kind: ghltest.FaultDropBefore}
+	faultDropAfterApply = ghltest.Fault{Kind: ghltest.FaultDropAfter}
+	faultMalformedJSON  = ghltest.Fault{Kind: ghltest.FaultMalformedBefore}
+)
+
 // faultCase is what one call does under one fault.
 type faultCase struct {
-	kind ghltest.FaultKind
+	fault ghltest.Fault
 	// times is how many consecutive calls the fault hits.
 	times int
 	// wantErr is the sentinel the call must fail with (nil = succeeds).
@@ -38,18 +54,18 @@ type faultCase struct {
 	recovered bool
 }
 
-var allFaults = []ghltest.FaultKind{
-	ghltest.FaultRateLimit, ghltest.FaultServerError, ghltest.FaultBadGateway, ghltest.FaultUnavailable,
-	ghltest.FaultGatewayTimeout, ghltest.FaultSlow, ghltest.FaultDrop, ghltest.FaultDropAfterApply,
-	ghltest.FaultMalformedJSON, ghltest.FaultExpiredToken,
+var allFaults = []ghltest.Fault{
+	faultRateLimit, faultServerError, faultBadGateway, faultUnavailable,
+	faultGatewayTimeout, faultSlow, faultDrop, faultDropAfterApply,
+	faultMalformedJSON, faultExpiredToken,
 }
 
 // coversAll fails unless the table has a case for every fault kind.
 func coversAll(t *testing.T, cases []faultCase) {
 	t.Helper()
-	have := map[ghltest.FaultKind]bool{}
+	have := map[ghltest.Fault]bool{}
 	for _, c := range cases {
-		have[c.kind] = true
+		have[c.fault] = true
 	}
 	for _, k := range allFaults {
 		if !have[k] {
@@ -74,33 +90,40 @@ func runFault(t *testing.T, route string, fc faultCase, call func(ctx context.Co
 	if _, err := c.GetContact(ctxT(t), srv.Contacts()[0].ID); err != nil {
 		t.Fatal(err)
 	}
-	srv.ResetCounts()
+	srv.ResetCalls()
 	times := fc.times
 	if times == 0 {
 		times = 1
 	}
-	srv.Inject(ghltest.Fault{Route: route, Kind: fc.kind, Times: times, Delay: 2 * time.Second, RetryAfter: time.Second})
+	fault := fc.fault
+	fault.Route, fault.Times = route, times
+	if fc.fault == faultRateLimit {
+		fault.RetryAfter = time.Second
+	}
+	if err := srv.InjectFault(fault); err != nil {
+		t.Fatal(err)
+	}
 	applied, recovered, err := call(ctxT(t), c, srv, f)
 	switch {
 	case fc.wantErr == nil && err != nil:
-		t.Fatalf("%v on %s: %v, want success", fc.kind, route, err)
+		t.Fatalf("%v on %s: %v, want success", fc.fault, route, err)
 	case fc.wantErr != nil && !errors.Is(err, fc.wantErr):
-		t.Fatalf("%v on %s: err = %v, want %v", fc.kind, route, err, fc.wantErr)
+		t.Fatalf("%v on %s: err = %v, want %v", fc.fault, route, err, fc.wantErr)
 	}
 	if got := srv.Calls(route); got != fc.calls {
-		t.Errorf("%v on %s: %d requests reached the route, want %d", fc.kind, route, got, fc.calls)
+		t.Errorf("%v on %s: %d requests reached the route, want %d", fc.fault, route, got, fc.calls)
 	}
 	if applied != fc.applied {
-		t.Errorf("%v on %s: applied %d times, want %d", fc.kind, route, applied, fc.applied)
+		t.Errorf("%v on %s: applied %d times, want %d", fc.fault, route, applied, fc.applied)
 	}
 	if recovered != fc.recovered {
-		t.Errorf("%v on %s: recovered = %v, want %v", fc.kind, route, recovered, fc.recovered)
+		t.Errorf("%v on %s: recovered = %v, want %v", fc.fault, route, recovered, fc.recovered)
 	}
 	ci := obs.last(t)
 	if ci.Route != route || (err == nil) != (ci.Err == nil) {
 		t.Errorf("observer's last report %+v does not match the call (err %v)", ci, err)
 	}
-	if fc.kind == ghltest.FaultRateLimit && fc.wantErr == nil {
+	if fc.fault == faultRateLimit && fc.wantErr == nil {
 		longest := time.Duration(0)
 		for _, d := range slept.all() {
 			longest = max(longest, d)
@@ -115,31 +138,35 @@ func runFault(t *testing.T, route string, fc faultCase, call func(ctx context.Co
 func TestFaultsIdempotent(t *testing.T) {
 	route := "GET /conversations/{conversationId}"
 	cases := []faultCase{
-		{kind: ghltest.FaultRateLimit, calls: 2},
-		{kind: ghltest.FaultServerError, calls: 2},
-		{kind: ghltest.FaultBadGateway, calls: 2},
-		{kind: ghltest.FaultUnavailable, calls: 2},
-		{kind: ghltest.FaultGatewayTimeout, calls: 2},
-		{kind: ghltest.FaultSlow, calls: 2},
+		{fault: faultRateLimit, calls: 2},
+		{fault: faultServerError, calls: 2},
+		{fault: faultBadGateway, calls: 2},
+		{fault: faultUnavailable, calls: 2},
+		{fault: faultGatewayTimeout, calls: 2},
+		{fault: faultSlow, calls: 2},
 		// The transport replays a GET dropped on a reused connection once
 		// by itself, so two drops make the call see one.
-		{kind: ghltest.FaultDrop, times: 2, calls: 3},
-		{kind: ghltest.FaultDropAfterApply, times: 2, calls: 3},
-		{kind: ghltest.FaultMalformedJSON, calls: 2},
+		{fault: faultDrop, times: 2, calls: 3},
+		{fault: faultDropAfterApply, times: 2, calls: 3},
+		{fault: faultMalformedJSON, calls: 2},
 		// A private token cannot be refreshed: a 401 is final.
-		{kind: ghltest.FaultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
+		{fault: faultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
 		// Five 503s in a row exhaust the attempts.
-		{kind: ghltest.FaultUnavailable, times: 5, calls: 5, wantErr: nil},
+		{fault: faultUnavailable, times: 5, calls: 5, wantErr: nil},
 	}
 	coversAll(t, cases)
 	for _, fc := range cases {
-		t.Run(fmt.Sprintf("%v/x%d", fc.kind, max(fc.times, 1)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%v/x%d", fc.fault, max(fc.times, 1)), func(t *testing.T) {
 			if fc.times == 5 {
 				// Exhaustion: the error is the last 503.
 				srv := sandbox(t)
 				c := client(t, srv)
 				f := arrange(t, srv)
-				srv.Inject(ghltest.Fault{Route: route, Kind: fc.kind, Times: 5})
+				fault := fc.fault
+				fault.Route, fault.Times = route, 5
+				if err := srv.InjectFault(fault); err != nil {
+					t.Fatal(err)
+				}
 				_, err := c.GetConversation(ctxT(t), f.conv.ID)
 				var ae *APIError
 				if !errors.As(err, &ae) || ae.Status != 503 || !strings.Contains(err.Error(), "after 5 attempts") {
@@ -166,20 +193,20 @@ func TestFaultsIdempotent(t *testing.T) {
 func TestFaultsDeliver(t *testing.T) {
 	route := "POST /conversations/messages"
 	cases := []faultCase{
-		{kind: ghltest.FaultRateLimit, calls: 2, applied: 1},
-		{kind: ghltest.FaultServerError, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultBadGateway, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultUnavailable, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultGatewayTimeout, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultSlow, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultDrop, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultDropAfterApply, calls: 1, applied: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultMalformedJSON, calls: 1, wantErr: ErrOutcomeUnknown},
-		{kind: ghltest.FaultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
+		{fault: faultRateLimit, calls: 2, applied: 1},
+		{fault: faultServerError, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultBadGateway, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultUnavailable, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultGatewayTimeout, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultSlow, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultDrop, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultDropAfterApply, calls: 1, applied: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultMalformedJSON, calls: 1, wantErr: ErrOutcomeUnknown},
+		{fault: faultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
 	}
 	coversAll(t, cases)
 	for _, fc := range cases {
-		t.Run(fc.kind.String(), func(t *testing.T) {
+		t.Run(fc.fault.String(), func(t *testing.T) {
 			runFault(t, route, fc, func(ctx context.Context, c *Client, srv *ghltest.Server, f fixture) (int, bool, error) {
 				const text = "Your installer arrives at two."
 				_, err := c.DeliverMessage(ctx, DeliveryRequest{Type: ChannelSMS, ContactID: f.conv.ContactID, Message: text})
@@ -201,20 +228,20 @@ func TestFaultsDeliver(t *testing.T) {
 func TestFaultsRecord(t *testing.T) {
 	route := "POST /conversations/messages/inbound"
 	cases := []faultCase{
-		{kind: ghltest.FaultRateLimit, calls: 2, applied: 1},
-		{kind: ghltest.FaultServerError, calls: 2, applied: 1},
-		{kind: ghltest.FaultBadGateway, calls: 2, applied: 1},
-		{kind: ghltest.FaultUnavailable, calls: 2, applied: 1},
-		{kind: ghltest.FaultGatewayTimeout, calls: 2, applied: 1},
-		{kind: ghltest.FaultSlow, calls: 2, applied: 1},
-		{kind: ghltest.FaultDrop, calls: 2, applied: 1},
-		{kind: ghltest.FaultDropAfterApply, calls: 1, applied: 1, recovered: true},
-		{kind: ghltest.FaultMalformedJSON, calls: 2, applied: 1},
-		{kind: ghltest.FaultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
+		{fault: faultRateLimit, calls: 2, applied: 1},
+		{fault: faultServerError, calls: 2, applied: 1},
+		{fault: faultBadGateway, calls: 2, applied: 1},
+		{fault: faultUnavailable, calls: 2, applied: 1},
+		{fault: faultGatewayTimeout, calls: 2, applied: 1},
+		{fault: faultSlow, calls: 2, applied: 1},
+		{fault: faultDrop, calls: 2, applied: 1},
+		{fault: faultDropAfterApply, calls: 1, applied: 1, recovered: true},
+		{fault: faultMalformedJSON, calls: 2, applied: 1},
+		{fault: faultExpiredToken, calls: 1, wantErr: ErrUnauthorized},
 	}
 	coversAll(t, cases)
 	for _, fc := range cases {
-		t.Run(fc.kind.String(), func(t *testing.T) {
+		t.Run(fc.fault.String(), func(t *testing.T) {
 			runFault(t, route, fc, func(ctx context.Context, c *Client, srv *ghltest.Server, f fixture) (int, bool, error) {
 				res, err := c.RecordMessage(ctx, RecordRequest{Type: ChannelSMS, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,
 					ConversationProviderID: f.provider, AltID: "ad-42", Direction: Outbound, Message: "Booked for Thursday."})
@@ -233,7 +260,7 @@ func TestFaultsRecord(t *testing.T) {
 // too.
 func TestRecordCallDropAfterApply(t *testing.T) {
 	route := "POST /conversations/messages/outbound"
-	runFault(t, route, faultCase{kind: ghltest.FaultDropAfterApply, calls: 1, applied: 1, recovered: true},
+	runFault(t, route, faultCase{fault: faultDropAfterApply, calls: 1, applied: 1, recovered: true},
 		func(ctx context.Context, c *Client, srv *ghltest.Server, f fixture) (int, bool, error) {
 			res, err := c.RecordCall(ctx, CallRecord{ConversationID: f.conv.ID, ConversationProviderID: f.provider, AltID: "ad-call-9",
 				Call: CallData{To: "+19025550100", From: "+19025550199", Status: CallNoAnswer}})
@@ -248,7 +275,9 @@ func TestRecordWithoutAltID(t *testing.T) {
 	c := client(t, srv)
 	f := arrange(t, srv)
 	route := "POST /conversations/messages/inbound"
-	srv.Inject(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfterApply})
+	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfter}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.RecordMessage(ctxT(t), RecordRequest{Type: ChannelSMS, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,
 		ConversationProviderID: f.provider, Direction: Inbound, Message: "no alt id"})
 	if !errors.Is(err, ErrOutcomeUnknown) {
@@ -283,7 +312,9 @@ func TestRateLimitRetryAfterRealTime(t *testing.T) {
 	c := client(t, srv, func(cfg *Config) { cfg.Retry.Sleep = nil })
 	f := arrange(t, srv)
 	route := "GET /conversations/{conversationId}"
-	srv.Inject(ghltest.Fault{Route: route, Kind: ghltest.FaultRateLimit, RetryAfter: time.Second})
+	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	start := time.Now()
 	if _, err := c.GetConversation(ctxT(t), f.conv.ID); err != nil {
 		t.Fatal(err)
@@ -302,7 +333,9 @@ func TestRetryAfterBeyondCap(t *testing.T) {
 	srv := sandbox(t)
 	c := client(t, srv, func(cfg *Config) { cfg.Retry.Cap = 500 * time.Millisecond })
 	f := arrange(t, srv)
-	srv.Inject(ghltest.Fault{Route: "GET /conversations/{conversationId}", Kind: ghltest.FaultRateLimit, RetryAfter: 3 * time.Second})
+	if err := srv.InjectFault(ghltest.Fault{Route: "GET /conversations/{conversationId}", Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 3 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	_, err := c.GetConversation(ctxT(t), f.conv.ID)
 	var rle *RateLimitError
 	if !errors.As(err, &rle) || !errors.Is(err, ErrRateLimited) || rle.RetryAfter != 3*time.Second || rle.Daily {
@@ -316,7 +349,9 @@ func TestCancelledDuringDelivery(t *testing.T) {
 	srv := sandbox(t)
 	c := client(t, srv)
 	f := arrange(t, srv)
-	srv.Inject(ghltest.Fault{Route: "POST /conversations/messages", Kind: ghltest.FaultSlow, Delay: 5 * time.Second})
+	if err := srv.InjectFault(ghltest.Fault{Route: "POST /conversations/messages", Kind: ghltest.FaultSlow, Delay: 5 * time.Second}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	_, err := c.DeliverMessage(ctx, DeliveryRequest{Type: ChannelSMS, ContactID: f.conv.ContactID, Message: "x"})
@@ -385,7 +420,9 @@ func TestDeleteAppliedAnswerLost(t *testing.T) {
 	c := client(t, srv)
 	f := arrange(t, srv)
 	route := "DELETE /conversations/{conversationId}"
-	srv.Inject(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfterApply})
+	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfter}); err != nil {
+		t.Fatal(err)
+	}
 	if err := c.DeleteConversation(ctxT(t), f.conv.ID); err != nil {
 		t.Fatalf("DeleteConversation: %v", err)
 	}

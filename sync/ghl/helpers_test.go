@@ -53,7 +53,7 @@ func (o *calls) last(t testing.TB) CallInfo {
 // sandbox starts a seeded sandbox on loopback.
 func sandbox(t testing.TB, mut ...func(*ghltest.Options)) *ghltest.Server {
 	t.Helper()
-	opts := ghltest.Options{Seed: true}
+	opts := ghltest.Options{Seed: 1}
 	for _, m := range mut {
 		m(&opts)
 	}

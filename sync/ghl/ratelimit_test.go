@@ -175,7 +175,7 @@ func TestPacerAdapts(t *testing.T) {
 // not limit throughput) that start requests for d, and returns the requests
 // HighLevel served, the 429s it answered, and how long the run took.
 func pacedRun(tb testing.TB, d time.Duration) (served, tooMany int64, elapsed time.Duration) {
-	srv := ghltest.NewTestServer(tb, ghltest.Options{Seed: true, RateLimit: ghltest.RateLimit{Burst: 100, Window: time.Second}})
+	srv := ghltest.NewTestServer(tb, ghltest.Options{Seed: 1, RateLimit: ghltest.RateLimit{Burst: 100, Window: time.Second}})
 	var n429 atomic.Int64
 	hc := &http.Client{Transport: statusCounter{base: defaultHTTPClient().Transport, status: http.StatusTooManyRequests, n: &n429}}
 	c, err := New(Config{BaseURL: srv.URL(), LocationID: srv.LocationID(), PrivateToken: Secret(srv.PrivateToken()),
@@ -185,7 +185,7 @@ func pacedRun(tb testing.TB, d time.Duration) (served, tooMany int64, elapsed ti
 	}
 	tb.Cleanup(c.CloseIdleConnections)
 	conv := srv.Conversations()[0].ID
-	srv.ResetCounts()
+	srv.ResetCalls()
 	start := time.Now()
 	deadline := start.Add(d)
 	var wg sync.WaitGroup

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -133,7 +134,9 @@ func TestObserverReports(t *testing.T) {
 	obs := &calls{}
 	c := client(t, srv, func(cfg *Config) { cfg.Observer = obs.observe })
 	f := arrange(t, srv)
-	srv.Inject(ghltest.Fault{Route: "POST /conversations/messages/inbound", Kind: ghltest.FaultBadGateway})
+	if err := srv.InjectFault(ghltest.Fault{Route: "POST /conversations/messages/inbound", Kind: ghltest.FaultStatus, Status: http.StatusBadGateway}); err != nil {
+		t.Fatal(err)
+	}
 	req := RecordRequest{Type: ChannelSMS, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,
 		ConversationProviderID: f.provider, AltID: "ad-obs", Direction: Inbound, Message: "hello"}
 	if _, err := c.RecordMessage(ctxT(t), req); err != nil {

@@ -213,8 +213,8 @@ func firstNonEmpty(a, b string) string {
 
 // baseLocked is the base URL for media links in accessors; s.mu is held.
 func (s *Server) baseLocked() string {
-	if s.url != "" {
-		return s.url
+	if u := s.URL(); u != "" {
+		return u
 	}
 	return basePath
 }

@@ -9,15 +9,12 @@
 package adtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -31,6 +28,7 @@ import (
 
 	"parley/sync/activedemand"
 	"parley/sync/internal/demobiz"
+	"parley/sync/internal/sandbox"
 )
 
 // Keys the sandbox accepts unless Options says otherwise.
@@ -46,8 +44,31 @@ const (
 // basePath is where the API lives on the sandbox, like /v1/ on AD.
 const basePath = "/v1/"
 
-// Options configures a Server.
+// Options configures a Server. Addr, Seed, SeedTime, Clock, Logger,
+// Faults and RateLimit have the same names and meaning in the HighLevel
+// sandbox's Options.
 type Options struct {
+	// Addr is where Listen("") and NewTestServer listen; default a free
+	// loopback port.
+	Addr string
+	// Seed picks the demo business (demobiz.Seed) the sandbox starts
+	// with; 0 starts it empty. Use the same Seed and SeedTime as the
+	// HighLevel sandbox so the two copies of the business match.
+	Seed uint64
+	// SeedTime places the demo's history; default Clock().
+	SeedTime time.Time
+	// Clock stamps new records; default time.Now.
+	Clock func() time.Time
+	// Logger receives a line per request and per webhook; nil discards.
+	Logger *slog.Logger
+	// Faults are queued at start, as if injected with InjectFault.
+	Faults []Fault
+	// RateLimit enables a server-side limit answered with 429 and
+	// Retry-After: a token bucket of Burst that refills Burst per Window.
+	// The zero value leaves it off; AD publishes no daily limit, so Daily
+	// must be 0.
+	RateLimit RateLimit
+
 	// Routes is the route table both sides follow; zero is the default.
 	Routes activedemand.Routes
 	// AppKey and APIKey are the keys accepted; defaults DefaultAppKey and
@@ -56,40 +77,20 @@ type Options struct {
 	// OtherAccountKeys are valid keys of other accounts (answered 403);
 	// default DefaultOtherAccountKey.
 	OtherAccountKeys []string
-	// Empty skips seeding the demo business.
-	Empty bool
-	// Seed and Now seed the demo business (demobiz.Seed); use the same
-	// values as the HighLevel sandbox. Now defaults to the current time.
-	Seed uint64
-	Now  time.Time
-	// RateLimit enables a server-side limit (429 with Retry-After); zero
-	// leaves it off. Burst defaults to 1.
-	RateLimit rate.Limit
-	Burst     int
 	// WebhookURL, when set, receives every change as a signed webhook;
 	// subscriptions made through the API receive their event types.
 	WebhookURL string
 	// WebhookSecret signs webhooks; default DefaultWebhookSecret.
 	WebhookSecret string
-	// Clock stamps new records; default time.Now.
-	Clock func() time.Time
-	// Logger receives a line per request and per webhook; nil discards.
-	Logger *slog.Logger
 	// HTTPClient posts webhooks; default a client with a 10 s timeout.
 	HTTPClient *http.Client
 }
 
-// Request is a recorded request, for tests to inspect.
-type Request struct {
-	Method string
-	// Path is the URL path, RawQuery the query string.
-	Path, RawQuery string
-	Header         http.Header
-	// Body is the request body (writes only, up to 64 KiB).
-	Body string
-}
+// RateLimit is a server-side rate limit; see Options.RateLimit.
+type RateLimit = sandbox.RateLimit
 
-const keepRequests = 50
+// Request is a recorded request, for tests to inspect.
+type Request = sandbox.Request
 
 // Server is the sandbox. Its methods are safe for concurrent use.
 type Server struct {
@@ -102,14 +103,13 @@ type Server struct {
 	sizes   map[string]int64
 	files   map[string][]byte
 
-	mu       sync.Mutex
-	st       *state
-	calls    map[string]int
-	requests map[string][]Request
-	faults   map[string][]*faultState
-	deliver  []Delivery
-	url      string
-	srv      *http.Server
+	faults sandbox.Faults
+	calls  sandbox.Calls
+	http   sandbox.HTTP
+
+	mu      sync.Mutex
+	st      *state
+	deliver []Delivery
 
 	// closed is set (under mu) when Close starts, so no goroutine is
 	// added to wg once Close waits on it.
@@ -153,36 +153,30 @@ func New(opts Options) (*Server, error) {
 	if opts.Clock == nil {
 		opts.Clock = time.Now
 	}
-	if opts.Now.IsZero() {
-		opts.Now = opts.Clock()
+	if opts.SeedTime.IsZero() {
+		opts.SeedTime = opts.Clock()
+	}
+	if opts.RateLimit.Daily != 0 {
+		return nil, errors.New("adtest: ActiveDEMAND has no daily rate limit; leave RateLimit.Daily at 0")
 	}
 	if opts.HTTPClient == nil {
 		opts.HTTPClient = &http.Client{Timeout: 10 * time.Second}
 	}
 	s := &Server{
-		opts:     opts,
-		routes:   opts.Routes,
-		clock:    opts.Clock,
-		log:      opts.Logger,
-		st:       newState(),
-		calls:    map[string]int{},
-		requests: map[string][]Request{},
-		faults:   map[string][]*faultState{},
-		sizes:    map[string]int64{},
-		files:    map[string][]byte{},
-		outbox:   make(chan outgoing, 256),
+		opts:    opts,
+		routes:  opts.Routes,
+		clock:   opts.Clock,
+		log:     opts.Logger,
+		st:      newState(),
+		sizes:   map[string]int64{},
+		files:   map[string][]byte{},
+		outbox:  make(chan outgoing, 256),
+		limiter: opts.RateLimit.Limiter(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
-	if opts.RateLimit > 0 {
-		burst := opts.Burst
-		if burst <= 0 {
-			burst = 1
-		}
-		s.limiter = rate.NewLimiter(opts.RateLimit, burst)
-	}
 	for name := range demobiz.Attachments {
 		b, err := demobiz.AttachmentBytes(name)
 		if err != nil {
@@ -194,8 +188,13 @@ func New(opts Options) (*Server, error) {
 	if err := s.compile(); err != nil {
 		return nil, err
 	}
-	if !opts.Empty {
-		s.st.seed(demobiz.Seed(opts.Seed, opts.Now))
+	if opts.Seed != 0 {
+		s.st.seed(demobiz.Seed(opts.Seed, opts.SeedTime))
+	}
+	for _, f := range opts.Faults {
+		if err := s.InjectFault(f); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -232,54 +231,41 @@ func (s *Server) compile() error {
 	return nil
 }
 
-// Listen serves the sandbox on addr ("127.0.0.1:0" when empty) and returns
-// its base URL, e.g. http://127.0.0.1:41234/v1/.
+// Listen serves the sandbox on addr (Options.Addr when empty, then a free
+// loopback port) and returns its base URL, e.g.
+// http://127.0.0.1:41234/v1/.
 func (s *Server) Listen(addr string) (string, error) {
 	if addr == "" {
-		addr = "127.0.0.1:0"
+		addr = s.opts.Addr
 	}
-	var lc net.ListenConfig
-	ln, err := lc.Listen(s.ctx, "tcp", addr)
+	u, err := s.http.Listen(addr, s, s.log)
 	if err != nil {
-		return "", fmt.Errorf("adtest: listen on %s: %w", addr, err)
+		return "", fmt.Errorf("adtest: %w", err)
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.srv != nil || s.closed {
-		_ = ln.Close()
-		return "", errors.New("adtest: already listening, or closed")
-	}
-	s.srv = srv
-	s.url = "http://" + ln.Addr().String() + basePath
-	s.wg.Go(func() {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("adtest: serve", "err", err)
-		}
-	})
-	return s.url, nil
+	return u + basePath, nil
 }
 
 // URL is the base URL Listen returned, or "" before Listen.
 func (s *Server) URL() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.url
+	if u := s.http.URL(); u != "" {
+		return u + basePath
+	}
+	return ""
 }
 
 // Close stops serving, activity and webhook posting, and waits for them.
-func (s *Server) Close() {
+// It returns no error today; the signature matches the HighLevel
+// sandbox's.
+func (s *Server) Close() error {
 	s.closeOnce.Do(func() {
 		s.mu.Lock()
 		s.closed = true
-		srv := s.srv
 		s.mu.Unlock()
 		s.cancel()
-		if srv != nil {
-			_ = srv.Close()
-		}
+		s.http.Close()
 		s.wg.Wait()
 	})
+	return nil
 }
 
 // NewTestServer starts a sandbox on loopback and closes it when the test
@@ -290,10 +276,14 @@ func NewTestServer(tb testing.TB, opts Options) *Server {
 	if err != nil {
 		tb.Fatalf("adtest: %v", err)
 	}
-	if _, err := s.Listen("127.0.0.1:0"); err != nil {
+	if _, err := s.Listen(""); err != nil {
 		tb.Fatalf("adtest: %v", err)
 	}
-	tb.Cleanup(s.Close)
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Errorf("%v", err)
+		}
+	})
 	return s
 }
 
@@ -312,27 +302,18 @@ func (s *Server) ClientConfig() activedemand.Config {
 // Routes returns the route table the sandbox follows.
 func (s *Server) Routes() activedemand.Routes { return s.routes }
 
-// Calls returns how many requests reached route (rejected ones included).
-func (s *Server) Calls(route string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[route]
-}
+// Calls returns how many requests reached route (rejected and faulted
+// ones included).
+func (s *Server) Calls(route string) int { return s.calls.Count(route) }
+
+// CallCounts is Calls for every route called so far.
+func (s *Server) CallCounts() map[string]int { return s.calls.Counts() }
 
 // Requests returns the last requests of route, oldest first.
-func (s *Server) Requests(route string) []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.requests[route])
-}
+func (s *Server) Requests(route string) []Request { return s.calls.Requests(route) }
 
 // ResetCalls zeroes the call counts and forgets recorded requests.
-func (s *Server) ResetCalls() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls = map[string]int{}
-	s.requests = map[string][]Request{}
-}
+func (s *Server) ResetCalls() { s.calls.Reset() }
 
 // apiError writes AD-style error JSON.
 func apiError(w http.ResponseWriter, status int, format string, args ...any) {
@@ -400,74 +381,49 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		apiError(w, http.StatusNotFound, "no such endpoint: %s /v1/%s", r.Method, rel)
 		return
 	}
-	fault := s.record(route, r, body)
+	s.calls.Record(route, r, body)
 	s.log.Debug("adtest request", "route", route, "method", r.Method, "path", r.URL.Path)
-	if fault != nil {
-		switch fault.Kind {
-		case FaultStatus:
-			if fault.RetryAfter > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(int(math.Ceil(fault.RetryAfter.Seconds()))))
-			}
-			msg := fault.Body
-			if msg == "" {
-				msg = http.StatusText(fault.Status) + " (injected)"
-			}
-			apiError(w, fault.Status, "%s", msg)
-			return
-		case FaultDropBefore:
-			drop(w)
-			return
-		case FaultSlow:
-			t := time.NewTimer(fault.Delay)
-			select {
-			case <-t.C:
-			case <-r.Context().Done():
-				t.Stop()
-				return
-			}
-		}
-	}
-	if !s.authorize(w, r) {
-		return
-	}
-	if s.limiter != nil && !s.limiter.Allow() {
-		res := s.limiter.Reserve()
-		wait := res.Delay()
-		res.Cancel()
-		w.Header().Set("Retry-After", fmt.Sprint(max(1, int(math.Ceil(wait.Seconds())))))
-		apiError(w, http.StatusTooManyRequests, "rate limit exceeded; retry later")
-		return
-	}
 	c := &call{route: route, path: args, body: body, r: r, base: "http://" + r.Host + basePath}
 	if rt, ok := s.routes.Route(route); ok {
 		c.rt = rt
 	}
-	handle := func(w http.ResponseWriter) {
+	next := func(w http.ResponseWriter) {
+		if !s.authorize(w, r) || !s.admit(w) {
+			return
+		}
 		if media {
 			s.serveMedia(w, c, rel)
 			return
 		}
 		s.dispatch(w, c)
 	}
-	if fault != nil && (fault.Kind == FaultDropAfter || fault.Kind == FaultMalformed) {
-		buf := &bufferedResponse{header: http.Header{}}
-		handle(buf)
-		if fault.Kind == FaultDropAfter {
-			drop(w)
-			return
-		}
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		broken := buf.body.Bytes()
-		if len(broken) > 2 {
-			broken = broken[:len(broken)/2]
-		} else {
-			broken = []byte(`[{"id": `)
-		}
-		_, _ = w.Write(broken)
+	if f, ok := s.faults.Take(route); ok {
+		f.Serve(w, r, writeFault, next)
 		return
 	}
-	handle(w)
+	next(w)
+}
+
+// writeFault answers an injected status fault the way AD words errors.
+func writeFault(w http.ResponseWriter, f Fault) {
+	msg := f.Body
+	if msg == "" {
+		msg = http.StatusText(f.Status) + " (injected)"
+	}
+	apiError(w, f.Status, "%s", msg)
+}
+
+// admit applies Options.RateLimit; over it, it answers 429 itself.
+func (s *Server) admit(w http.ResponseWriter) bool {
+	if s.limiter == nil || s.limiter.Allow() {
+		return true
+	}
+	res := s.limiter.Reserve()
+	wait := res.Delay()
+	res.Cancel()
+	w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(wait))
+	apiError(w, http.StatusTooManyRequests, "rate limit exceeded; retry later")
+	return false
 }
 
 func readLimited(r *http.Request, limit int64) ([]byte, error) {
@@ -489,23 +445,6 @@ func (s *Server) routeFor(method, rel string) (name string, args map[string]stri
 	}
 	name, args, wrongMethod = s.match(method, rel)
 	return name, args, false, wrongMethod
-}
-
-// record counts the call, keeps the request and takes the next fault.
-func (s *Server) record(route string, r *http.Request, body []byte) *Fault {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.calls[route]++
-	req := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Header: r.Header.Clone()}
-	if r.Method != http.MethodGet && len(body) <= 64<<10 {
-		req.Body = string(body)
-	}
-	rs := append(s.requests[route], req)
-	if len(rs) > keepRequests {
-		rs = rs[len(rs)-keepRequests:]
-	}
-	s.requests[route] = rs
-	return s.takeFault(route)
 }
 
 // authorize checks both keys the way AD is documented to answer: 401 for
@@ -540,39 +479,4 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) bool {
 		apiError(w, http.StatusUnauthorized, "invalid API key %s", key)
 		return false
 	}
-}
-
-// drop closes the connection without an HTTP reply.
-func drop(w http.ResponseWriter) {
-	hj, ok := w.(http.Hijacker)
-	if !ok {
-		// HTTP/2 or a recorder: the closest thing is an aborted handler.
-		panic(http.ErrAbortHandler)
-	}
-	conn, _, err := hj.Hijack()
-	if err != nil {
-		panic(http.ErrAbortHandler)
-	}
-	_ = conn.Close()
-}
-
-// bufferedResponse captures a handler's reply for the drop-after and
-// malformed faults.
-type bufferedResponse struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (b *bufferedResponse) Header() http.Header { return b.header }
-func (b *bufferedResponse) WriteHeader(status int) {
-	if b.status == 0 {
-		b.status = status
-	}
-}
-func (b *bufferedResponse) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	return b.body.Write(p)
 }

@@ -43,7 +43,7 @@ func get(t *testing.T, method, u string, hdr map[string]string, body string) (in
 }
 
 func TestSeedMatchesDemoBusiness(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Seed: 7, Now: refTime})
+	s := adtest.NewTestServer(t, adtest.Options{Seed: 7, SeedTime: refTime})
 	biz := demobiz.Seed(7, refTime)
 	contacts := s.Contacts()
 	if len(contacts) != len(biz.Contacts) {
@@ -115,7 +115,7 @@ func TestSeedMatchesDemoBusiness(t *testing.T) {
 }
 
 func TestAuthMatrix(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Empty: true})
+	s := adtest.NewTestServer(t, adtest.Options{})
 	u := s.URL() + "forms.json"
 	tests := []struct {
 		name   string
@@ -146,7 +146,7 @@ func TestAuthMatrix(t *testing.T) {
 }
 
 func TestRouting(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Empty: true})
+	s := adtest.NewTestServer(t, adtest.Options{})
 	base := s.URL()
 	tests := []struct {
 		name, method, path, body string
@@ -187,7 +187,7 @@ func TestRouting(t *testing.T) {
 }
 
 func TestMediaServed(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Now: refTime})
+	s := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: refTime})
 	var rec, att *activedemand.Message
 	for _, cv := range s.Conversations() {
 		for _, m := range s.Messages(cv.ID) {
@@ -232,17 +232,17 @@ func TestMediaServed(t *testing.T) {
 }
 
 func TestFaultQueue(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Empty: true})
-	if err := s.InjectFault("nope", adtest.Fault{Kind: adtest.FaultDropBefore}); err == nil {
+	s := adtest.NewTestServer(t, adtest.Options{})
+	if err := s.InjectFault(adtest.Fault{Route: "nope", Kind: adtest.FaultDropBefore}); err == nil {
 		t.Error("a fault for an unknown route was accepted")
 	}
-	if err := s.InjectFault(activedemand.RouteFormsList, adtest.Fault{Kind: adtest.FaultStatus, Status: 200}); err == nil {
+	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 200}); err == nil {
 		t.Error("a 200 fault was accepted")
 	}
-	if err := s.InjectFault(activedemand.RouteFormsList, adtest.Fault{Kind: adtest.FaultStatus, Status: 500, Times: 2}); err != nil {
+	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 500, Times: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.InjectFault(activedemand.RouteFormsList, adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: 1500 * time.Millisecond}); err != nil {
+	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 429, RetryAfter: 1500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	want := []int{500, 500, 429, 200}
@@ -255,7 +255,7 @@ func TestFaultQueue(t *testing.T) {
 			t.Errorf("Retry-After = %q, want 2 (rounded up)", hdr.Get("Retry-After"))
 		}
 	}
-	if err := s.InjectFault(activedemand.RouteFormsList, adtest.Fault{Kind: adtest.FaultStatus, Status: 503, Times: -1}); err != nil {
+	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 503, Times: -1}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -277,7 +277,7 @@ func TestFaultQueue(t *testing.T) {
 }
 
 func TestServerRateLimit(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{Empty: true, RateLimit: 2, Burst: 2})
+	s := adtest.NewTestServer(t, adtest.Options{RateLimit: adtest.RateLimit{Burst: 2, Window: time.Second}})
 	var statuses []int
 	var retryAfter string
 	for range 3 {
@@ -290,7 +290,7 @@ func TestServerRateLimit(t *testing.T) {
 	if statuses[0] != 200 || statuses[1] != 200 || statuses[2] != 429 || retryAfter != "1" {
 		t.Errorf("statuses %v, Retry-After %q", statuses, retryAfter)
 	}
-	off := adtest.NewTestServer(t, adtest.Options{Empty: true})
+	off := adtest.NewTestServer(t, adtest.Options{})
 	for range 20 {
 		if status, _, _ := get(t, "GET", off.URL()+"forms.json", nil, ""); status != 200 {
 			t.Fatalf("rate limited with limits off: %d", status)
@@ -314,7 +314,7 @@ func TestActivity(t *testing.T) {
 			t.Error(err)
 		}
 	}()
-	s := adtest.NewTestServer(t, adtest.Options{Now: refTime, WebhookURL: hook, WebhookSecret: "demo-secret"})
+	s := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: refTime, WebhookURL: hook, WebhookSecret: "demo-secret"})
 	countMsgs := func() int {
 		n := 0
 		for _, cv := range s.Conversations() {
@@ -368,7 +368,7 @@ func TestActivity(t *testing.T) {
 func TestStepIsRepeatable(t *testing.T) {
 	clock := func() time.Time { return refTime.Add(time.Hour) }
 	run := func() string {
-		s := adtest.NewTestServer(t, adtest.Options{Now: refTime, Clock: clock})
+		s := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: refTime, Clock: clock})
 		for i := range 60 {
 			s.Step(uint64(i))
 		}
@@ -385,7 +385,7 @@ func TestStepIsRepeatable(t *testing.T) {
 
 func TestRenamedRouteIsFollowed(t *testing.T) {
 	// A table built by hand but never validated is refused.
-	if _, err := adtest.New(adtest.Options{Routes: activedemand.Routes{}}); err != nil {
+	if _, err := adtest.New(adtest.Options{Seed: 1, Routes: activedemand.Routes{}}); err != nil {
 		t.Errorf("zero routes (the defaults) refused: %v", err)
 	}
 	r := activedemand.DefaultRoutes()
@@ -395,7 +395,7 @@ func TestRenamedRouteIsFollowed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := adtest.NewTestServer(t, adtest.Options{Routes: r2, Empty: true})
+	s := adtest.NewTestServer(t, adtest.Options{Routes: r2})
 	status, _, _ := get(t, "GET", s.URL()+"threads/5200001.json", nil, "")
 	if status != 404 {
 		t.Errorf("renamed route: %d, want 404 for an unknown conversation (route matched)", status)

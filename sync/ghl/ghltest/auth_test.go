@@ -17,7 +17,7 @@ import (
 
 func TestAuthentication(t *testing.T) {
 	clock := newFakeClock()
-	srv, _ := seeded(t, Options{Now: clock.Now, AccessTokenTTL: time.Hour})
+	srv, _ := seeded(t, Options{Clock: clock.Now, AccessTokenTTL: time.Hour})
 	conv := srv.Conversations()[0]
 	path := "/conversations/" + conv.ID
 	expiring := srv.IssueToken()

@@ -13,7 +13,7 @@ import (
 // request with validation on: routing, token, rate-limit bookkeeping, spec
 // validation, state lookup and JSON encoding, without the network.
 func BenchmarkSandboxGetConversation(b *testing.B) {
-	srv, err := New(Options{Seed: true})
+	srv, err := New(Options{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func BenchmarkSandboxGetConversation(b *testing.B) {
 // BenchmarkSandboxRecordInbound is the same for a validated JSON body that
 // changes state.
 func BenchmarkSandboxRecordInbound(b *testing.B) {
-	srv, err := New(Options{Seed: true})
+	srv, err := New(Options{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func BenchmarkSandboxRecordInbound(b *testing.B) {
 // BenchmarkSandboxGetConversationLoopback adds a real client and loopback
 // HTTP, in parallel: what a client benchmark against the sandbox can reach.
 func BenchmarkSandboxGetConversationLoopback(b *testing.B) {
-	srv, err := New(Options{Seed: true})
+	srv, err := New(Options{Seed: 1})
 	if err != nil {
 		b.Fatal(err)
 	}

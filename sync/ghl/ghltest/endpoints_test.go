@@ -249,7 +249,7 @@ func TestMessageListAndGet(t *testing.T) {
 
 func TestDeliverMessages(t *testing.T) {
 	clock := newFakeClock()
-	srv, c := seeded(t, Options{Now: clock.Now, SpecShapes: true})
+	srv, c := seeded(t, Options{Clock: clock.Now, SpecShapes: true})
 	conv := srv.Conversations()[0]
 	provider := srv.ConversationProviderID()
 

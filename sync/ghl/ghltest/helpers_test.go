@@ -239,7 +239,7 @@ func (e apiErr) messages() []string {
 // seeded returns a seeded sandbox with an all-scopes client.
 func seeded(t testing.TB, opts Options) (*Server, *client) {
 	t.Helper()
-	opts.Seed = true
+	opts.Seed = max(opts.Seed, 1)
 	srv := NewTestServer(t, opts)
 	return srv, newClient(t, srv, srv.IssueToken().AccessToken)
 }

@@ -1,12 +1,11 @@
 package ghltest
 
 import (
-	"context"
-	"maps"
-	"net"
 	"net/http"
 	"strconv"
 	"time"
+
+	"parley/sync/internal/sandbox"
 )
 
 // GHL's published limits, sent in the headers when the sandbox enforces none.
@@ -93,13 +92,13 @@ func (s *Server) admit(w http.ResponseWriter, loc string) bool {
 	case overDaily:
 		st.dailyRemaining = 0
 		writeLimitHeaders(w, st)
-		w.Header().Set("Retry-After", retryAfterSeconds(st.dailyReset))
+		w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(st.dailyReset))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, msgTooManyReqs))
 		return false
 	case overBurst:
 		st.remaining = 0
 		writeLimitHeaders(w, st)
-		w.Header().Set("Retry-After", retryAfterSeconds(st.windowResets))
+		w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(st.windowResets))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, msgTooManyReqs))
 		return false
 	}
@@ -155,225 +154,4 @@ func writeLimitHeaders(w http.ResponseWriter, st limitState) {
 	h.Set("X-RateLimit-Limit-Daily", strconv.Itoa(st.daily))
 	h.Set("X-RateLimit-Daily-Remaining", strconv.Itoa(st.dailyRemaining))
 	h.Set("X-RateLimit-Daily-Reset", strconv.FormatInt(max(st.dailyReset.Milliseconds(), 0), 10))
-}
-
-// retryAfterSeconds is d in whole seconds, rounded up, at least 1.
-func retryAfterSeconds(d time.Duration) string {
-	secs := int64((d + time.Second - 1) / time.Second)
-	return strconv.FormatInt(max(secs, 1), 10)
-}
-
-// Fault injection.
-
-// Fault makes the next Times calls to Route fail in the way Kind says. Route
-// is "METHOD /path/template" exactly as the spec writes it, e.g.
-// "POST /conversations/messages/inbound"; "" matches any route. Faults are
-// consumed in injection order.
-//
-// A dropped connection (FaultDrop, FaultDropAfterApply) on a request Go's
-// http.Transport considers replayable (GET, HEAD, or anything with an
-// Idempotency-Key header) that went over a reused keep-alive connection is
-// retried once by the transport itself, invisibly to its caller: use
-// Times: 2 to make such a call fail.
-type Fault struct {
-	Route      string
-	Kind       FaultKind
-	Times      int           // default 1
-	Delay      time.Duration // FaultSlow: delay before a normal answer
-	RetryAfter time.Duration // FaultRateLimit: sent as Retry-After (whole seconds, rounded up) when > 0
-}
-
-// FaultKind is how an injected fault fails a call.
-type FaultKind int
-
-// The fault kinds.
-const (
-	FaultRateLimit      FaultKind = iota + 1 // 429 with the real X-RateLimit-* headers (burst remaining 0)
-	FaultServerError                         // 500
-	FaultBadGateway                          // 502
-	FaultUnavailable                         // 503
-	FaultGatewayTimeout                      // 504
-	FaultSlow                                // sleeps Delay (honouring the request context), then answers normally
-	FaultDrop                                // closes the connection without an answer; the request is NOT applied
-	FaultDropAfterApply                      // applies the request (state changes), then closes the connection without an answer
-	FaultMalformedJSON                       // 200 with a truncated JSON body; the request is NOT applied
-	FaultExpiredToken                        // 401 as GHL answers for an expired token, whatever token was sent
-)
-
-// String names the kind for test output.
-func (k FaultKind) String() string {
-	names := map[FaultKind]string{
-		FaultRateLimit: "FaultRateLimit", FaultServerError: "FaultServerError", FaultBadGateway: "FaultBadGateway",
-		FaultUnavailable: "FaultUnavailable", FaultGatewayTimeout: "FaultGatewayTimeout", FaultSlow: "FaultSlow",
-		FaultDrop: "FaultDrop", FaultDropAfterApply: "FaultDropAfterApply", FaultMalformedJSON: "FaultMalformedJSON",
-		FaultExpiredToken: "FaultExpiredToken",
-	}
-	if n, ok := names[k]; ok {
-		return n
-	}
-	return "FaultKind(" + strconv.Itoa(int(k)) + ")"
-}
-
-type pendingFault struct {
-	Fault
-	left int
-}
-
-// Inject queues a fault.
-func (s *Server) Inject(f Fault) {
-	if f.Times <= 0 {
-		f.Times = 1
-	}
-	s.metaMu.Lock()
-	s.faults = append(s.faults, &pendingFault{Fault: f, left: f.Times})
-	s.metaMu.Unlock()
-}
-
-func (s *Server) takeFault(key string) (Fault, bool) {
-	s.metaMu.Lock()
-	defer s.metaMu.Unlock()
-	for i, f := range s.faults {
-		if f.Route != "" && f.Route != key {
-			continue
-		}
-		f.left--
-		if f.left <= 0 {
-			s.faults = append(s.faults[:i], s.faults[i+1:]...)
-		}
-		return f.Fault, true
-	}
-	return Fault{}, false
-}
-
-// applyFault answers with the fault, or (FaultSlow, FaultDropAfterApply)
-// runs the normal pipeline around it. It returns whether the request has
-// been handled.
-func (s *Server) applyFault(c *reqCtx, f Fault) bool {
-	w := c.w
-	switch f.Kind {
-	case FaultRateLimit:
-		s.setLimitHeaders(w, c.loc, true)
-		if f.RetryAfter > 0 {
-			w.Header().Set("Retry-After", retryAfterSeconds(f.RetryAfter))
-		}
-		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, msgTooManyReqs))
-	case FaultServerError:
-		s.setLimitHeaders(w, c.loc, false)
-		writeJSON(w, http.StatusInternalServerError, errorBody(http.StatusInternalServerError, "Internal server error"))
-	case FaultUnavailable:
-		s.setLimitHeaders(w, c.loc, false)
-		writeJSON(w, http.StatusServiceUnavailable, errorBody(http.StatusServiceUnavailable, "Service Unavailable"))
-	case FaultBadGateway, FaultGatewayTimeout:
-		// Gateways answer with their own HTML page, not the API's JSON.
-		status := http.StatusBadGateway
-		if f.Kind == FaultGatewayTimeout {
-			status = http.StatusGatewayTimeout
-		}
-		s.setLimitHeaders(w, c.loc, false)
-		w.Header().Set("Content-Type", "text/html")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte("<html><head><title>" + strconv.Itoa(status) + " " + http.StatusText(status) +
-			"</title></head><body><center><h1>" + strconv.Itoa(status) + " " + http.StatusText(status) + "</h1></center></body></html>\n"))
-	case FaultSlow:
-		// A client that gives up gets nothing: its context ended.
-		return !sleepCtx(c.r.Context(), f.Delay)
-	case FaultDrop:
-		dropConnection(w)
-	case FaultDropAfterApply:
-		buf := &bufferedWriter{header: http.Header{}}
-		inner := *c
-		inner.w = buf
-		s.serve(&inner)
-		dropConnection(w)
-	case FaultMalformedJSON:
-		s.setLimitHeaders(w, c.loc, false)
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.WriteHeader(http.StatusOK)
-		_, _ = w.Write([]byte(`{"success":true,"id":"ve9EPM428h8v`))
-	case FaultExpiredToken:
-		s.setLimitHeaders(w, c.loc, false)
-		writeJSON(w, http.StatusUnauthorized, errorBody(http.StatusUnauthorized, msgInvalidJWT))
-	default:
-		return false
-	}
-	return true
-}
-
-// dropConnection closes the client's connection without writing a response.
-func dropConnection(w http.ResponseWriter) {
-	conn, _, err := http.NewResponseController(w).Hijack()
-	if err != nil {
-		// No connection to take over (HTTP/2, or a recorder): abort the
-		// handler, which makes net/http reset the stream or connection.
-		panic(http.ErrAbortHandler)
-	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		// Discard unsent data so the close is immediate.
-		_ = tc.SetLinger(0)
-	}
-	_ = conn.Close()
-}
-
-// bufferedWriter swallows the answer of a request whose connection is then
-// dropped.
-type bufferedWriter struct {
-	header http.Header
-	status int
-	body   []byte
-}
-
-func (b *bufferedWriter) Header() http.Header { return b.header }
-func (b *bufferedWriter) WriteHeader(code int) {
-	if b.status == 0 {
-		b.status = code
-	}
-}
-func (b *bufferedWriter) Write(p []byte) (int, error) {
-	if b.status == 0 {
-		b.status = http.StatusOK
-	}
-	b.body = append(b.body, p...)
-	return len(p), nil
-}
-
-// Call counting.
-
-func (s *Server) countCall(key string) {
-	s.metaMu.Lock()
-	s.calls[key]++
-	s.metaMu.Unlock()
-}
-
-// Calls is how many requests reached route ("METHOD /path/template"),
-// including rejected and faulted ones.
-func (s *Server) Calls(route string) int {
-	s.metaMu.Lock()
-	defer s.metaMu.Unlock()
-	return s.calls[route]
-}
-
-// CallCounts is Calls for every route called so far.
-func (s *Server) CallCounts() map[string]int {
-	s.metaMu.Lock()
-	defer s.metaMu.Unlock()
-	return maps.Clone(s.calls)
-}
-
-// ResetCounts sets every call count back to zero.
-func (s *Server) ResetCounts() {
-	s.metaMu.Lock()
-	s.calls = map[string]int{}
-	s.metaMu.Unlock()
-}
-
-// sleepCtx waits d or until ctx ends; it reports whether d elapsed.
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }

@@ -23,7 +23,7 @@ func headerInt(t *testing.T, r reply, name string) int {
 
 func TestRateLimitBurstWindow(t *testing.T) {
 	clock := newFakeClock()
-	srv, c := seeded(t, Options{Now: clock.Now, RateLimit: RateLimit{Burst: 3, Window: 10 * time.Second}})
+	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: RateLimit{Burst: 3, Window: 10 * time.Second}})
 	path := "/conversations/search?locationId=" + srv.LocationID()
 	steps := []struct {
 		advance    time.Duration
@@ -83,7 +83,7 @@ func TestRateLimitBurstWindow(t *testing.T) {
 
 func TestRateLimitDaily(t *testing.T) {
 	clock := newFakeClock() // 15:09:26 UTC
-	srv, c := seeded(t, Options{Now: clock.Now, RateLimit: RateLimit{Daily: 2}})
+	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: RateLimit{Daily: 2}})
 	path := "/conversations/search?locationId=" + srv.LocationID()
 	for i := range 2 {
 		r := c.mustDo(200, "GET", path, nil)
@@ -151,27 +151,27 @@ func TestFaults(t *testing.T) {
 		applied bool // the record was stored
 		check   func(t *testing.T, r reply)
 	}{
-		{Fault{Kind: FaultRateLimit, RetryAfter: 1500 * time.Millisecond}, 429, false, func(t *testing.T, r reply) {
+		{Fault{Kind: FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond}, 429, false, func(t *testing.T, r reply) {
 			if r.header.Get("Retry-After") != "2" || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Max") == "" {
 				t.Errorf("headers %v", r.header)
 			}
 		}},
-		{Fault{Kind: FaultRateLimit}, 429, false, func(t *testing.T, r reply) {
+		{Fault{Kind: FaultStatus, Status: http.StatusTooManyRequests}, 429, false, func(t *testing.T, r reply) {
 			if r.header.Get("Retry-After") != "" {
 				t.Errorf("Retry-After without RetryAfter: %q", r.header.Get("Retry-After"))
 			}
 		}},
-		{Fault{Kind: FaultServerError}, 500, false, isJSON},
-		{Fault{Kind: FaultBadGateway}, 502, false, isHTML},
-		{Fault{Kind: FaultUnavailable}, 503, false, isJSON},
-		{Fault{Kind: FaultGatewayTimeout}, 504, false, isHTML},
-		{Fault{Kind: FaultMalformedJSON}, 200, false, func(t *testing.T, r reply) {
+		{Fault{Kind: FaultStatus, Status: http.StatusInternalServerError}, 500, false, isJSON},
+		{Fault{Kind: FaultStatus, Status: http.StatusBadGateway}, 502, false, isHTML},
+		{Fault{Kind: FaultStatus, Status: http.StatusServiceUnavailable}, 503, false, isJSON},
+		{Fault{Kind: FaultStatus, Status: http.StatusGatewayTimeout}, 504, false, isHTML},
+		{Fault{Kind: FaultMalformedBefore}, 200, false, func(t *testing.T, r reply) {
 			var v any
 			if json.Unmarshal(r.body, &v) == nil || len(r.body) == 0 {
 				t.Errorf("body %q is valid JSON", r.body)
 			}
 		}},
-		{Fault{Kind: FaultExpiredToken}, 401, false, func(t *testing.T, r reply) {
+		{Fault{Kind: FaultStatus, Status: http.StatusUnauthorized}, 401, false, func(t *testing.T, r reply) {
 			var e apiErr
 			r.decode(t, &e)
 			if e.messages()[0] != msgInvalidJWT {
@@ -179,13 +179,15 @@ func TestFaults(t *testing.T) {
 			}
 		}},
 		{Fault{Kind: FaultSlow, Delay: 30 * time.Millisecond}, 200, true, nil},
-		{Fault{Kind: FaultDrop}, 0, false, nil},
-		{Fault{Kind: FaultDropAfterApply}, 0, true, nil},
+		{Fault{Kind: FaultDropBefore}, 0, false, nil},
+		{Fault{Kind: FaultDropAfter}, 0, true, nil},
 	}
 	for _, tc := range cases {
-		t.Run(tc.fault.Kind.String(), func(t *testing.T) {
+		t.Run(tc.fault.String(), func(t *testing.T) {
 			tc.fault.Route = inboundRoute
-			srv.Inject(tc.fault)
+			if err := srv.InjectFault(tc.fault); err != nil {
+				t.Fatal(err)
+			}
 			before, calls := count(), srv.Calls(inboundRoute)
 			start := time.Now()
 			req := c.request("POST", "/conversations/messages/inbound", record(), nil)
@@ -268,9 +270,17 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 		return c.do("GET", "/conversations/search?locationId="+srv.LocationID(), nil, nil).status
 	}
 
-	srv.Inject(Fault{Route: getConv, Kind: FaultUnavailable, Times: 2})
-	srv.Inject(Fault{Route: getConv, Kind: FaultServerError})
-	srv.Inject(Fault{Kind: FaultBadGateway}) // any route
+	if err := srv.InjectFault(Fault{Route: getConv, Kind: FaultStatus, Status: http.StatusServiceUnavailable, Times: 2}); err != nil {
+
+		t.Fatal(err)
+
+	}
+	if err := srv.InjectFault(Fault{Route: getConv, Kind: FaultStatus, Status: http.StatusInternalServerError}); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.InjectFault(Fault{Kind: FaultStatus, Status: http.StatusBadGateway}); err != nil { // any route
+		t.Fatal(err)
+	}
 	got := []int{search(), get(), get(), get(), get(), search()}
 	want := []int{502, 503, 503, 500, 200, 200}
 	for i := range want {
@@ -281,7 +291,7 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 	if srv.Calls(getConv) != 4 || srv.CallCounts()["GET /conversations/search"] != 2 {
 		t.Errorf("counts %v", srv.CallCounts())
 	}
-	srv.ResetCounts()
+	srv.ResetCalls()
 	if len(srv.CallCounts()) != 0 || srv.Calls(getConv) != 0 {
 		t.Errorf("counts after reset %v", srv.CallCounts())
 	}
@@ -290,7 +300,9 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 func TestSlowFaultHonoursTheRequestContext(t *testing.T) {
 	srv, c := seeded(t, Options{})
 	conv := srv.Conversations()[0]
-	srv.Inject(Fault{Route: "GET /conversations/{conversationId}", Kind: FaultSlow, Delay: time.Minute})
+	if err := srv.InjectFault(Fault{Route: "GET /conversations/{conversationId}", Kind: FaultSlow, Delay: time.Minute}); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancel()
 	req := c.request("GET", "/conversations/"+conv.ID, nil, nil).WithContext(ctx)
@@ -316,12 +328,16 @@ func TestDroppedGETIsRetriedOnceByGoOnAReusedConnection(t *testing.T) {
 	conv := srv.Conversations()[0]
 	route := "GET /conversations/{conversationId}"
 	c.mustDo(200, "GET", "/conversations/"+conv.ID, nil) // open a keep-alive connection
-	srv.Inject(Fault{Route: route, Kind: FaultDrop})
+	if err := srv.InjectFault(Fault{Route: route, Kind: FaultDropBefore}); err != nil {
+		t.Fatal(err)
+	}
 	c.mustDo(200, "GET", "/conversations/"+conv.ID, nil)
 	if srv.Calls(route) != 3 {
 		t.Errorf("calls %d, want 3 (one dropped, one replayed)", srv.Calls(route))
 	}
-	srv.Inject(Fault{Route: route, Kind: FaultDrop, Times: 2})
+	if err := srv.InjectFault(Fault{Route: route, Kind: FaultDropBefore, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
 	req := c.request("GET", "/conversations/"+conv.ID, nil, nil)
 	if resp, err := c.hc.Do(req); err == nil {
 		resp.Body.Close()

@@ -127,7 +127,7 @@ func (s *Server) hUpload(c *reqCtx) {
 // serveFile serves uploads and demo attachments, like the storage bucket the
 // live API's file URLs point to: no token needed.
 func (s *Server) serveFile(w http.ResponseWriter, r *http.Request) {
-	s.countCall(r.Method + " " + filesPrefix + "{fileId}/{name}")
+	s.calls.Record(r.Method+" "+filesPrefix+"{fileId}/{name}", r, nil)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		writeJSON(w, http.StatusMethodNotAllowed, errorBody(http.StatusMethodNotAllowed, "Files can only be downloaded."))

@@ -13,7 +13,7 @@ import (
 
 func TestSeedMatchesDemobiz(t *testing.T) {
 	clock := newFakeClock()
-	srv, err := New(Options{Seed: true, SeedValue: 7, Now: clock.Now})
+	srv, err := New(Options{Seed: 7, Clock: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestSeedMatchesDemobiz(t *testing.T) {
 func TestSeedIsDeterministic(t *testing.T) {
 	clock := newFakeClock()
 	ids := func(seed uint64) []string {
-		srv, err := New(Options{Seed: true, SeedValue: seed, Now: clock.Now})
+		srv, err := New(Options{Seed: seed, Clock: clock.Now})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +145,7 @@ func TestSeedIsDeterministic(t *testing.T) {
 
 func TestSearchPagingCoversEveryConversationOnce(t *testing.T) {
 	clock := newFakeClock()
-	srv, c := seeded(t, Options{Now: clock.Now})
+	srv, c := seeded(t, Options{Clock: clock.Now})
 	// Conversations whose last messages share a millisecond must not be
 	// skipped or repeated by startAfterDate paging.
 	for i := range 5 {

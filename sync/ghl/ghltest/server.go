@@ -20,7 +20,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -30,6 +29,8 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+
+	"parley/sync/internal/sandbox"
 )
 
 // The OAuth app credentials a sandbox accepts unless Options says otherwise.
@@ -39,24 +40,37 @@ const (
 	DefaultClientSecret = "parley-demo-secret"
 )
 
-// Options configures a sandbox. The zero value is usable.
+// Options configures a sandbox. The zero value is usable. Addr, Seed,
+// SeedTime, Clock, Logger, Faults and RateLimit have the same names and
+// meaning in the ActiveDEMAND sandbox's Options.
 type Options struct {
+	// Addr is where Listen("") and NewTestServer listen; default a free
+	// loopback port.
+	Addr string
+	// Seed picks the demo business (demobiz) the location starts with; 0
+	// starts it empty.
+	Seed uint64
+	// SeedTime is the reference time of the demo's history; default
+	// Clock(). Demo mode passes the same time to both sandboxes so their
+	// copies of the demo business match to the second.
+	SeedTime time.Time
+	// Clock is the clock for token expiry, timestamps and the rate-limit
+	// windows; default time.Now.
+	Clock  func() time.Time
+	Logger *slog.Logger // optional; nil = discard
+	// Faults are queued at start, as if injected with InjectFault.
+	Faults []Fault
+	// RateLimit is enforced per location like GHL's: a fixed window of
+	// Burst requests per Window, and Daily per day (UTC). The zero value
+	// enforces nothing, but the headers are still sent with GHL's
+	// published numbers.
+	RateLimit RateLimit
+
 	LocationID     string        // default "loc_harbourview_demo"
 	CompanyID      string        // default "comp_parley_demo"
 	ClientID       string        // OAuth app client id, default "parley-demo-client"
 	ClientSecret   string        // default "parley-demo-secret"
 	AccessTokenTTL time.Duration // default 24h (GHL answers expires_in 86399)
-	RateLimit      RateLimit     // zero value: no limits enforced, but the headers are still sent
-	Seed           bool          // fill the location from demobiz (the demo); false = empty location
-	SeedValue      uint64        // demobiz seed, default 1
-	// SeedTime is the reference time of the demo's history; default Now().
-	// Demo mode passes the same time to both sandboxes so their copies of
-	// the demo business match to the second.
-	SeedTime time.Time
-	// Now is the clock for token expiry, timestamps and the rate-limit
-	// windows; default time.Now.
-	Now    func() time.Time
-	Logger *slog.Logger // optional; nil = discard
 	// SpecShapes makes GET /conversations/{conversationId}/messages and GET
 	// /conversations/messages/{id} answer exactly the spec's DTOs (flat list;
 	// the message itself). Default false = the shapes the live API is
@@ -66,13 +80,9 @@ type Options struct {
 	SpecShapes bool
 }
 
-// RateLimit is GHL's per-location limit: Burst requests per Window, and Daily
-// per day.
-type RateLimit struct {
-	Burst  int           // GHL: 100
-	Window time.Duration // GHL: 10s
-	Daily  int           // GHL: 200000; 0 = no daily limit
-}
+// RateLimit is GHL's per-location limit (GHL: Burst 100 per Window 10s,
+// Daily 200000); Daily 0 is no daily limit.
+type RateLimit = sandbox.RateLimit
 
 // Rejection is one request the sandbox refused because it does not follow
 // the spec: a parameter or body the validator rejected, a path the spec does
@@ -95,26 +105,19 @@ type Server struct {
 	mu sync.Mutex // guards st
 	st *state
 
+	faults sandbox.Faults
+	calls  sandbox.Calls
+	http   sandbox.HTTP
+
 	metaMu     sync.Mutex // guards the fields below
-	calls      map[string]int
-	faults     []*pendingFault
 	rejections []Rejection
 	limits     map[string]*window
 
 	expectRejections atomic.Bool
-
-	connMu   sync.Mutex
-	newConns map[net.Conn]bool // connections that have not sent a request yet
-
-	lnMu      sync.Mutex
-	httpSrv   *http.Server
-	url       string
-	cancel    context.CancelFunc
-	serveDone chan struct{}
 }
 
 // New builds a sandbox: it loads, patches and validates the spec and fills
-// the location (from demobiz when opts.Seed). It does not listen.
+// the location (from demobiz when opts.Seed is set). It does not listen.
 func New(opts Options) (*Server, error) {
 	if opts.LocationID == "" {
 		opts.LocationID = "loc_harbourview_demo"
@@ -131,16 +134,10 @@ func New(opts Options) (*Server, error) {
 	if opts.AccessTokenTTL <= 0 {
 		opts.AccessTokenTTL = 24 * time.Hour
 	}
-	if opts.SeedValue == 0 {
-		opts.SeedValue = 1
-	}
 	if opts.RateLimit.Burst > 0 && opts.RateLimit.Window <= 0 {
 		opts.RateLimit.Window = 10 * time.Second
 	}
-	now := opts.Now
-	if now == nil {
-		now = time.Now
-	}
+	now := sandbox.ClockOrNow(opts.Clock)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -154,7 +151,6 @@ func New(opts Options) (*Server, error) {
 		now:    now,
 		log:    log,
 		spec:   sp,
-		calls:  map[string]int{},
 		limits: map[string]*window{},
 		valid: &openapi3filter.Options{
 			// Authentication and scopes are checked by the sandbox itself,
@@ -166,18 +162,24 @@ func New(opts Options) (*Server, error) {
 			SkipSettingDefaults: true,
 		},
 	}
-	s.st = newState(opts.LocationID, opts.CompanyID, opts.SeedValue)
-	if opts.Seed {
+	// An empty location still numbers its ids from a seed.
+	s.st = newState(opts.LocationID, opts.CompanyID, max(opts.Seed, 1))
+	if opts.Seed != 0 {
 		at := opts.SeedTime
 		if at.IsZero() {
 			at = now()
 		}
 		s.st.seed(at)
 	}
+	for _, f := range opts.Faults {
+		if err := s.InjectFault(f); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
-// NewTestServer is New + Listen("127.0.0.1:0") + tb.Cleanup(Close). At
+// NewTestServer is New + Listen("") + tb.Cleanup(Close). At
 // cleanup it reports (tb.Errorf) every request the spec validator rejected,
 // unless the test called ExpectRejections. It fails tb if New fails.
 func NewTestServer(tb testing.TB, opts Options) *Server {
@@ -186,7 +188,7 @@ func NewTestServer(tb testing.TB, opts Options) *Server {
 	if err != nil {
 		tb.Fatalf("ghltest: %v", err)
 	}
-	if _, err := s.Listen("127.0.0.1:0"); err != nil {
+	if _, err := s.Listen(""); err != nil {
 		tb.Fatalf("ghltest: %v", err)
 	}
 	tb.Cleanup(func() {
@@ -214,106 +216,28 @@ func (s *Server) Rejections() []Rejection {
 	return append([]Rejection(nil), s.rejections...)
 }
 
-// Listen serves the sandbox on addr (e.g. "127.0.0.1:0") and returns its base
-// URL, e.g. "http://127.0.0.1:PORT".
+// Listen serves the sandbox on addr (Options.Addr when empty, then a free
+// loopback port) and returns its base URL, e.g. "http://127.0.0.1:PORT".
 func (s *Server) Listen(addr string) (string, error) {
-	s.lnMu.Lock()
-	defer s.lnMu.Unlock()
-	if s.httpSrv != nil {
-		return "", fmt.Errorf("ghltest: listen %s: already listening on %s", addr, s.url)
+	if addr == "" {
+		addr = s.opts.Addr
 	}
-	ln, err := net.Listen("tcp", addr)
+	u, err := s.http.Listen(addr, s, s.log)
 	if err != nil {
-		return "", fmt.Errorf("ghltest: listen %s: %w", addr, err)
+		return "", fmt.Errorf("ghltest: %w", err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	s.cancel = cancel
-	s.httpSrv = &http.Server{
-		Handler:           s,
-		ReadHeaderTimeout: 10 * time.Second,
-		// Request contexts end when the sandbox closes, so slow faults stop.
-		BaseContext: func(net.Listener) context.Context { return ctx },
-		ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
-		ConnState:   s.trackConn,
-	}
-	s.url = "http://" + ln.Addr().String()
-	s.serveDone = make(chan struct{})
-	srv, done := s.httpSrv, s.serveDone
-	go func() {
-		defer close(done)
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			s.log.Error("ghltest: serve", "err", err)
-		}
-	}()
-	return s.url, nil
+	return u, nil
 }
 
 // URL is the base URL once listening ("" before).
-func (s *Server) URL() string {
-	s.lnMu.Lock()
-	defer s.lnMu.Unlock()
-	return s.url
-}
+func (s *Server) URL() string { return s.http.URL() }
 
-// trackConn remembers connections that have not sent a request yet:
-// http.Server.Shutdown only closes those once they are 5 s old, and
-// clients often dial one more keep-alive connection than they use.
-func (s *Server) trackConn(c net.Conn, st http.ConnState) {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	if s.newConns == nil {
-		s.newConns = map[net.Conn]bool{}
-	}
-	if st == http.StateNew {
-		s.newConns[c] = true
-	} else {
-		delete(s.newConns, c)
-	}
-}
-
-// Close stops listening and waits for running handlers. Idle connections,
-// and connections that never sent a request, are closed at once.
+// Close stops listening and waits for running handlers; slow faults end at
+// once. Idle connections, and connections that never sent a request, are
+// closed at once. It returns no error today; the signature matches the
+// ActiveDEMAND sandbox's.
 func (s *Server) Close() error {
-	s.lnMu.Lock()
-	srv, done, cancel := s.httpSrv, s.serveDone, s.cancel
-	s.lnMu.Unlock()
-	if srv == nil {
-		return nil
-	}
-	cancel()
-	ctx, stop := context.WithTimeout(context.Background(), 5*time.Second)
-	defer stop()
-	shut := make(chan error, 1)
-	go func() { shut <- srv.Shutdown(ctx) }()
-	// While Shutdown waits for handlers, close the connections that have
-	// not sent a request (Shutdown would wait 5 s for each of them).
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	var err error
-	for waiting := true; waiting; {
-		s.connMu.Lock()
-		for c := range s.newConns {
-			_ = c.Close()
-		}
-		s.connMu.Unlock()
-		select {
-		case err = <-shut:
-			waiting = false
-		case <-tick.C:
-		}
-	}
-	if err != nil {
-		err = errors.Join(err, srv.Close())
-	}
-	<-done
-	s.lnMu.Lock()
-	if s.httpSrv == srv {
-		s.httpSrv = nil
-	}
-	s.lnMu.Unlock()
-	if err != nil {
-		return fmt.Errorf("ghltest: close: %w", err)
-	}
+	s.http.Close()
 	return nil
 }
 
@@ -346,7 +270,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c := &reqCtx{w: w, r: r, route: route, key: r.Method + " " + route.Path, pathParams: pathParams, loc: s.opts.LocationID}
-	s.countCall(c.key)
+	s.calls.Record(c.key, r, nil)
 	rec := &statusRecorder{ResponseWriter: w}
 	c.w = rec
 	defer func() {
@@ -357,10 +281,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if tok := s.lookupToken(r); tok != nil {
 		c.loc = tok.locationID
 	}
-	if f, ok := s.takeFault(c.key); ok {
-		if done := s.applyFault(c, f); done {
-			return
-		}
+	if f, ok := s.faults.Take(c.key); ok {
+		s.serveFault(c, f)
+		return
 	}
 	s.serve(c)
 }
