@@ -22,6 +22,7 @@ import (
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
 	"parley/sync/internal/demobiz"
+	"parley/sync/internal/sandboxkit"
 )
 
 // refTime fixes the demo business so tests are repeatable.
@@ -269,7 +270,7 @@ func TestRedaction(t *testing.T) {
 	check("client", fmt.Sprintf("%v %+v %s", c, c, c))
 	// The sandbox echoes a wrong key in its 401 body; a 503 echoing the
 	// client's keys makes the client log a retry with that error text.
-	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteContactsList, Kind: adtest.FaultStatus, Status: 503, Body: "busy " + appKey + " acct-SECRET-wrong-3333"}); err != nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: activedemand.RouteContactsList, Kind: sandboxkit.FaultStatus, Status: 503, Body: "busy " + appKey + " acct-SECRET-wrong-3333"}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = c.ListContacts(t.Context(), "")
@@ -304,7 +305,7 @@ func TestFaults(t *testing.T) {
 	tests := []struct {
 		name    string
 		route   string
-		fault   adtest.Fault
+		fault   sandboxkit.Fault
 		timeout time.Duration
 		// wantErr is nil for success; wantAlso must match too.
 		wantErr, wantAlso error
@@ -313,28 +314,28 @@ func TestFaults(t *testing.T) {
 		// created says whether the contact exists afterwards (writes).
 		created bool
 	}{
-		{name: "GET 503 twice is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 503, Times: 2}, calls: 3},
-		{name: "GET 500 is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 500}, calls: 2},
-		{name: "GET 502 is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 502}, calls: 2},
-		{name: "GET 504 is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 504}, calls: 2},
-		{name: "GET 503 forever gives up", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 503, Times: -1}, wantErr: &activedemand.APIError{}, calls: 4},
-		{name: "GET 429 waits Retry-After", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2},
-		{name: "GET 429 beyond MaxRetryAfter fails at once", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: 2 * time.Minute}, wantErr: activedemand.ErrRateLimited, calls: 1},
-		{name: "GET drop before reply is retried", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultDropBefore}, calls: 2},
-		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultMalformedAfter}, wantErr: activedemand.ErrBadReply, calls: 1},
-		{name: "GET slow within deadline", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 30 * time.Millisecond}, calls: 1},
-		{name: "GET slow past deadline", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, calls: 1},
-		{name: "GET 401", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 401}, wantErr: activedemand.ErrBadKey, calls: 1},
-		{name: "GET 403", route: activedemand.RouteContactsList, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
-		{name: "POST 503 is retried (not processed)", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 503}, calls: 2, created: true},
-		{name: "POST 429 is retried", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2, created: true},
-		{name: "POST 502 outcome unknown", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 502}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1},
-		{name: "POST 500 is not retried", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 500}, wantErr: &activedemand.APIError{}, calls: 1},
-		{name: "POST drop before applying", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultDropBefore}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: false},
-		{name: "POST drop after applying", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultDropAfter}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: true},
-		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultMalformedAfter}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadReply, calls: 1, created: true},
-		{name: "POST slow past deadline", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: context.DeadlineExceeded, calls: 1},
-		{name: "POST 403", route: activedemand.RouteContactsCreate, fault: adtest.Fault{Kind: adtest.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
+		{name: "GET 503 twice is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 503, Times: 2}, calls: 3},
+		{name: "GET 500 is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 500}, calls: 2},
+		{name: "GET 502 is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 502}, calls: 2},
+		{name: "GET 504 is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 504}, calls: 2},
+		{name: "GET 503 forever gives up", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 503, Times: -1}, wantErr: &activedemand.APIError{}, calls: 4},
+		{name: "GET 429 waits Retry-After", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2},
+		{name: "GET 429 beyond MaxRetryAfter fails at once", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: 2 * time.Minute}, wantErr: activedemand.ErrRateLimited, calls: 1},
+		{name: "GET drop before reply is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, calls: 2},
+		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrBadReply, calls: 1},
+		{name: "GET slow within deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 30 * time.Millisecond}, calls: 1},
+		{name: "GET slow past deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, calls: 1},
+		{name: "GET 401", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 401}, wantErr: activedemand.ErrBadKey, calls: 1},
+		{name: "GET 403", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
+		{name: "POST 503 is retried (not processed)", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 503}, calls: 2, created: true},
+		{name: "POST 429 is retried", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2, created: true},
+		{name: "POST 502 outcome unknown", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 502}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1},
+		{name: "POST 500 is not retried", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 500}, wantErr: &activedemand.APIError{}, calls: 1},
+		{name: "POST drop before applying", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: false},
+		{name: "POST drop after applying", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropAfter}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: true},
+		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadReply, calls: 1, created: true},
+		{name: "POST slow past deadline", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: context.DeadlineExceeded, calls: 1},
+		{name: "POST 403", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -397,14 +398,14 @@ func TestFaults(t *testing.T) {
 			if tt.fault.Status == 429 && tt.wantErr == nil && elapsed < 900*time.Millisecond {
 				t.Errorf("429 with Retry-After 1s retried after %v", elapsed)
 			}
-			if tt.fault.Kind == adtest.FaultSlow && tt.wantErr == nil && elapsed < tt.fault.Delay {
+			if tt.fault.Kind == sandboxkit.FaultSlow && tt.wantErr == nil && elapsed < tt.fault.Delay {
 				t.Errorf("slow call took %v, less than the delay %v", elapsed, tt.fault.Delay)
 			}
 			ci := obs.last()
 			if ci.Route != tt.route || ci.Attempts < 1 || ci.Latency <= 0 || (err == nil) != (ci.Err == nil) {
 				t.Errorf("observer got %+v", ci)
 			}
-			if tt.wantErr == nil && ci.Attempts != tt.calls && tt.fault.Kind != adtest.FaultDropBefore {
+			if tt.wantErr == nil && ci.Attempts != tt.calls && tt.fault.Kind != sandboxkit.FaultDropBefore {
 				// A dropped GET on a reused connection may be retried by
 				// net/http itself, so only other faults pin attempts.
 				t.Errorf("observer attempts = %d, want %d", ci.Attempts, tt.calls)
@@ -428,7 +429,7 @@ func TestRateLimits(t *testing.T) {
 	})
 	t.Run("server side 429", func(t *testing.T) {
 		var obs observer
-		s, c := newPair(t, adtest.Options{RateLimit: adtest.RateLimit{Burst: 1, Window: time.Second}}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
+		s, c := newPair(t, adtest.Options{RateLimit: sandboxkit.RateLimit{Burst: 1, Window: time.Second}}, func(cfg *activedemand.Config) { cfg.Observer = obs.observe })
 		start := time.Now()
 		for range 2 {
 			if _, err := c.Forms(t.Context()); err != nil {

@@ -14,6 +14,7 @@ import (
 	"golang.org/x/oauth2"
 
 	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 const (
@@ -239,7 +240,7 @@ func TestExpiredTokenFaultNoLoop(t *testing.T) {
 	srv := sandbox(t)
 	clk, kr := newClock(), &keyring{}
 	c := oauthClient(t, srv, clk, kr, srv.IssueToken())
-	if err := srv.InjectFault(ghltest.Fault{Route: routeGetConv, Kind: ghltest.FaultStatus, Status: http.StatusUnauthorized, Times: 10}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: routeGetConv, Kind: sandboxkit.FaultStatus, Status: http.StatusUnauthorized, Times: 10}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.GetConversation(ctxT(t), srv.Conversations()[0].ID)

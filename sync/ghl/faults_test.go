@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 func countAltID(srv *ghltest.Server, conversationID, altID string) int {
@@ -26,21 +27,21 @@ func countAltID(srv *ghltest.Server, conversationID, altID string) int {
 // The faults every table covers, by what HighLevel (or a gateway in front
 // of it) does.
 var (
-	faultRateLimit      = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests}
-	faultServerError    = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusInternalServerError}
-	faultBadGateway     = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusBadGateway}
-	faultUnavailable    = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusServiceUnavailable}
-	faultGatewayTimeout = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusGatewayTimeout}
-	faultExpiredToken   = ghltest.Fault{Kind: ghltest.FaultStatus, Status: http.StatusUnauthorized}
-	faultSlow           = ghltest.Fault{Kind: ghltest.FaultSlow, Delay: 2 * time.Second}
-	faultDrop           = ghltest.Fault{Kind: ghltest.FaultDropBefore}
-	faultDropAfterApply = ghltest.Fault{Kind: ghltest.FaultDropAfter}
-	faultMalformedJSON  = ghltest.Fault{Kind: ghltest.FaultMalformedBefore}
+	faultRateLimit      = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests}
+	faultServerError    = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusInternalServerError}
+	faultBadGateway     = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}
+	faultUnavailable    = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusServiceUnavailable}
+	faultGatewayTimeout = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusGatewayTimeout}
+	faultExpiredToken   = sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusUnauthorized}
+	faultSlow           = sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}
+	faultDrop           = sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}
+	faultDropAfterApply = sandboxkit.Fault{Kind: sandboxkit.FaultDropAfter}
+	faultMalformedJSON  = sandboxkit.Fault{Kind: sandboxkit.FaultMalformedBefore}
 )
 
 // faultCase is what one call does under one fault.
 type faultCase struct {
-	fault ghltest.Fault
+	fault sandboxkit.Fault
 	// times is how many consecutive calls the fault hits.
 	times int
 	// wantErr is the sentinel the call must fail with (nil = succeeds).
@@ -54,7 +55,7 @@ type faultCase struct {
 	recovered bool
 }
 
-var allFaults = []ghltest.Fault{
+var allFaults = []sandboxkit.Fault{
 	faultRateLimit, faultServerError, faultBadGateway, faultUnavailable,
 	faultGatewayTimeout, faultSlow, faultDrop, faultDropAfterApply,
 	faultMalformedJSON, faultExpiredToken,
@@ -63,7 +64,7 @@ var allFaults = []ghltest.Fault{
 // coversAll fails unless the table has a case for every fault kind.
 func coversAll(t *testing.T, cases []faultCase) {
 	t.Helper()
-	have := map[ghltest.Fault]bool{}
+	have := map[sandboxkit.Fault]bool{}
 	for _, c := range cases {
 		have[c.fault] = true
 	}
@@ -275,7 +276,7 @@ func TestRecordWithoutAltID(t *testing.T) {
 	c := client(t, srv)
 	f := arrange(t, srv)
 	route := "POST /conversations/messages/inbound"
-	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfter}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: route, Kind: sandboxkit.FaultDropAfter}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.RecordMessage(ctxT(t), RecordRequest{Type: ChannelSMS, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,
@@ -312,7 +313,7 @@ func TestRateLimitRetryAfterRealTime(t *testing.T) {
 	c := client(t, srv, func(cfg *Config) { cfg.Retry.Sleep = nil })
 	f := arrange(t, srv)
 	route := "GET /conversations/{conversationId}"
-	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: time.Second}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: route, Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	start := time.Now()
@@ -333,7 +334,7 @@ func TestRetryAfterBeyondCap(t *testing.T) {
 	srv := sandbox(t)
 	c := client(t, srv, func(cfg *Config) { cfg.Retry.Cap = 500 * time.Millisecond })
 	f := arrange(t, srv)
-	if err := srv.InjectFault(ghltest.Fault{Route: "GET /conversations/{conversationId}", Kind: ghltest.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 3 * time.Second}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: "GET /conversations/{conversationId}", Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 3 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	_, err := c.GetConversation(ctxT(t), f.conv.ID)
@@ -349,7 +350,7 @@ func TestCancelledDuringDelivery(t *testing.T) {
 	srv := sandbox(t)
 	c := client(t, srv)
 	f := arrange(t, srv)
-	if err := srv.InjectFault(ghltest.Fault{Route: "POST /conversations/messages", Kind: ghltest.FaultSlow, Delay: 5 * time.Second}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: "POST /conversations/messages", Kind: sandboxkit.FaultSlow, Delay: 5 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -420,7 +421,7 @@ func TestDeleteAppliedAnswerLost(t *testing.T) {
 	c := client(t, srv)
 	f := arrange(t, srv)
 	route := "DELETE /conversations/{conversationId}"
-	if err := srv.InjectFault(ghltest.Fault{Route: route, Kind: ghltest.FaultDropAfter}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: route, Kind: sandboxkit.FaultDropAfter}); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.DeleteConversation(ctxT(t), f.conv.ID); err != nil {

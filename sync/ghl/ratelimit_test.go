@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 func TestLimiterSize(t *testing.T) {
@@ -175,7 +176,7 @@ func TestPacerAdapts(t *testing.T) {
 // not limit throughput) that start requests for d, and returns the requests
 // HighLevel served, the 429s it answered, and how long the run took.
 func pacedRun(tb testing.TB, d time.Duration) (served, tooMany int64, elapsed time.Duration) {
-	srv := ghltest.NewTestServer(tb, ghltest.Options{Seed: 1, RateLimit: ghltest.RateLimit{Burst: 100, Window: time.Second}})
+	srv := ghltest.NewTestServer(tb, ghltest.Options{Seed: 1, RateLimit: sandboxkit.RateLimit{Burst: 100, Window: time.Second}})
 	var n429 atomic.Int64
 	hc := &http.Client{Transport: statusCounter{base: defaultHTTPClient().Transport, status: http.StatusTooManyRequests, n: &n429}}
 	c, err := New(Config{BaseURL: srv.URL(), LocationID: srv.LocationID(), PrivateToken: Secret(srv.PrivateToken()),

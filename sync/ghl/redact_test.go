@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/oauth2"
 
-	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 const (
@@ -134,7 +134,7 @@ func TestObserverReports(t *testing.T) {
 	obs := &calls{}
 	c := client(t, srv, func(cfg *Config) { cfg.Observer = obs.observe })
 	f := arrange(t, srv)
-	if err := srv.InjectFault(ghltest.Fault{Route: "POST /conversations/messages/inbound", Kind: ghltest.FaultStatus, Status: http.StatusBadGateway}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: "POST /conversations/messages/inbound", Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}); err != nil {
 		t.Fatal(err)
 	}
 	req := RecordRequest{Type: ChannelSMS, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,

@@ -28,7 +28,7 @@ import (
 
 	"parley/sync/activedemand"
 	"parley/sync/internal/demobiz"
-	"parley/sync/internal/sandbox"
+	"parley/sync/internal/sandboxkit"
 )
 
 // Keys the sandbox accepts unless Options says otherwise.
@@ -62,12 +62,12 @@ type Options struct {
 	// Logger receives a line per request and per webhook; nil discards.
 	Logger *slog.Logger
 	// Faults are queued at start, as if injected with InjectFault.
-	Faults []Fault
+	Faults []sandboxkit.Fault
 	// RateLimit enables a server-side limit answered with 429 and
 	// Retry-After: a token bucket of Burst that refills Burst per Window.
 	// The zero value leaves it off; AD publishes no daily limit, so Daily
 	// must be 0.
-	RateLimit RateLimit
+	RateLimit sandboxkit.RateLimit
 
 	// Routes is the route table both sides follow; zero is the default.
 	Routes activedemand.Routes
@@ -86,12 +86,6 @@ type Options struct {
 	HTTPClient *http.Client
 }
 
-// RateLimit is a server-side rate limit; see Options.RateLimit.
-type RateLimit = sandbox.RateLimit
-
-// Request is a recorded request, for tests to inspect.
-type Request = sandbox.Request
-
 // Server is the sandbox. Its methods are safe for concurrent use.
 type Server struct {
 	opts    Options
@@ -103,9 +97,9 @@ type Server struct {
 	sizes   map[string]int64
 	files   map[string][]byte
 
-	faults sandbox.Faults
-	calls  sandbox.Calls
-	http   sandbox.HTTP
+	faults sandboxkit.Faults
+	calls  sandboxkit.Calls
+	http   sandboxkit.HTTP
 
 	mu      sync.Mutex
 	st      *state
@@ -310,7 +304,7 @@ func (s *Server) Calls(route string) int { return s.calls.Count(route) }
 func (s *Server) CallCounts() map[string]int { return s.calls.Counts() }
 
 // Requests returns the last requests of route, oldest first.
-func (s *Server) Requests(route string) []Request { return s.calls.Requests(route) }
+func (s *Server) Requests(route string) []sandboxkit.Request { return s.calls.Requests(route) }
 
 // ResetCalls zeroes the call counts and forgets recorded requests.
 func (s *Server) ResetCalls() { s.calls.Reset() }
@@ -405,7 +399,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // writeFault answers an injected status fault the way AD words errors.
-func writeFault(w http.ResponseWriter, f Fault) {
+func writeFault(w http.ResponseWriter, f sandboxkit.Fault) {
 	msg := f.Body
 	if msg == "" {
 		msg = http.StatusText(f.Status) + " (injected)"
@@ -421,7 +415,7 @@ func (s *Server) admit(w http.ResponseWriter) bool {
 	res := s.limiter.Reserve()
 	wait := res.Delay()
 	res.Cancel()
-	w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(wait))
+	w.Header().Set("Retry-After", sandboxkit.RetryAfterSeconds(wait))
 	apiError(w, http.StatusTooManyRequests, "rate limit exceeded; retry later")
 	return false
 }

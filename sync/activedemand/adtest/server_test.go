@@ -13,6 +13,7 @@ import (
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
 	"parley/sync/internal/demobiz"
+	"parley/sync/internal/sandboxkit"
 )
 
 var refTime = time.Date(2025, 6, 2, 12, 0, 0, 0, time.UTC)
@@ -233,16 +234,16 @@ func TestMediaServed(t *testing.T) {
 
 func TestFaultQueue(t *testing.T) {
 	s := adtest.NewTestServer(t, adtest.Options{})
-	if err := s.InjectFault(adtest.Fault{Route: "nope", Kind: adtest.FaultDropBefore}); err == nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: "nope", Kind: sandboxkit.FaultDropBefore}); err == nil {
 		t.Error("a fault for an unknown route was accepted")
 	}
-	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 200}); err == nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: activedemand.RouteFormsList, Kind: sandboxkit.FaultStatus, Status: 200}); err == nil {
 		t.Error("a 200 fault was accepted")
 	}
-	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 500, Times: 2}); err != nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: activedemand.RouteFormsList, Kind: sandboxkit.FaultStatus, Status: 500, Times: 2}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 429, RetryAfter: 1500 * time.Millisecond}); err != nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: activedemand.RouteFormsList, Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: 1500 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	want := []int{500, 500, 429, 200}
@@ -255,7 +256,7 @@ func TestFaultQueue(t *testing.T) {
 			t.Errorf("Retry-After = %q, want 2 (rounded up)", hdr.Get("Retry-After"))
 		}
 	}
-	if err := s.InjectFault(adtest.Fault{Route: activedemand.RouteFormsList, Kind: adtest.FaultStatus, Status: 503, Times: -1}); err != nil {
+	if err := s.InjectFault(sandboxkit.Fault{Route: activedemand.RouteFormsList, Kind: sandboxkit.FaultStatus, Status: 503, Times: -1}); err != nil {
 		t.Fatal(err)
 	}
 	for range 3 {
@@ -277,7 +278,7 @@ func TestFaultQueue(t *testing.T) {
 }
 
 func TestServerRateLimit(t *testing.T) {
-	s := adtest.NewTestServer(t, adtest.Options{RateLimit: adtest.RateLimit{Burst: 2, Window: time.Second}})
+	s := adtest.NewTestServer(t, adtest.Options{RateLimit: sandboxkit.RateLimit{Burst: 2, Window: time.Second}})
 	var statuses []int
 	var retryAfter string
 	for range 3 {

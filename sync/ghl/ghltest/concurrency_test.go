@@ -10,10 +10,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"parley/sync/internal/sandboxkit"
 )
 
 func TestConcurrentRequests(t *testing.T) {
-	srv, c := seeded(t, Options{RateLimit: RateLimit{Burst: 100000, Window: 10 * time.Second}})
+	srv, c := seeded(t, Options{RateLimit: sandboxkit.RateLimit{Burst: 100000, Window: 10 * time.Second}})
 	convs := srv.Conversations()[:4]
 	provider := srv.ConversationProviderID()
 	before := map[string]int{}
@@ -42,7 +44,7 @@ func TestConcurrentRequests(t *testing.T) {
 					r = cl.do("GET", "/conversations/search?locationId="+srv.LocationID(), nil, nil)
 				case 4:
 					// A route no worker calls: the fault only contends.
-					if err := srv.InjectFault(Fault{Route: "DELETE /conversations/{conversationId}", Kind: FaultStatus, Status: http.StatusInternalServerError}); err != nil {
+					if err := srv.InjectFault(sandboxkit.Fault{Route: "DELETE /conversations/{conversationId}", Kind: sandboxkit.FaultStatus, Status: http.StatusInternalServerError}); err != nil {
 						errs <- err
 					}
 					_ = srv.CallCounts()

@@ -6,32 +6,17 @@ import (
 	"strconv"
 	"strings"
 
-	"parley/sync/internal/sandbox"
+	"parley/sync/internal/sandboxkit"
 )
 
-// Fault is an injected failure. Route is "METHOD /path/template" exactly as
-// the spec writes it, e.g. "POST /conversations/messages/inbound"; ""
-// matches any route. A FaultStatus answers as GHL does for that status:
-// 429 with the real X-RateLimit-* headers (burst remaining 0), 401 as for
-// an expired token, 502 and 504 with a gateway's HTML page, others with
-// GHL's JSON error body (Body, when set, as its message).
-type Fault = sandbox.Fault
-
-// FaultKind is how an injected fault fails a call.
-type FaultKind = sandbox.FaultKind
-
-// The fault kinds, the same in both sandboxes; see package sandbox.
-const (
-	FaultStatus          = sandbox.FaultStatus
-	FaultSlow            = sandbox.FaultSlow
-	FaultDropBefore      = sandbox.FaultDropBefore
-	FaultDropAfter       = sandbox.FaultDropAfter
-	FaultMalformedBefore = sandbox.FaultMalformedBefore
-	FaultMalformedAfter  = sandbox.FaultMalformedAfter
-)
-
-// InjectFault queues f. Faults are consumed in injection order.
-func (s *Server) InjectFault(f Fault) error {
+// InjectFault queues f; faults are consumed in injection order. f.Route is
+// "METHOD /path/template" exactly as the spec writes it, e.g.
+// "POST /conversations/messages/inbound", or "" for every route. A
+// FaultStatus answers as GHL does for that status: 429 with the real
+// X-RateLimit-* headers (burst remaining 0), 401 as for an expired token,
+// 502 and 504 with a gateway's HTML page, others with GHL's JSON error
+// body (f.Body, when set, as its message).
+func (s *Server) InjectFault(f sandboxkit.Fault) error {
 	if f.Route != "" && !s.spec.hasRoute(f.Route) {
 		return fmt.Errorf("ghltest: inject fault: the spec has no route %q (write it as \"METHOD /path/{param}\")", f.Route)
 	}
@@ -45,11 +30,11 @@ func (s *Server) InjectFault(f Fault) error {
 func (s *Server) ClearFaults() { s.faults.Clear() }
 
 // serveFault answers c with f around the normal pipeline.
-func (s *Server) serveFault(c *reqCtx, f Fault) {
-	if f.Kind == FaultMalformedBefore {
+func (s *Server) serveFault(c *reqCtx, f sandboxkit.Fault) {
+	if f.Kind == sandboxkit.FaultMalformedBefore {
 		s.setLimitHeaders(c.w, c.loc, false)
 	}
-	status := func(w http.ResponseWriter, f Fault) { s.writeStatusFault(w, c.loc, f) }
+	status := func(w http.ResponseWriter, f sandboxkit.Fault) { s.writeStatusFault(w, c.loc, f) }
 	next := func(w http.ResponseWriter) {
 		inner := *c
 		inner.w = w
@@ -60,7 +45,7 @@ func (s *Server) serveFault(c *reqCtx, f Fault) {
 
 // writeStatusFault answers a FaultStatus the way GHL and the gateways in
 // front of it do.
-func (s *Server) writeStatusFault(w http.ResponseWriter, loc string, f Fault) {
+func (s *Server) writeStatusFault(w http.ResponseWriter, loc string, f sandboxkit.Fault) {
 	s.setLimitHeaders(w, loc, f.Status == http.StatusTooManyRequests)
 	msg := f.Body
 	switch f.Status {
@@ -100,12 +85,9 @@ func (s *Server) Calls(route string) int { return s.calls.Count(route) }
 // CallCounts is Calls for every route called so far.
 func (s *Server) CallCounts() map[string]int { return s.calls.Counts() }
 
-// Request is a recorded request, for tests to inspect. Its Body is empty:
-// the sandbox reads bodies after recording, in validation.
-type Request = sandbox.Request
-
-// Requests returns the last requests of route, oldest first.
-func (s *Server) Requests(route string) []Request { return s.calls.Requests(route) }
+// Requests returns the last requests of route, oldest first. Their Body is
+// empty: the sandbox reads bodies after recording, in validation.
+func (s *Server) Requests(route string) []sandboxkit.Request { return s.calls.Requests(route) }
 
 // ResetCalls zeroes the call counts and forgets recorded requests.
 func (s *Server) ResetCalls() { s.calls.Reset() }

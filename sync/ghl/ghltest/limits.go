@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-	"parley/sync/internal/sandbox"
+	"parley/sync/internal/sandboxkit"
 )
 
 // GHL's published limits, sent in the headers when the sandbox enforces none.
@@ -92,13 +92,13 @@ func (s *Server) admit(w http.ResponseWriter, loc string) bool {
 	case overDaily:
 		st.dailyRemaining = 0
 		writeLimitHeaders(w, st)
-		w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(st.dailyReset))
+		w.Header().Set("Retry-After", sandboxkit.RetryAfterSeconds(st.dailyReset))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, msgTooManyReqs))
 		return false
 	case overBurst:
 		st.remaining = 0
 		writeLimitHeaders(w, st)
-		w.Header().Set("Retry-After", sandbox.RetryAfterSeconds(st.windowResets))
+		w.Header().Set("Retry-After", sandboxkit.RetryAfterSeconds(st.windowResets))
 		writeJSON(w, http.StatusTooManyRequests, errorBody(http.StatusTooManyRequests, msgTooManyReqs))
 		return false
 	}

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"parley/sync/internal/sandboxkit"
 )
 
 func headerInt(t *testing.T, r reply, name string) int {
@@ -23,7 +25,7 @@ func headerInt(t *testing.T, r reply, name string) int {
 
 func TestRateLimitBurstWindow(t *testing.T) {
 	clock := newFakeClock()
-	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: RateLimit{Burst: 3, Window: 10 * time.Second}})
+	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: sandboxkit.RateLimit{Burst: 3, Window: 10 * time.Second}})
 	path := "/conversations/search?locationId=" + srv.LocationID()
 	steps := []struct {
 		advance    time.Duration
@@ -83,7 +85,7 @@ func TestRateLimitBurstWindow(t *testing.T) {
 
 func TestRateLimitDaily(t *testing.T) {
 	clock := newFakeClock() // 15:09:26 UTC
-	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: RateLimit{Daily: 2}})
+	srv, c := seeded(t, Options{Clock: clock.Now, RateLimit: sandboxkit.RateLimit{Daily: 2}})
 	path := "/conversations/search?locationId=" + srv.LocationID()
 	for i := range 2 {
 		r := c.mustDo(200, "GET", path, nil)
@@ -146,41 +148,41 @@ func TestFaults(t *testing.T) {
 	count := func() int { return len(srv.Messages(conv.ID)) }
 
 	cases := []struct {
-		fault   Fault
+		fault   sandboxkit.Fault
 		status  int  // 0: the connection is dropped
 		applied bool // the record was stored
 		check   func(t *testing.T, r reply)
 	}{
-		{Fault{Kind: FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond}, 429, false, func(t *testing.T, r reply) {
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 1500 * time.Millisecond}, 429, false, func(t *testing.T, r reply) {
 			if r.header.Get("Retry-After") != "2" || r.header.Get("X-RateLimit-Remaining") != "0" || r.header.Get("X-RateLimit-Max") == "" {
 				t.Errorf("headers %v", r.header)
 			}
 		}},
-		{Fault{Kind: FaultStatus, Status: http.StatusTooManyRequests}, 429, false, func(t *testing.T, r reply) {
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests}, 429, false, func(t *testing.T, r reply) {
 			if r.header.Get("Retry-After") != "" {
 				t.Errorf("Retry-After without RetryAfter: %q", r.header.Get("Retry-After"))
 			}
 		}},
-		{Fault{Kind: FaultStatus, Status: http.StatusInternalServerError}, 500, false, isJSON},
-		{Fault{Kind: FaultStatus, Status: http.StatusBadGateway}, 502, false, isHTML},
-		{Fault{Kind: FaultStatus, Status: http.StatusServiceUnavailable}, 503, false, isJSON},
-		{Fault{Kind: FaultStatus, Status: http.StatusGatewayTimeout}, 504, false, isHTML},
-		{Fault{Kind: FaultMalformedBefore}, 200, false, func(t *testing.T, r reply) {
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusInternalServerError}, 500, false, isJSON},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}, 502, false, isHTML},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusServiceUnavailable}, 503, false, isJSON},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusGatewayTimeout}, 504, false, isHTML},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultMalformedBefore}, 200, false, func(t *testing.T, r reply) {
 			var v any
 			if json.Unmarshal(r.body, &v) == nil || len(r.body) == 0 {
 				t.Errorf("body %q is valid JSON", r.body)
 			}
 		}},
-		{Fault{Kind: FaultStatus, Status: http.StatusUnauthorized}, 401, false, func(t *testing.T, r reply) {
+		{sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusUnauthorized}, 401, false, func(t *testing.T, r reply) {
 			var e apiErr
 			r.decode(t, &e)
 			if e.messages()[0] != msgInvalidJWT {
 				t.Errorf("body %s", r.body)
 			}
 		}},
-		{Fault{Kind: FaultSlow, Delay: 30 * time.Millisecond}, 200, true, nil},
-		{Fault{Kind: FaultDropBefore}, 0, false, nil},
-		{Fault{Kind: FaultDropAfter}, 0, true, nil},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 30 * time.Millisecond}, 200, true, nil},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, 0, false, nil},
+		{sandboxkit.Fault{Kind: sandboxkit.FaultDropAfter}, 0, true, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.fault.String(), func(t *testing.T) {
@@ -209,7 +211,7 @@ func TestFaults(t *testing.T) {
 					tc.check(t, r)
 				}
 			}
-			if tc.fault.Kind == FaultSlow && time.Since(start) < tc.fault.Delay {
+			if tc.fault.Kind == sandboxkit.FaultSlow && time.Since(start) < tc.fault.Delay {
 				t.Errorf("answered after %v, before the delay", time.Since(start))
 			}
 			if applied := count() == before+1; applied != tc.applied {
@@ -270,15 +272,15 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 		return c.do("GET", "/conversations/search?locationId="+srv.LocationID(), nil, nil).status
 	}
 
-	if err := srv.InjectFault(Fault{Route: getConv, Kind: FaultStatus, Status: http.StatusServiceUnavailable, Times: 2}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: getConv, Kind: sandboxkit.FaultStatus, Status: http.StatusServiceUnavailable, Times: 2}); err != nil {
 
 		t.Fatal(err)
 
 	}
-	if err := srv.InjectFault(Fault{Route: getConv, Kind: FaultStatus, Status: http.StatusInternalServerError}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: getConv, Kind: sandboxkit.FaultStatus, Status: http.StatusInternalServerError}); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.InjectFault(Fault{Kind: FaultStatus, Status: http.StatusBadGateway}); err != nil { // any route
+	if err := srv.InjectFault(sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}); err != nil { // any route
 		t.Fatal(err)
 	}
 	got := []int{search(), get(), get(), get(), get(), search()}
@@ -300,7 +302,7 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 func TestSlowFaultHonoursTheRequestContext(t *testing.T) {
 	srv, c := seeded(t, Options{})
 	conv := srv.Conversations()[0]
-	if err := srv.InjectFault(Fault{Route: "GET /conversations/{conversationId}", Kind: FaultSlow, Delay: time.Minute}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: "GET /conversations/{conversationId}", Kind: sandboxkit.FaultSlow, Delay: time.Minute}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
@@ -322,20 +324,20 @@ func TestSlowFaultHonoursTheRequestContext(t *testing.T) {
 }
 
 func TestDroppedGETIsRetriedOnceByGoOnAReusedConnection(t *testing.T) {
-	// Documents the Fault doc comment: with keep-alive, Go's transport
+	// Documents the sandboxkit.Fault doc comment: with keep-alive, Go's transport
 	// replays an idempotent request once after a silent close.
 	srv, c := seeded(t, Options{})
 	conv := srv.Conversations()[0]
 	route := "GET /conversations/{conversationId}"
 	c.mustDo(200, "GET", "/conversations/"+conv.ID, nil) // open a keep-alive connection
-	if err := srv.InjectFault(Fault{Route: route, Kind: FaultDropBefore}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: route, Kind: sandboxkit.FaultDropBefore}); err != nil {
 		t.Fatal(err)
 	}
 	c.mustDo(200, "GET", "/conversations/"+conv.ID, nil)
 	if srv.Calls(route) != 3 {
 		t.Errorf("calls %d, want 3 (one dropped, one replayed)", srv.Calls(route))
 	}
-	if err := srv.InjectFault(Fault{Route: route, Kind: FaultDropBefore, Times: 2}); err != nil {
+	if err := srv.InjectFault(sandboxkit.Fault{Route: route, Kind: sandboxkit.FaultDropBefore, Times: 2}); err != nil {
 		t.Fatal(err)
 	}
 	req := c.request("GET", "/conversations/"+conv.ID, nil, nil)

@@ -30,7 +30,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 
-	"parley/sync/internal/sandbox"
+	"parley/sync/internal/sandboxkit"
 )
 
 // The OAuth app credentials a sandbox accepts unless Options says otherwise.
@@ -59,12 +59,13 @@ type Options struct {
 	Clock  func() time.Time
 	Logger *slog.Logger // optional; nil = discard
 	// Faults are queued at start, as if injected with InjectFault.
-	Faults []Fault
-	// RateLimit is enforced per location like GHL's: a fixed window of
-	// Burst requests per Window, and Daily per day (UTC). The zero value
+	Faults []sandboxkit.Fault
+	// RateLimit is enforced per location like GHL's (published: Burst 100
+	// per Window 10s, Daily 200000): a fixed window of Burst requests per
+	// Window, and Daily per day (UTC). The zero value
 	// enforces nothing, but the headers are still sent with GHL's
 	// published numbers.
-	RateLimit RateLimit
+	RateLimit sandboxkit.RateLimit
 
 	LocationID     string        // default "loc_harbourview_demo"
 	CompanyID      string        // default "comp_parley_demo"
@@ -79,10 +80,6 @@ type Options struct {
 	// must accept both.
 	SpecShapes bool
 }
-
-// RateLimit is GHL's per-location limit (GHL: Burst 100 per Window 10s,
-// Daily 200000); Daily 0 is no daily limit.
-type RateLimit = sandbox.RateLimit
 
 // Rejection is one request the sandbox refused because it does not follow
 // the spec: a parameter or body the validator rejected, a path the spec does
@@ -105,9 +102,9 @@ type Server struct {
 	mu sync.Mutex // guards st
 	st *state
 
-	faults sandbox.Faults
-	calls  sandbox.Calls
-	http   sandbox.HTTP
+	faults sandboxkit.Faults
+	calls  sandboxkit.Calls
+	http   sandboxkit.HTTP
 
 	metaMu     sync.Mutex // guards the fields below
 	rejections []Rejection
@@ -137,7 +134,7 @@ func New(opts Options) (*Server, error) {
 	if opts.RateLimit.Burst > 0 && opts.RateLimit.Window <= 0 {
 		opts.RateLimit.Window = 10 * time.Second
 	}
-	now := sandbox.ClockOrNow(opts.Clock)
+	now := sandboxkit.ClockOrNow(opts.Clock)
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

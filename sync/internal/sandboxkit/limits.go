@@ -1,4 +1,4 @@
-package sandbox
+package sandboxkit
 
 import (
 	"time"
