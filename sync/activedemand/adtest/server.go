@@ -166,10 +166,12 @@ func New(opts Options) (*Server, error) {
 		files:   map[string][]byte{},
 		outbox:  make(chan outgoing, 256),
 		limiter: opts.RateLimit.Limiter(),
+		http:    sandboxkit.HTTP{Name: "adtest", Addr: opts.Addr},
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
+	s.http.Logger = s.log
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for name := range demobiz.Attachments {
 		b, err := demobiz.AttachmentBytes(name)
@@ -229,12 +231,9 @@ func (s *Server) compile() error {
 // loopback port) and returns its base URL, e.g.
 // http://127.0.0.1:41234/v1/.
 func (s *Server) Listen(addr string) (string, error) {
-	if addr == "" {
-		addr = s.opts.Addr
-	}
-	u, err := s.http.Listen(addr, s, s.log)
+	u, err := s.http.Listen(addr, s)
 	if err != nil {
-		return "", fmt.Errorf("adtest: %w", err)
+		return "", err
 	}
 	return u + basePath, nil
 }
@@ -262,23 +261,12 @@ func (s *Server) Close() error {
 	return nil
 }
 
-// NewTestServer starts a sandbox on loopback and closes it when the test
-// ends.
+// NewTestServer starts a sandbox on Options.Addr (default a free loopback
+// port) and closes it when the test ends. It fails tb if New fails.
 func NewTestServer(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	s, err := New(opts)
-	if err != nil {
-		tb.Fatalf("adtest: %v", err)
-	}
-	if _, err := s.Listen(""); err != nil {
-		tb.Fatalf("adtest: %v", err)
-	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("%v", err)
-		}
-	})
-	return s
+	return sandboxkit.ServeForTest(tb, s, err)
 }
 
 // ClientConfig returns a client configuration for this sandbox: its URL,

@@ -149,6 +149,7 @@ func New(opts Options) (*Server, error) {
 		log:    log,
 		spec:   sp,
 		limits: map[string]*window{},
+		http:   sandboxkit.HTTP{Name: "ghltest", Addr: opts.Addr, Logger: log},
 		valid: &openapi3filter.Options{
 			// Authentication and scopes are checked by the sandbox itself,
 			// before validation, with GHL's statuses and messages.
@@ -176,30 +177,28 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// NewTestServer is New + Listen("") + tb.Cleanup(Close). At
-// cleanup it reports (tb.Errorf) every request the spec validator rejected,
-// unless the test called ExpectRejections. It fails tb if New fails.
+// NewTestServer is New + Listen("") + tb.Cleanup(Close). After Close it
+// reports (tb.Errorf) every request the spec validator rejected, unless the
+// test called ExpectRejections. It fails tb if New fails.
 func NewTestServer(tb testing.TB, opts Options) *Server {
 	tb.Helper()
 	s, err := New(opts)
-	if err != nil {
-		tb.Fatalf("ghltest: %v", err)
+	if err == nil {
+		// Registered first, so it runs after ServeForTest's Close, when
+		// every handler is done.
+		tb.Cleanup(func() { s.reportRejections(tb) })
 	}
-	if _, err := s.Listen(""); err != nil {
-		tb.Fatalf("ghltest: %v", err)
+	return sandboxkit.ServeForTest(tb, s, err)
+}
+
+func (s *Server) reportRejections(tb testing.TB) {
+	tb.Helper()
+	if s.expectRejections.Load() {
+		return
 	}
-	tb.Cleanup(func() {
-		if err := s.Close(); err != nil {
-			tb.Errorf("%v", err)
-		}
-		if s.expectRejections.Load() {
-			return
-		}
-		for _, r := range s.Rejections() {
-			tb.Errorf("ghltest: the sandbox rejected %s %s (route %q) with %d: %s", r.Method, r.Path, r.Route, r.Status, r.Reason)
-		}
-	})
-	return s
+	for _, r := range s.Rejections() {
+		tb.Errorf("ghltest: the sandbox rejected %s %s (route %q) with %d: %s", r.Method, r.Path, r.Route, r.Status, r.Reason)
+	}
 }
 
 // ExpectRejections tells NewTestServer's cleanup that this test sends invalid
@@ -215,16 +214,7 @@ func (s *Server) Rejections() []Rejection {
 
 // Listen serves the sandbox on addr (Options.Addr when empty, then a free
 // loopback port) and returns its base URL, e.g. "http://127.0.0.1:PORT".
-func (s *Server) Listen(addr string) (string, error) {
-	if addr == "" {
-		addr = s.opts.Addr
-	}
-	u, err := s.http.Listen(addr, s, s.log)
-	if err != nil {
-		return "", fmt.Errorf("ghltest: %w", err)
-	}
-	return u, nil
-}
+func (s *Server) Listen(addr string) (string, error) { return s.http.Listen(addr, s) }
 
 // URL is the base URL once listening ("" before).
 func (s *Server) URL() string { return s.http.URL() }

@@ -50,7 +50,7 @@ func (s *toy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func newToy(t *testing.T) (*toy, string) {
 	t.Helper()
 	s := &toy{}
-	u, err := s.http.Listen("", s, nil)
+	u, err := s.http.Listen("", s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,7 +203,7 @@ func TestCloseDoesNotWaitForSilentConnections(t *testing.T) {
 		t.Errorf("Close took %v", d)
 	}
 	s.http.Close() // again: nothing to do
-	if _, err := s.http.Listen("", s, nil); err == nil {
+	if _, err := s.http.Listen("", s); err == nil {
 		t.Error("Listen after Close succeeded")
 	}
 }
@@ -213,8 +213,31 @@ func TestListenTwice(t *testing.T) {
 	if s.http.URL() != u || !strings.HasPrefix(u, "http://127.0.0.1:") {
 		t.Fatalf("URL %q, Listen said %q", s.http.URL(), u)
 	}
-	if _, err := s.http.Listen("", s, nil); err == nil || !strings.Contains(err.Error(), u) {
+	if _, err := s.http.Listen("", s); err == nil || !strings.Contains(err.Error(), u) {
 		t.Errorf("second Listen: %v", err)
+	}
+}
+
+func TestListenOnTheConfiguredAddr(t *testing.T) {
+	// Find a free port, then ask for it by Addr.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	s := &toy{http: HTTP{Name: "toy", Addr: addr}}
+	u, err := s.http.Listen("", s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.http.Close()
+	if u != "http://"+addr {
+		t.Errorf("listening on %s, want %s", u, addr)
+	}
+	other := &toy{http: HTTP{Name: "toy", Addr: addr}}
+	if _, err := other.http.Listen("", other); err == nil || !strings.HasPrefix(err.Error(), "toy: listen on "+addr) {
+		t.Errorf("Listen on a busy address: %v, want an error naming the sandbox and the address", err)
 	}
 }
 

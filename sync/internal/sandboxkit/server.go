@@ -1,6 +1,7 @@
 package sandboxkit
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sync"
+	"testing"
 	"time"
 )
 
@@ -22,19 +24,33 @@ const DefaultAddr = "127.0.0.1:0"
 // Request contexts end when Close starts, so a handler that waits (a slow
 // fault) stops at once. The zero value is ready to Listen.
 type HTTP struct {
+	// Name starts every error, e.g. "adtest".
+	Name string
+	// Addr is where Listen("") listens; default DefaultAddr.
+	Addr string
+	// Logger receives the server's own errors at debug level; nil
+	// discards them.
+	Logger *slog.Logger
+
 	mu     sync.Mutex
 	ts     *httptest.Server
 	cancel context.CancelFunc
 	closed bool
 }
 
-// Listen serves h on addr (DefaultAddr when empty) and returns the
-// server's root URL, e.g. "http://127.0.0.1:41234". log receives the
-// server's own errors at debug level; nil discards them.
-func (s *HTTP) Listen(addr string, h http.Handler, log *slog.Logger) (string, error) {
-	if addr == "" {
-		addr = DefaultAddr
+// Listen serves h on addr (Addr when empty, then DefaultAddr) and returns
+// the server's root URL, e.g. "http://127.0.0.1:41234".
+func (s *HTTP) Listen(addr string, h http.Handler) (string, error) {
+	u, err := s.listen(addr, h)
+	if err != nil && s.Name != "" {
+		err = fmt.Errorf("%s: %w", s.Name, err)
 	}
+	return u, err
+}
+
+func (s *HTTP) listen(addr string, h http.Handler) (string, error) {
+	addr = cmp.Or(addr, s.Addr, DefaultAddr)
+	log := s.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -84,4 +100,31 @@ func (s *HTTP) Close() {
 	}
 	cancel()
 	ts.Close()
+}
+
+// Listener is what ServeForTest needs of a sandbox.
+type Listener interface {
+	// Listen serves on addr, or on the sandbox's own Options.Addr when
+	// addr is "".
+	Listen(addr string) (string, error)
+	Close() error
+}
+
+// ServeForTest serves s, just built with error err, and closes it when tb
+// ends; it fails tb if either step fails. It is each sandbox's
+// NewTestServer.
+func ServeForTest[S Listener](tb testing.TB, s S, err error) S {
+	tb.Helper()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if _, err := s.Listen(""); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			tb.Error(err)
+		}
+	})
+	return s
 }
