@@ -405,3 +405,38 @@ func TestRenamedRouteIsFollowed(t *testing.T) {
 		t.Errorf("old path still served: %d %s", status, body)
 	}
 }
+
+// TestSharedOptions: the options both sandboxes share mean the same here
+// as in the HighLevel sandbox.
+func TestSharedOptions(t *testing.T) {
+	if _, err := adtest.New(adtest.Options{RateLimit: sandboxkit.RateLimit{Burst: 1, Window: time.Second, Daily: 10}}); err == nil {
+		t.Error("a daily limit was accepted; AD has none")
+	}
+	if _, err := adtest.New(adtest.Options{Faults: []sandboxkit.Fault{{Route: "nope", Kind: sandboxkit.FaultDropBefore}}}); err == nil {
+		t.Error("a start fault for an unknown route was accepted")
+	}
+	s := adtest.NewTestServer(t, adtest.Options{Faults: []sandboxkit.Fault{{Kind: sandboxkit.FaultStatus, Status: 502, Times: 2}}})
+	if len(s.Contacts()) != 0 {
+		t.Errorf("Seed 0 holds %d contacts, want an empty sandbox", len(s.Contacts()))
+	}
+	// A start fault without a route hits whichever route is called.
+	for _, path := range []string{"forms.json", "contacts.json", "forms.json"} {
+		status, _, _ := get(t, "GET", s.URL()+path, nil, "")
+		want := 502
+		if path == "forms.json" && s.Calls(activedemand.RouteFormsList) == 2 {
+			want = 200
+		}
+		if status != want {
+			t.Errorf("GET %s: %d, want %d", path, status, want)
+		}
+	}
+	if got := s.CallCounts(); got[activedemand.RouteFormsList] != 2 || got[activedemand.RouteContactsList] != 1 {
+		t.Errorf("CallCounts %v", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("Close: %v", err)
+	}
+	if _, err := s.Listen(""); err == nil {
+		t.Error("Listen after Close succeeded")
+	}
+}

@@ -280,7 +280,8 @@ func TestFaultMatchingAndOrder(t *testing.T) {
 	if err := srv.InjectFault(sandboxkit.Fault{Route: getConv, Kind: sandboxkit.FaultStatus, Status: http.StatusInternalServerError}); err != nil {
 		t.Fatal(err)
 	}
-	if err := srv.InjectFault(sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}); err != nil { // any route
+	// No route: any route.
+	if err := srv.InjectFault(sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: http.StatusBadGateway}); err != nil {
 		t.Fatal(err)
 	}
 	got := []int{search(), get(), get(), get(), get(), search()}
