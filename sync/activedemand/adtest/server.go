@@ -144,9 +144,7 @@ func New(opts Options) (*Server, error) {
 	if opts.WebhookSecret == "" {
 		opts.WebhookSecret = DefaultWebhookSecret
 	}
-	if opts.Clock == nil {
-		opts.Clock = time.Now
-	}
+	opts.Clock = sandboxkit.ClockOrNow(opts.Clock)
 	if opts.SeedTime.IsZero() {
 		opts.SeedTime = opts.Clock()
 	}

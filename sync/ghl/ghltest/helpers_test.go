@@ -9,33 +9,17 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/getkin/kin-openapi/openapi3filter"
+
+	"parley/sync/internal/sandboxkit"
 )
 
-// fakeClock is an injectable clock for token expiry and rate-limit windows.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{t: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
+// newFakeClock is the clock the tests start from: 15:09:26 UTC.
+func newFakeClock() *sandboxkit.ManualClock {
+	return sandboxkit.NewManualClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC))
 }
 
 // client sends requests to a sandbox over loopback and, unless told not to,

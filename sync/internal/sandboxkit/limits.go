@@ -26,11 +26,3 @@ func (l RateLimit) Limiter() *rate.Limiter {
 	}
 	return rate.NewLimiter(rate.Limit(float64(l.Burst)/l.Window.Seconds()), l.Burst)
 }
-
-// ClockOrNow is clock, or time.Now when nil.
-func ClockOrNow(clock func() time.Time) func() time.Time {
-	if clock == nil {
-		return time.Now
-	}
-	return clock
-}

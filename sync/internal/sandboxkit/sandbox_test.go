@@ -345,3 +345,18 @@ func TestRateLimitLimiter(t *testing.T) {
 		t.Errorf("%d of 3 calls allowed at once, want the burst of 2", allowed)
 	}
 }
+
+func TestManualClock(t *testing.T) {
+	start := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	c := NewManualClock(start)
+	c.Advance(90 * time.Second)
+	if got := c.Now(); !got.Equal(start.Add(90 * time.Second)) {
+		t.Errorf("Now = %v after Advance(90s) from %v", got, start)
+	}
+	if d := time.Since(ClockOrNow(nil)()); d < 0 || d > time.Minute {
+		t.Errorf("ClockOrNow(nil) is %v off the wall clock", d)
+	}
+	if !ClockOrNow(c.Now)().Equal(c.Now()) {
+		t.Error("ClockOrNow did not keep the given clock")
+	}
+}
