@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -298,18 +297,6 @@ func (c *Client) Messages(ctx context.Context, conversationID ID, page PageToken
 		return Page[Message]{}, errors.New("activedemand: list messages: conversation id is empty")
 	}
 	return listPage(ctx, c, "list messages", RouteMessagesList, map[string]string{"conversation_id": string(conversationID)}, page, decodeMessage)
-}
-
-// DownloadMedia implements Conversations: it streams mediaURL (absolute,
-// or relative to the base URL) to w. The keys go only to the API's own
-// host, never to a third-party file host.
-func (c *Client) DownloadMedia(ctx context.Context, mediaURL string, w io.Writer) (int64, error) {
-	const op = "download media"
-	if strings.TrimSpace(mediaURL) == "" {
-		return 0, fmt.Errorf("activedemand: %s: the URL is empty", op)
-	}
-	rep, err := c.do(ctx, call{op: op, route: RouteMediaDownload, args: map[string]string{"url": mediaURL}, sink: w})
-	return rep.n, err
 }
 
 // SetMessageStatus implements Conversations over the messages.status route.

@@ -124,7 +124,8 @@ type Route struct {
 	// {field} (contacts.create) names every contact field that way.
 	Params map[string]string
 	// Paging is how a list route pages; PagingNone for the others.
-	Paging Paging
+	Paging   Paging
+	MaxBytes int64
 	// Assumed is true when the path, method or parameter names are
 	// Parley's guess rather than seen in a public source.
 	Assumed bool
@@ -429,6 +430,12 @@ func (s routeSpec) check(rt Route) []string {
 		probs = append(probs, fmt.Sprintf("params_in %q is not one of query, form, json", rt.ParamsIn))
 	}
 	probs = append(probs, s.checkPaging(rt.Paging)...)
+	switch {
+	case rt.MaxBytes < 0:
+		probs = append(probs, fmt.Sprintf("max_bytes %d is negative; give the largest file to download in bytes, or leave it out for %d (100 MiB)", rt.MaxBytes, DefaultMaxMediaBytes))
+	case rt.MaxBytes > 0 && s.name != RouteMediaDownload:
+		probs = append(probs, fmt.Sprintf("max_bytes applies to %s only; remove it here", RouteMediaDownload))
+	}
 	if p := controlProblem("source", rt.Source); p != "" {
 		probs = append(probs, p)
 	}
@@ -586,6 +593,7 @@ type routeOverride struct {
 	ParamsIn *string           `toml:"params_in"`
 	Params   map[string]string `toml:"params"`
 	Paging   *pagingOverride   `toml:"paging"`
+	MaxBytes *int64            `toml:"max_bytes"`
 	Assumed  *bool             `toml:"assumed"`
 	Source   *string           `toml:"source"`
 }
@@ -748,7 +756,7 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 func unknownKeyProblem(k toml.Key) string {
 	if len(k) >= 3 && k[0] == "routes" {
 		field := strings.Join(k[2:], ".")
-		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", k[1], field)
+		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, max_bytes, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", k[1], field)
 	}
 	if len(k) >= 2 && k[0] == "webhook" {
 		return fmt.Sprintf("[webhook]: unknown field %q; fields are signature_header, timestamp_header, assumed, source", strings.Join(k[1:], "."))
@@ -774,6 +782,9 @@ func (o routeOverride) apply(rt Route) Route {
 	}
 	setStr(&rt.Path, o.Path)
 	setStr(&rt.ParamsIn, o.ParamsIn)
+	if o.MaxBytes != nil {
+		rt.MaxBytes = *o.MaxBytes
+	}
 	if o.Params != nil {
 		if rt.Params == nil {
 			rt.Params = map[string]string{}

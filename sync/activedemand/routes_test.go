@@ -247,6 +247,10 @@ first_page = -1`, []string{"paging.first_page -1", "0 or 1"}},
 timestamp_header = "x-activedemand-signature"`, []string{"[webhook]", "the same header", "X-Activedemand-Signature"}},
 		{"control characters in a webhook header", `[webhook]
 signature_header = "X-Sig\r\nX-Evil: 1"`, []string{"[webhook]", "not a valid HTTP header name"}},
+		{"negative media cap", `[routes."media.download"]
+max_bytes = -1`, []string{`[routes."media.download"]`, "max_bytes -1 is negative"}},
+		{"media cap on another route", `[routes."messages.list"]
+max_bytes = 1000`, []string{`[routes."messages.list"]`, "max_bytes applies to media.download only"}},
 		{"route name with control characters", `[routes."x\r\ny"]
 path = "a"`, []string{`[routes."x\r\ny"]`, "there is no route"}},
 		{"two problems at once", `[routes."messages.list"]
