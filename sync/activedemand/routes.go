@@ -658,13 +658,17 @@ type problems struct {
 
 func (p *problems) full() bool { return len(p.list) >= MaxRoutesFileProblems }
 
+// maxProblemLen bounds one problem's text; a problem quotes the value
+// at fault, which may be as long as the file.
+const maxProblemLen = 400
+
 func (p *problems) add(s ...string) {
 	for _, x := range s {
 		if p.full() {
 			p.more++
 			continue
 		}
-		p.list = append(p.list, x)
+		p.list = append(p.list, truncate(x, maxProblemLen))
 	}
 }
 
@@ -698,9 +702,9 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return Routes{}, &RoutesFileError{File: name, Problems: []string{fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)}}
+			return Routes{}, &RoutesFileError{File: name, Problems: []string{truncate(fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message), maxProblemLen)}}
 		}
-		return Routes{}, &RoutesFileError{File: name, Problems: []string{err.Error()}}
+		return Routes{}, &RoutesFileError{File: name, Problems: []string{truncate(err.Error(), maxProblemLen)}}
 	}
 	var probs problems
 	for _, k := range md.Undecoded() {
@@ -754,14 +758,16 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 }
 
 func unknownKeyProblem(k toml.Key) string {
+	// Names are cut short: the error is read by a person, whatever the
+	// file holds.
 	if len(k) >= 3 && k[0] == "routes" {
 		field := strings.Join(k[2:], ".")
-		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, max_bytes, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", k[1], field)
+		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, max_bytes, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", truncate(k[1], 60), truncate(field, 60))
 	}
 	if len(k) >= 2 && k[0] == "webhook" {
-		return fmt.Sprintf("[webhook]: unknown field %q; fields are signature_header, timestamp_header, assumed, source", strings.Join(k[1:], "."))
+		return fmt.Sprintf("[webhook]: unknown field %q; fields are signature_header, timestamp_header, assumed, source", truncate(strings.Join(k[1:], "."), 60))
 	}
-	return fmt.Sprintf("unknown key %q; the file has [routes.\"<name>\"] tables and one [webhook] table", k.String())
+	return fmt.Sprintf("unknown key %q; the file has [routes.\"<name>\"] tables and one [webhook] table", truncate(k.String(), 60))
 }
 
 func setStr(dst *string, v *string) {

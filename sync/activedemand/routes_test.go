@@ -540,6 +540,23 @@ func TestRoutesFileProblemsAreCapped(t *testing.T) {
 			t.Errorf("error is %d bytes", len(msg))
 		}
 	})
+	t.Run("long names", func(t *testing.T) {
+		long := strings.Repeat("n", 60<<10)
+		for _, file := range []string{
+			"[routes.\"" + long + "\"]\npath = \"x\"\n",
+			"[routes.\"contacts.list\"]\n" + long + " = 1\n",
+			"[webhook]\n" + long + " = 1\n",
+			long + " = 1\n",
+			"x = " + long + "\n",
+			"[routes.\"contacts.list\"]\npath = \"" + long + "\\x\"\n",
+			"[routes.\"contacts.list\"]\npath = \"../" + long + "%\"\n",
+		} {
+			_, err := activedemand.ParseRoutes("long.toml", []byte(file))
+			if err == nil || len(err.Error()) > 2<<10 {
+				t.Errorf("a %d-byte name gave a %d-byte error", len(long), len(fmt.Sprint(err)))
+			}
+		}
+	})
 	t.Run("huge file", func(t *testing.T) {
 		path := filepath.Join(dir, "huge.toml")
 		data := unknownRoutes(45000)
