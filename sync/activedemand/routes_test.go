@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -596,4 +598,37 @@ func TestRoutesFileProblemsAreCapped(t *testing.T) {
 			t.Errorf("parsing a %d-byte file allocated %d MB", len(data), alloc>>20)
 		}
 	})
+}
+
+// TestIDsCannotClimbThePath checks that an id used as a path segment
+// cannot be a dot segment, which would move the request, keys included,
+// elsewhere on the API host.
+func TestIDsCannotClimbThePath(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		_, _ = io.WriteString(w, `[{"id": 1}]`)
+	}))
+	defer api.Close()
+	routes, err := activedemand.DefaultRoutes().With(activedemand.RouteWebhookDelete, activedemand.Route{Method: http.MethodDelete, Path: "webhooks/{webhook_id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mediaClient(t, api.URL+"/v1/", routes)
+	for _, id := range []activedemand.ID{"..", "."} {
+		if err := c.SetMessageStatus(t.Context(), id, activedemand.MessageRead); err == nil {
+			t.Errorf("message id %q accepted", id)
+		}
+		if err := c.UnsubscribeWebhook(t.Context(), id); err == nil {
+			t.Errorf("webhook id %q accepted", id)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 0 {
+		t.Errorf("requests sent to %v", paths)
+	}
 }
