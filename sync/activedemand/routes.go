@@ -875,6 +875,13 @@ func (r Routes) Render() string {
 		if len(params) > 0 {
 			p = strings.Join(params, " ") + " (" + rt.ParamsIn + ")"
 		}
+		if name == RouteMediaDownload {
+			limit := rt.MaxBytes
+			if limit <= 0 {
+				limit = DefaultMaxMediaBytes
+			}
+			p = fmt.Sprintf("max_bytes=%d", limit)
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, rt.Method, rt.Path, p, rt.Paging.Describe(), status(rt.Assumed, rt.PagingAssumed, rt.Origin), rt.Source)
 	}
 	w := r.webhook

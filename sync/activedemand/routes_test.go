@@ -337,6 +337,13 @@ func TestRender(t *testing.T) {
 	if lines := strings.Count(out, "\n"); lines != len(routes.Names())+2 {
 		t.Errorf("render has %d lines, want a header, one per route and the webhook", lines)
 	}
+	// The media cap shows, default or set.
+	if !strings.Contains(out, fmt.Sprintf("max_bytes=%d", activedemand.DefaultMaxMediaBytes)) {
+		t.Errorf("render lacks the default media cap:\n%s", out)
+	}
+	if out := limitedMedia(t, 1000).Render(); !strings.Contains(out, "max_bytes=1000 ") {
+		t.Errorf("render lacks the media cap set in the file:\n%s", out)
+	}
 }
 
 // smallConversationPages returns the default table with conversations
