@@ -301,9 +301,11 @@ func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, "stale: timestamp is outside the accepted window")
 		return
 	}
-	hexSig, ok := strings.CutPrefix(sig, "sha256=")
+	// The "sha256=" prefix is assumed, so a bare digest is taken too; its
+	// length and digits are checked before anything is read.
+	hexSig := strings.TrimPrefix(sig, "sha256=")
 	got, err := hex.DecodeString(hexSig)
-	if !ok || len(hexSig) != sigHexLen || err != nil {
+	if len(hexSig) != sigHexLen || err != nil {
 		r.reject(w, req, http.StatusUnauthorized, "bad signature")
 		return
 	}

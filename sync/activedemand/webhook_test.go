@@ -138,6 +138,12 @@ func TestWebhookReceiverRejects(t *testing.T) {
 	if status, _ := post(t, "POST", u, good, ts, sig); status != 200 {
 		t.Errorf("good request after rejections: %d", status)
 	}
+	// The sha256= prefix is assumed, so a bare digest is accepted too.
+	bare := event("evt_bare")
+	bts, bsig := signed(bare, now)
+	if status, _ := post(t, "POST", u, bare, bts, strings.TrimPrefix(bsig, "sha256=")); status != 200 {
+		t.Errorf("bare hex signature: %d", status)
+	}
 }
 
 func TestWebhookReceiverDelivers(t *testing.T) {
@@ -464,7 +470,7 @@ func TestWebhookHeadersCheckedBeforeBody(t *testing.T) {
 		{"stale timestamp", staleTS, sig, 400},
 		{"signature not sha256 hex", ts, "sha256=zz", 401},
 		{"signature of the wrong length", ts, "sha256=abcd", 401},
-		{"signature without its scheme", ts, strings.TrimPrefix(sig, "sha256="), 401},
+		{"signature of another scheme", ts, "sha1=" + strings.TrimPrefix(sig, "sha256="), 401},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
