@@ -23,7 +23,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -300,16 +299,14 @@ func (c *Client) Messages(ctx context.Context, conversationID ID, page PageToken
 	return listPage(ctx, c, "list messages", RouteMessagesList, map[string]string{"conversation_id": string(conversationID)}, page, decodeMessage)
 }
 
-// DownloadMedia implements Conversations: it streams mediaURL (absolute,
-// or relative to the base URL) to w. The keys go only to the API's own
-// host, never to a third-party file host.
-func (c *Client) DownloadMedia(ctx context.Context, mediaURL string, w io.Writer) (int64, error) {
-	const op = "download media"
-	if strings.TrimSpace(mediaURL) == "" {
-		return 0, fmt.Errorf("activedemand: %s: the URL is empty", op)
+// checkPathID refuses an id that, put in a path, would be a dot segment:
+// path escaping leaves "." and ".." as they are, and they would move the
+// request, keys included, elsewhere on the API host.
+func checkPathID(op, what string, id ID) error {
+	if id == "." || id == ".." {
+		return fmt.Errorf("activedemand: %s: %s %q is not an id", op, what, id)
 	}
-	rep, err := c.do(ctx, call{op: op, route: RouteMediaDownload, args: map[string]string{"url": mediaURL}, sink: w})
-	return rep.n, err
+	return nil
 }
 
 // SetMessageStatus implements Conversations over the messages.status route.
@@ -317,6 +314,9 @@ func (c *Client) SetMessageStatus(ctx context.Context, messageID ID, status Mess
 	const op = "report message status"
 	if messageID == "" || status == "" {
 		return fmt.Errorf("activedemand: %s: need a message id and a status", op)
+	}
+	if err := checkPathID(op, "message id", messageID); err != nil {
+		return err
 	}
 	_, err := c.do(ctx, call{op: op, route: RouteMessageStatus, args: map[string]string{"message_id": string(messageID), "status": string(status)}})
 	return err
@@ -385,6 +385,9 @@ func (c *Client) UnsubscribeWebhook(ctx context.Context, id ID) error {
 	const op = "unsubscribe webhook"
 	if id == "" {
 		return fmt.Errorf("activedemand: %s: subscription id is empty", op)
+	}
+	if err := checkPathID(op, "subscription id", id); err != nil {
+		return err
 	}
 	_, err := c.do(ctx, call{op: op, route: RouteWebhookDelete, args: map[string]string{"webhook_id": string(id)}})
 	return err

@@ -37,3 +37,21 @@ func TestREADMEShowsTheDefaultRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The limits the README states are the ones the code applies.
+func TestREADMEStatesTheLimits(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, claim := range []string{
+		fmt.Sprintf("lists the first %d\nproblems", MaxRoutesFileProblems),
+		fmt.Sprintf("a file larger than %d KiB", MaxRoutesFileSize>>10),
+		fmt.Sprintf("bytes; %d (%d MiB) when left out", DefaultMaxMediaBytes, DefaultMaxMediaBytes>>20),
+		fmt.Sprintf("`max_bytes` (%d MiB by default)", DefaultMaxMediaBytes>>20),
+	} {
+		if !strings.Contains(string(readme), claim) {
+			t.Errorf("README does not say %q", claim)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package activedemand
 import (
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"net/http"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -122,7 +124,8 @@ type Route struct {
 	// {field} (contacts.create) names every contact field that way.
 	Params map[string]string
 	// Paging is how a list route pages; PagingNone for the others.
-	Paging Paging
+	Paging   Paging
+	MaxBytes int64
 	// Assumed is true when the path, method or parameter names are
 	// Parley's guess rather than seen in a public source.
 	Assumed bool
@@ -382,14 +385,7 @@ func (s routeSpec) check(rt Route) []string {
 	if s.list && rt.Method != http.MethodGet {
 		probs = append(probs, fmt.Sprintf("method %q: list routes are read with GET", rt.Method))
 	}
-	switch {
-	case strings.TrimSpace(rt.Path) == "":
-		probs = append(probs, "path is empty; give the path relative to the base URL, e.g. \"contacts.json\"")
-	case strings.HasPrefix(rt.Path, "/") || strings.Contains(rt.Path, "://") && s.name != RouteMediaDownload:
-		probs = append(probs, fmt.Sprintf("path %q must be relative to the base URL (no leading / and no host)", rt.Path))
-	case strings.ContainsAny(rt.Path, "?#"):
-		probs = append(probs, fmt.Sprintf("path %q must not contain ? or #; put parameters under params", rt.Path))
-	}
+	probs = append(probs, checkPath(rt.Path)...)
 	if strings.Count(rt.Path, "{") != strings.Count(rt.Path, "}") {
 		probs = append(probs, fmt.Sprintf("path %q has unbalanced braces", rt.Path))
 	}
@@ -404,13 +400,17 @@ func (s routeSpec) check(rt Route) []string {
 			probs = append(probs, fmt.Sprintf("path %q is missing the required placeholder {%s}", rt.Path, a))
 		}
 	}
-	for k, v := range rt.Params {
+	for _, k := range slices.Sorted(maps.Keys(rt.Params)) {
+		v := rt.Params[k]
 		if !slices.Contains(s.args, k) {
 			probs = append(probs, fmt.Sprintf("params.%s: this route has no argument %q; its arguments are %s", k, k, argList(s.args)))
 			continue
 		}
 		if strings.TrimSpace(v) == "" {
 			probs = append(probs, fmt.Sprintf("params.%s is empty; give the parameter name ActiveDEMAND expects", k))
+		}
+		if p := controlProblem("params."+k, v); p != "" {
+			probs = append(probs, p)
 		}
 		if slices.Contains(s.templates, k) && !strings.Contains(v, routeFieldPlaceholder) {
 			probs = append(probs, fmt.Sprintf("params.%s = %q must contain %s, where each field key goes", k, v, routeFieldPlaceholder))
@@ -430,7 +430,69 @@ func (s routeSpec) check(rt Route) []string {
 		probs = append(probs, fmt.Sprintf("params_in %q is not one of query, form, json", rt.ParamsIn))
 	}
 	probs = append(probs, s.checkPaging(rt.Paging)...)
+	switch {
+	case rt.MaxBytes < 0:
+		probs = append(probs, fmt.Sprintf("max_bytes %d is negative; give the largest file to download in bytes, or leave it out for %d (100 MiB)", rt.MaxBytes, DefaultMaxMediaBytes))
+	case rt.MaxBytes > 0 && s.name != RouteMediaDownload:
+		probs = append(probs, fmt.Sprintf("max_bytes applies to %s only; remove it here", RouteMediaDownload))
+	}
+	if p := controlProblem("source", rt.Source); p != "" {
+		probs = append(probs, p)
+	}
 	return probs
+}
+
+// checkPath refuses a path that could take the request, and the keys that
+// go with it, anywhere but below the base URL: the base URL's host gets
+// the keys, so "../../admin" would reach the rest of that host with them.
+func checkPath(path string) []string {
+	if strings.TrimSpace(path) == "" {
+		return []string{"path is empty; give the path relative to the base URL, e.g. \"contacts.json\""}
+	}
+	if p := controlProblem("path", path); p != "" {
+		// Nothing else is worth saying about a path that can split a
+		// request line.
+		return []string{p}
+	}
+	var probs []string
+	first, _, _ := strings.Cut(path, "/")
+	switch {
+	case strings.HasPrefix(path, "/") || strings.Contains(path, "://"):
+		probs = append(probs, fmt.Sprintf("path %q must be relative to the base URL (no leading / and no host); write it as it follows the base URL, e.g. \"contacts.json\"", path))
+	case strings.Contains(placeholderRE.ReplaceAllString(first, ""), ":"):
+		// url.Parse reads "http:evil/x" as a URL with a scheme, which
+		// replaces the base URL instead of extending it.
+		probs = append(probs, fmt.Sprintf("path %q starts with a scheme (%q) and would replace the base URL; give the path relative to the base URL, e.g. \"contacts.json\"", path, first[:strings.Index(first, ":")+1]))
+	}
+	if strings.ContainsAny(path, "?#") {
+		probs = append(probs, fmt.Sprintf("path %q must not contain ? or #; put parameters under params", path))
+	}
+	if strings.Contains(path, "%") {
+		probs = append(probs, fmt.Sprintf("path %q contains percent-encoding, which servers decode (%%2e%%2e is ..); write the characters themselves", path))
+	}
+	if strings.Contains(path, `\`) {
+		probs = append(probs, fmt.Sprintf("path %q contains a backslash, which some servers read as /; use / between segments", path))
+	}
+	for _, seg := range strings.Split(path, "/") {
+		if seg == "." || seg == ".." {
+			probs = append(probs, fmt.Sprintf("path %q has a %q segment, which would leave the base URL that receives the keys; give the path below the base URL without . or .. segments", path, seg))
+			break
+		}
+	}
+	return probs
+}
+
+// controlProblem refuses control characters (CR and LF split a request or a
+// header; others hide text in the route table view) and other characters
+// that do not print, in any routes file value that reaches a request or
+// the screen.
+func controlProblem(field, v string) string {
+	for _, r := range v {
+		if r != ' ' && (unicode.IsControl(r) || !unicode.IsPrint(r)) {
+			return fmt.Sprintf("%s %q contains a control character (%U); remove it", field, v, r)
+		}
+	}
+	return ""
 }
 
 func argList(args []string) string {
@@ -459,8 +521,9 @@ func (s routeSpec) checkPaging(p Paging) []string {
 		if p.PageParam == "" {
 			probs = append(probs, "paging.page_param is empty; name the page-number parameter, e.g. \"page\"")
 		}
-		if p.FirstPage < 0 {
-			probs = append(probs, "paging.first_page must be 0 or 1")
+		if p.FirstPage != 0 && p.FirstPage != 1 {
+			// A first page above 1 silently skips the pages before it.
+			probs = append(probs, fmt.Sprintf("paging.first_page %d must be 0 or 1: the number ActiveDEMAND gives its first page", p.FirstPage))
 		}
 		needSize()
 	case PagingOffset:
@@ -488,6 +551,14 @@ func (s routeSpec) checkPaging(p Paging) []string {
 	default:
 		probs = append(probs, fmt.Sprintf("paging.scheme %q is not a paging scheme; use one of none, page, offset, cursor", p.Scheme))
 	}
+	for _, f := range []struct{ key, v string }{{"page_param", p.PageParam}, {"size_param", p.SizeParam}, {"cursor_in", p.CursorIn}, {"cursor_name", p.CursorName}, {"items_field", p.ItemsField}} {
+		if pr := controlProblem("paging."+f.key, f.v); pr != "" {
+			probs = append(probs, pr)
+		}
+	}
+	if p.Scheme == PagingCursor && p.CursorIn == CursorInHeader && p.CursorName != "" && !headerNameRE.MatchString(p.CursorName) {
+		probs = append(probs, fmt.Sprintf("paging.cursor_name %q is not a valid HTTP header name; give the name of the header holding the next cursor, e.g. \"X-Next-Cursor\"", p.CursorName))
+	}
 	return probs
 }
 
@@ -499,6 +570,13 @@ func checkWebhook(w WebhookFormat) []string {
 		if !headerNameRE.MatchString(h.v) {
 			probs = append(probs, fmt.Sprintf("%s %q is not a valid HTTP header name", h.key, h.v))
 		}
+	}
+	if len(probs) == 0 && http.CanonicalHeaderKey(w.SignatureHeader) == http.CanonicalHeaderKey(w.TimestampHeader) {
+		// One header cannot carry both, so every webhook would be refused.
+		probs = append(probs, fmt.Sprintf("signature_header and timestamp_header are the same header (%s); give each its own header name", http.CanonicalHeaderKey(w.SignatureHeader)))
+	}
+	if p := controlProblem("source", w.Source); p != "" {
+		probs = append(probs, p)
 	}
 	return probs
 }
@@ -515,6 +593,7 @@ type routeOverride struct {
 	ParamsIn *string           `toml:"params_in"`
 	Params   map[string]string `toml:"params"`
 	Paging   *pagingOverride   `toml:"paging"`
+	MaxBytes *int64            `toml:"max_bytes"`
 	Assumed  *bool             `toml:"assumed"`
 	Source   *string           `toml:"source"`
 }
@@ -538,20 +617,59 @@ type webhookOverride struct {
 	Source          *string `toml:"source"`
 }
 
-// RoutesFileError lists everything wrong with a routes file.
+// MaxRoutesFileProblems is how many problems a [RoutesFileError] keeps;
+// the rest are only counted, so a file full of mistakes gives an error a
+// person can read rather than one as large as the file.
+const MaxRoutesFileProblems = 20
+
+// MaxRoutesFileSize is the largest routes file read. A file overriding
+// every route is a few kilobytes.
+const MaxRoutesFileSize = 64 << 10
+
+// RoutesFileError lists what is wrong with a routes file.
 type RoutesFileError struct {
 	// File is the routes file as the caller named it.
 	File string
-	// Problems each name the entry and what to fix.
+	// Problems each name the entry and what to fix: the first
+	// MaxRoutesFileProblems of them.
 	Problems []string
+	// More counts the problems found beyond those in Problems.
+	More int
 }
 
 // Error names the file and lists the problems, one per line.
 func (e *RoutesFileError) Error() string {
-	if len(e.Problems) == 1 {
+	if len(e.Problems) == 1 && e.More == 0 {
 		return fmt.Sprintf("activedemand: routes file %s: %s", e.File, e.Problems[0])
 	}
-	return fmt.Sprintf("activedemand: routes file %s has %d problems:\n  %s", e.File, len(e.Problems), strings.Join(e.Problems, "\n  "))
+	msg := fmt.Sprintf("activedemand: routes file %s has %d problems:\n  %s", e.File, len(e.Problems)+e.More, strings.Join(e.Problems, "\n  "))
+	if e.More > 0 {
+		msg += fmt.Sprintf("\n  … and %d more; fix these and load the file again to see the rest", e.More)
+	}
+	return msg
+}
+
+// problems collects a file's problems, keeping the first
+// MaxRoutesFileProblems and counting the rest.
+type problems struct {
+	list []string
+	more int
+}
+
+func (p *problems) full() bool { return len(p.list) >= MaxRoutesFileProblems }
+
+// maxProblemLen bounds one problem's text; a problem quotes the value
+// at fault, which may be as long as the file.
+const maxProblemLen = 400
+
+func (p *problems) add(s ...string) {
+	for _, x := range s {
+		if p.full() {
+			p.more++
+			continue
+		}
+		p.list = append(p.list, truncate(x, maxProblemLen))
+	}
 }
 
 // LoadRoutes reads a routes file (TOML, see the README section "ActiveDEMAND endpoints") and returns the
@@ -560,9 +678,14 @@ func (e *RoutesFileError) Error() string {
 // paths missing required placeholders and unknown paging schemes are
 // rejected with a [*RoutesFileError] naming the file and every entry.
 func LoadRoutes(path string) (Routes, error) {
-	data, err := os.ReadFile(path)
+	f, err := os.Open(path)
 	if err != nil {
 		return Routes{}, fmt.Errorf("activedemand: read routes file: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, MaxRoutesFileSize+1))
+	if err != nil {
+		return Routes{}, fmt.Errorf("activedemand: read routes file %s: %w", path, err)
 	}
 	return ParseRoutes(path, data)
 }
@@ -570,18 +693,26 @@ func LoadRoutes(path string) (Routes, error) {
 // ParseRoutes is LoadRoutes for a file already read; name is used in
 // errors and as the Origin of the entries it changes.
 func ParseRoutes(name string, data []byte) (Routes, error) {
+	if len(data) > MaxRoutesFileSize {
+		return Routes{}, &RoutesFileError{File: name, Problems: []string{fmt.Sprintf(
+			"the file is larger than %d KiB; a routes file holds only the entries that differ from the default table (a few KiB at most), so check that this is the right file", MaxRoutesFileSize>>10)}}
+	}
 	var f routesFile
 	md, err := toml.Decode(string(data), &f)
 	if err != nil {
 		var perr toml.ParseError
 		if errors.As(err, &perr) {
-			return Routes{}, &RoutesFileError{File: name, Problems: []string{fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message)}}
+			return Routes{}, &RoutesFileError{File: name, Problems: []string{truncate(fmt.Sprintf("line %d: %s", perr.Position.Line, perr.Message), maxProblemLen)}}
 		}
-		return Routes{}, &RoutesFileError{File: name, Problems: []string{err.Error()}}
+		return Routes{}, &RoutesFileError{File: name, Problems: []string{truncate(err.Error(), maxProblemLen)}}
 	}
-	var probs []string
+	var probs problems
 	for _, k := range md.Undecoded() {
-		probs = append(probs, unknownKeyProblem(k))
+		if probs.full() {
+			probs.more++
+			continue
+		}
+		probs.add(unknownKeyProblem(k))
 	}
 	out := DefaultRoutes()
 	origin := filepath.Base(name)
@@ -589,7 +720,11 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 		o := f.Routes[rname]
 		s, ok := specFor(rname)
 		if !ok {
-			probs = append(probs, fmt.Sprintf("[routes.%q]: there is no route %q; the routes are %s", rname, rname, strings.Join(out.Names(), ", ")))
+			if probs.full() {
+				probs.more++
+				continue
+			}
+			probs.add(fmt.Sprintf("[routes.%q]: there is no route %q; the routes are %s", truncate(rname, 60), truncate(rname, 60), strings.Join(out.Names(), ", ")))
 			continue
 		}
 		rt := o.apply(out.m[rname])
@@ -598,7 +733,7 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 		}
 		rt.Origin = origin
 		for _, p := range s.check(rt) {
-			probs = append(probs, fmt.Sprintf("[routes.%q]: %s", rname, p))
+			probs.add(fmt.Sprintf("[routes.%q]: %s", rname, p))
 		}
 		out.m[rname] = rt
 	}
@@ -612,25 +747,27 @@ func ParseRoutes(name string, data []byte) (Routes, error) {
 		setStr(&wf.Source, w.Source)
 		wf.Origin = origin
 		for _, p := range checkWebhook(wf) {
-			probs = append(probs, "[webhook]: "+p)
+			probs.add("[webhook]: " + p)
 		}
 		out.webhook = wf
 	}
-	if len(probs) > 0 {
-		return Routes{}, &RoutesFileError{File: name, Problems: probs}
+	if len(probs.list) > 0 {
+		return Routes{}, &RoutesFileError{File: name, Problems: probs.list, More: probs.more}
 	}
 	return out, nil
 }
 
 func unknownKeyProblem(k toml.Key) string {
+	// Names are cut short: the error is read by a person, whatever the
+	// file holds.
 	if len(k) >= 3 && k[0] == "routes" {
 		field := strings.Join(k[2:], ".")
-		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", k[1], field)
+		return fmt.Sprintf("[routes.%q]: unknown field %q; fields are method, path, params_in, params, max_bytes, paging (scheme, page_param, size_param, first_page, page_size, max_page_size, cursor_in, cursor_name, items_field), assumed, source", truncate(k[1], 60), truncate(field, 60))
 	}
 	if len(k) >= 2 && k[0] == "webhook" {
-		return fmt.Sprintf("[webhook]: unknown field %q; fields are signature_header, timestamp_header, assumed, source", strings.Join(k[1:], "."))
+		return fmt.Sprintf("[webhook]: unknown field %q; fields are signature_header, timestamp_header, assumed, source", truncate(strings.Join(k[1:], "."), 60))
 	}
-	return fmt.Sprintf("unknown key %q; the file has [routes.\"<name>\"] tables and one [webhook] table", k.String())
+	return fmt.Sprintf("unknown key %q; the file has [routes.\"<name>\"] tables and one [webhook] table", truncate(k.String(), 60))
 }
 
 func setStr(dst *string, v *string) {
@@ -651,6 +788,9 @@ func (o routeOverride) apply(rt Route) Route {
 	}
 	setStr(&rt.Path, o.Path)
 	setStr(&rt.ParamsIn, o.ParamsIn)
+	if o.MaxBytes != nil {
+		rt.MaxBytes = *o.MaxBytes
+	}
 	if o.Params != nil {
 		if rt.Params == nil {
 			rt.Params = map[string]string{}
@@ -734,6 +874,13 @@ func (r Routes) Render() string {
 		p := "-"
 		if len(params) > 0 {
 			p = strings.Join(params, " ") + " (" + rt.ParamsIn + ")"
+		}
+		if name == RouteMediaDownload {
+			limit := rt.MaxBytes
+			if limit <= 0 {
+				limit = DefaultMaxMediaBytes
+			}
+			p = fmt.Sprintf("max_bytes=%d", limit)
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name, rt.Method, rt.Path, p, rt.Paging.Describe(), status(rt.Assumed, rt.PagingAssumed, rt.Origin), rt.Source)
 	}

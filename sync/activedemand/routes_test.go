@@ -3,14 +3,18 @@ package activedemand_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -207,6 +211,50 @@ pathh = "x.json"`, []string{`unknown field "pathh"`, "fields are method, path"}}
 		{"bad webhook header", `[webhook]
 signature_header = "X Sig"`, []string{"[webhook]", "not a valid HTTP header name"}},
 		{"TOML syntax", "[routes.\"messages.list\"]\npath = \"x.json\n", []string{"line 2"}},
+		// Paths may not leave the base URL: the keys go to its host.
+		{"path climbs out of the base URL", `[routes."contacts.list"]
+path = "../../admin"`, []string{`[routes."contacts.list"]`, `path "../../admin" has a ".." segment`, "below the base URL"}},
+		{"path climbs out after a segment", `[routes."messages.status"]
+path = "messages/{message_id}/../../../admin.json"`, []string{`has a ".." segment`}},
+		{"dot segment", `[routes."contacts.list"]
+path = "./contacts.json"`, []string{`has a "." segment`}},
+		{"percent-encoded traversal", `[routes."contacts.list"]
+path = "%2e%2e/%2E%2E/admin"`, []string{"percent-encoding", "write the characters themselves"}},
+		{"backslash", `[routes."contacts.list"]
+path = "..\\admin"`, []string{"backslash"}},
+		{"scheme smuggled without slashes", `[routes."contacts.list"]
+path = "http:evil/x"`, []string{`path "http:evil/x"`, "scheme", "relative to the base URL"}},
+		{"host smuggled", `[routes."contacts.list"]
+path = "//evil.example/x"`, []string{"must be relative to the base URL"}},
+		{"media route pinned to another host", `[routes."media.download"]
+path = "https://evil.example/{url}"`, []string{`[routes."media.download"]`, "relative to the base URL"}},
+		{"control characters in the path", `[routes."contacts.list"]
+path = "x\r\nHost: evil.example"`, []string{`path "x\r\nHost: evil.example"`, "control character"}},
+		{"control characters in a parameter name", `[routes."forms.fields".params]
+form_id = "form_id\r\nX-Evil: 1"`, []string{"params.form_id", "control character"}},
+		{"control characters in a paging parameter", `[routes."messages.list".paging]
+page_param = "page\u0000"`, []string{"paging.page_param", "control character"}},
+		{"cursor header that is not a header name", `[routes."messages.list".paging]
+scheme = "cursor"
+page_param = "cursor"
+cursor_in = "header"
+cursor_name = "X-Next\r\nX-Evil: 1"`, []string{"paging.cursor_name", "not a valid HTTP header name"}},
+		{"control characters in a source note", `[routes."contacts.list"]
+source = "fine\rknown"`, []string{"source", "control character"}},
+		{"first page above 1", `[routes."messages.list".paging]
+first_page = 2`, []string{"paging.first_page 2", "0 or 1"}},
+		{"negative first page", `[routes."messages.list".paging]
+first_page = -1`, []string{"paging.first_page -1", "0 or 1"}},
+		{"one header for signature and timestamp", `[webhook]
+timestamp_header = "x-activedemand-signature"`, []string{"[webhook]", "the same header", "X-Activedemand-Signature"}},
+		{"control characters in a webhook header", `[webhook]
+signature_header = "X-Sig\r\nX-Evil: 1"`, []string{"[webhook]", "not a valid HTTP header name"}},
+		{"negative media cap", `[routes."media.download"]
+max_bytes = -1`, []string{`[routes."media.download"]`, "max_bytes -1 is negative"}},
+		{"media cap on another route", `[routes."messages.list"]
+max_bytes = 1000`, []string{`[routes."messages.list"]`, "max_bytes applies to media.download only"}},
+		{"route name with control characters", `[routes."x\r\ny"]
+path = "a"`, []string{`[routes."x\r\ny"]`, "there is no route"}},
 		{"two problems at once", `[routes."messages.list"]
 method = "POST"
 [routes."nope"]
@@ -288,6 +336,13 @@ func TestRender(t *testing.T) {
 	}
 	if lines := strings.Count(out, "\n"); lines != len(routes.Names())+2 {
 		t.Errorf("render has %d lines, want a header, one per route and the webhook", lines)
+	}
+	// The media cap shows, default or set.
+	if !strings.Contains(out, fmt.Sprintf("max_bytes=%d", activedemand.DefaultMaxMediaBytes)) {
+		t.Errorf("render lacks the default media cap:\n%s", out)
+	}
+	if out := limitedMedia(t, 1000).Render(); !strings.Contains(out, "max_bytes=1000 ") {
+		t.Errorf("render lacks the media cap set in the file:\n%s", out)
 	}
 }
 
@@ -440,5 +495,147 @@ func TestParamsInJSONBody(t *testing.T) {
 	}
 	if h := s.History(contact); len(h) != 1 || h[0].ID != id || h[0].Subject != "S" || !h[0].At.Equal(refTime) {
 		t.Errorf("history = %+v", h)
+	}
+}
+
+// unknownRoutes is a routes file of n entries for routes that do not exist.
+func unknownRoutes(n int) []byte {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "[routes.\"no.such.route.%06d\"]\npath = \"x.json\"\n", i)
+	}
+	return []byte(b.String())
+}
+
+// allocated returns the bytes f allocates.
+func allocated(f func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// TestRoutesFileProblemsAreCapped checks that a file with many problems
+// gives a short error (the first problems and a count), and that a huge
+// file is refused before it is parsed: a 1.8 MB file of unknown routes
+// once made an 18 MB error and 1.2 GB of allocation.
+func TestRoutesFileProblemsAreCapped(t *testing.T) {
+	dir := t.TempDir()
+	t.Run("many problems", func(t *testing.T) {
+		path := filepath.Join(dir, "many.toml")
+		if err := os.WriteFile(path, unknownRoutes(100), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := activedemand.LoadRoutes(path)
+		var rfe *activedemand.RoutesFileError
+		if !errors.As(err, &rfe) {
+			t.Fatalf("err = %v, want a RoutesFileError", err)
+		}
+		if len(rfe.Problems) != activedemand.MaxRoutesFileProblems || rfe.More != 100-activedemand.MaxRoutesFileProblems {
+			t.Errorf("%d problems kept and %d more, want %d and %d", len(rfe.Problems), rfe.More, activedemand.MaxRoutesFileProblems, 100-activedemand.MaxRoutesFileProblems)
+		}
+		msg := err.Error()
+		for _, w := range []string{"has 100 problems", "no.such.route.000000", fmt.Sprintf("… and %d more", 100-activedemand.MaxRoutesFileProblems)} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("error does not say %q:\n%s", w, msg)
+			}
+		}
+		if strings.Contains(msg, "no.such.route.000099") {
+			t.Errorf("error lists every problem:\n%s", msg)
+		}
+		if len(msg) > 16<<10 {
+			t.Errorf("error is %d bytes", len(msg))
+		}
+	})
+	t.Run("long names", func(t *testing.T) {
+		long := strings.Repeat("n", 60<<10)
+		for _, file := range []string{
+			"[routes.\"" + long + "\"]\npath = \"x\"\n",
+			"[routes.\"contacts.list\"]\n" + long + " = 1\n",
+			"[webhook]\n" + long + " = 1\n",
+			long + " = 1\n",
+			"x = " + long + "\n",
+			"[routes.\"contacts.list\"]\npath = \"" + long + "\\x\"\n",
+			"[routes.\"contacts.list\"]\npath = \"../" + long + "%\"\n",
+		} {
+			_, err := activedemand.ParseRoutes("long.toml", []byte(file))
+			if err == nil || len(err.Error()) > 2<<10 {
+				t.Errorf("a %d-byte name gave a %d-byte error", len(long), len(fmt.Sprint(err)))
+			}
+		}
+	})
+	t.Run("huge file", func(t *testing.T) {
+		path := filepath.Join(dir, "huge.toml")
+		data := unknownRoutes(45000)
+		if len(data) < 1800<<10 {
+			t.Fatalf("test file is only %d bytes", len(data))
+		}
+		if err := os.WriteFile(path, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		n := allocated(func() { _, err = activedemand.LoadRoutes(path) })
+		if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "larger than") {
+			t.Errorf("err = %v, want the file refused for its size", err)
+		}
+		if len(err.Error()) > 16<<10 {
+			t.Errorf("error is %d bytes", len(err.Error()))
+		}
+		if n > 32<<20 {
+			t.Errorf("loading a %d-byte file allocated %d MB", len(data), n>>20)
+		}
+	})
+	t.Run("largest file read whole", func(t *testing.T) {
+		// A file just under the cap, all problems, stays cheap too.
+		n := activedemand.MaxRoutesFileSize / 48
+		data := unknownRoutes(n)
+		for len(data) > activedemand.MaxRoutesFileSize {
+			n--
+			data = unknownRoutes(n)
+		}
+		var err error
+		alloc := allocated(func() { _, err = activedemand.ParseRoutes("big.toml", data) })
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("has %d problems", n)) {
+			t.Errorf("err = %.300v", err)
+		}
+		t.Logf("%d-byte file, %d problems: %d MB allocated", len(data), n, alloc>>20)
+		if alloc > 64<<20 {
+			t.Errorf("parsing a %d-byte file allocated %d MB", len(data), alloc>>20)
+		}
+	})
+}
+
+// TestIDsCannotClimbThePath checks that an id used as a path segment
+// cannot be a dot segment, which would move the request, keys included,
+// elsewhere on the API host.
+func TestIDsCannotClimbThePath(t *testing.T) {
+	var mu sync.Mutex
+	var paths []string
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		paths = append(paths, r.URL.Path)
+		mu.Unlock()
+		_, _ = io.WriteString(w, `[{"id": 1}]`)
+	}))
+	defer api.Close()
+	routes, err := activedemand.DefaultRoutes().With(activedemand.RouteWebhookDelete, activedemand.Route{Method: http.MethodDelete, Path: "webhooks/{webhook_id}"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := mediaClient(t, api.URL+"/v1/", routes)
+	for _, id := range []activedemand.ID{"..", "."} {
+		if err := c.SetMessageStatus(t.Context(), id, activedemand.MessageRead); err == nil {
+			t.Errorf("message id %q accepted", id)
+		}
+		if err := c.UnsubscribeWebhook(t.Context(), id); err == nil {
+			t.Errorf("webhook id %q accepted", id)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(paths) != 0 {
+		t.Errorf("requests sent to %v", paths)
 	}
 }

@@ -153,19 +153,45 @@ type WebhookConfig struct {
 	// QueueSize is how many events may wait for the consumer; when full
 	// the receiver answers 503 so the sender retries later. Default 64.
 	QueueSize int
-	// SeenSize bounds the cache of delivered event ids used to answer
-	// redeliveries without delivering twice; default 10000. It must hold
-	// more events than arrive within Tolerance.
+	// SeenSize bounds the set of delivered event ids used to answer
+	// redeliveries and replays without delivering twice; default 10000.
+	// An id is kept for twice the Tolerance (a request may be signed up to
+	// Tolerance ahead of this clock and then stays acceptable for another
+	// Tolerance); when the set is full of such ids, new events are refused
+	// with 503 and Retry-After until the oldest expire, never accepted
+	// unchecked. So at most SeenSize events are accepted per 2×Tolerance.
 	SeenSize int
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 	// Logger receives a line per rejected request; nil discards them.
 	Logger *slog.Logger
+	// Log, when set, keeps delivered ids across restarts: an id it knows
+	// is a duplicate even when this receiver has not seen it. An error
+	// from it refuses the event with 503, so the sender retries.
+	Log DeliveryLog
 }
+
+// DeliveryLog keeps the ids of delivered webhook events across restarts, so
+// a captured request cannot be replayed after Parley restarts.
+type DeliveryLog interface {
+	// RememberDelivery records id as delivered at t. It reports false, and
+	// records nothing, when id was already recorded (a replay).
+	RememberDelivery(ctx context.Context, id string, at time.Time) (fresh bool, err error)
+	// ForgetDeliveries removes the ids recorded before cutoff.
+	ForgetDeliveries(ctx context.Context, before time.Time) error
+}
+
+// logTimeout bounds one call to the DeliveryLog. The call is not cut short
+// when the sender hangs up: an id the log recorded must reach the queue.
+const logTimeout = 10 * time.Second
 
 // WebhookStats counts what the receiver did.
 type WebhookStats struct {
-	Delivered, Duplicates, Rejected, Full int64
+	// Delivered events were queued; Duplicates were answered without
+	// queueing (a redelivery or a replay); Rejected requests failed a
+	// check. Full counts 503s for a full queue or a full id set; LogErrors
+	// counts 503s because the DeliveryLog failed.
+	Delivered, Duplicates, Rejected, Full, LogErrors int64
 }
 
 // WebhookReceiver is an http.Handler for ActiveDEMAND webhooks: it checks
@@ -178,12 +204,16 @@ type WebhookReceiver struct {
 	events chan Event
 	log    *slog.Logger
 
-	mu   sync.Mutex
-	seen map[string]struct{}
-	ring []string
-	next int
+	// mu guards the id set and is held while an event is logged and
+	// queued, so only its holder sends on events.
+	mu sync.Mutex
+	// seen maps each remembered id to its delivery time; order holds the
+	// same ids oldest first, for expiry.
+	seen       map[string]time.Time
+	order      []seenID
+	lastForget time.Time
 
-	delivered, duplicates, rejected, full atomic.Int64
+	delivered, duplicates, rejected, full, logErrors atomic.Int64
 
 	listenMu  sync.Mutex
 	listening bool
@@ -216,8 +246,7 @@ func NewWebhookReceiver(cfg WebhookConfig) (*WebhookReceiver, error) {
 		format: cfg.Routes.Webhook(),
 		events: make(chan Event, cfg.QueueSize),
 		log:    cfg.Logger,
-		seen:   make(map[string]struct{}, cfg.SeenSize),
-		ring:   make([]string, cfg.SeenSize),
+		seen:   make(map[string]time.Time),
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)
@@ -235,7 +264,7 @@ func (r *WebhookReceiver) Events() <-chan Event { return r.events }
 
 // Stats returns the counters.
 func (r *WebhookReceiver) Stats() WebhookStats {
-	return WebhookStats{Delivered: r.delivered.Load(), Duplicates: r.duplicates.Load(), Rejected: r.rejected.Load(), Full: r.full.Load()}
+	return WebhookStats{Delivered: r.delivered.Load(), Duplicates: r.duplicates.Load(), Rejected: r.rejected.Load(), Full: r.full.Load(), LogErrors: r.logErrors.Load()}
 }
 
 func (r *WebhookReceiver) reject(w http.ResponseWriter, req *http.Request, status int, msg string) {
@@ -244,11 +273,44 @@ func (r *WebhookReceiver) reject(w http.ResponseWriter, req *http.Request, statu
 	http.Error(w, msg, status)
 }
 
-// ServeHTTP handles one webhook delivery.
+// sigHexLen is the length of a hex HMAC-SHA256.
+const sigHexLen = 2 * sha256.Size
+
+// ServeHTTP handles one webhook delivery. The headers are checked before
+// the body is read, so a request that cannot be genuine costs no more than
+// its headers.
 func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		w.Header().Set("Allow", http.MethodPost)
 		r.reject(w, req, http.StatusMethodNotAllowed, "webhooks are POSTed")
+		return
+	}
+	sig := strings.TrimSpace(req.Header.Get(r.format.SignatureHeader))
+	ts := strings.TrimSpace(req.Header.Get(r.format.TimestampHeader))
+	if sig == "" || ts == "" {
+		r.reject(w, req, http.StatusUnauthorized, "unsigned: "+r.format.SignatureHeader+" and "+r.format.TimestampHeader+" are required")
+		return
+	}
+	secs, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil {
+		r.reject(w, req, http.StatusBadRequest, "timestamp is not Unix seconds")
+		return
+	}
+	now := r.cfg.Now()
+	if d := now.Sub(time.Unix(secs, 0)); d > r.cfg.Tolerance || d < -r.cfg.Tolerance {
+		r.reject(w, req, http.StatusBadRequest, "stale: timestamp is outside the accepted window")
+		return
+	}
+	// The "sha256=" prefix is assumed, so a bare digest is taken too; its
+	// length and digits are checked before anything is read.
+	hexSig := strings.TrimPrefix(sig, "sha256=")
+	got, err := hex.DecodeString(hexSig)
+	if len(hexSig) != sigHexLen || err != nil {
+		r.reject(w, req, http.StatusUnauthorized, "bad signature")
+		return
+	}
+	if req.ContentLength > r.cfg.MaxBody {
+		r.reject(w, req, http.StatusRequestEntityTooLarge, fmt.Sprintf("body larger than %d bytes", r.cfg.MaxBody))
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxBody))
@@ -261,24 +323,8 @@ func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, "could not read the body")
 		return
 	}
-	sig := strings.TrimSpace(req.Header.Get(r.format.SignatureHeader))
-	ts := strings.TrimSpace(req.Header.Get(r.format.TimestampHeader))
-	if sig == "" || ts == "" {
-		r.reject(w, req, http.StatusUnauthorized, "unsigned: "+r.format.SignatureHeader+" and "+r.format.TimestampHeader+" are required")
-		return
-	}
-	got, err := hex.DecodeString(strings.TrimPrefix(sig, "sha256="))
-	if err != nil || !hmac.Equal(got, webhookMAC(r.cfg.Secret, ts, body)) {
+	if !hmac.Equal(got, webhookMAC(r.cfg.Secret, ts, body)) {
 		r.reject(w, req, http.StatusUnauthorized, "bad signature")
-		return
-	}
-	secs, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		r.reject(w, req, http.StatusBadRequest, "timestamp is not Unix seconds")
-		return
-	}
-	if d := r.cfg.Now().Sub(time.Unix(secs, 0)); d > r.cfg.Tolerance || d < -r.cfg.Tolerance {
-		r.reject(w, req, http.StatusBadRequest, "stale: timestamp is outside the accepted window")
 		return
 	}
 	ev, err := ParseEvent(body)
@@ -286,7 +332,8 @@ func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.reject(w, req, http.StatusBadRequest, err.Error())
 		return
 	}
-	switch r.deliver(ev) {
+	res, retry := r.deliver(req.Context(), ev, now)
+	switch res {
 	case deliverDuplicate:
 		r.duplicates.Add(1)
 		w.WriteHeader(http.StatusOK)
@@ -295,6 +342,14 @@ func (r *WebhookReceiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		r.full.Add(1)
 		w.Header().Set("Retry-After", "5")
 		http.Error(w, "busy: too many events waiting; retry later", http.StatusServiceUnavailable)
+	case deliverSeenFull:
+		r.full.Add(1)
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, (retry+time.Second-1)/time.Second))))
+		http.Error(w, "busy: too many recent events to check this one for replay; retry later", http.StatusServiceUnavailable)
+	case deliverLogFailed:
+		r.logErrors.Add(1)
+		w.Header().Set("Retry-After", "30")
+		http.Error(w, "busy: cannot record the delivery; retry later", http.StatusServiceUnavailable)
 	default:
 		r.delivered.Add(1)
 		w.WriteHeader(http.StatusOK)
@@ -308,29 +363,88 @@ const (
 	delivered deliverResult = iota
 	deliverDuplicate
 	deliverFull
+	deliverSeenFull
+	deliverLogFailed
 )
+
+// seenID is one remembered id and when it was delivered.
+type seenID struct {
+	id string
+	at time.Time
+}
+
+// keepFor is how long an id is remembered: a request passes the timestamp
+// check while its timestamp is within Tolerance of now, and it may be
+// signed up to Tolerance ahead of this clock.
+func (r *WebhookReceiver) keepFor() time.Duration { return 2 * r.cfg.Tolerance }
 
 // deliver queues ev unless its id was delivered before. The id is only
 // remembered once queued, so an event refused for a full queue is accepted
-// when the sender retries.
-func (r *WebhookReceiver) deliver(ev Event) deliverResult {
+// when the sender retries; and the queue is checked before the id is
+// logged, so a logged id always reaches the queue. When a new event is
+// refused because the id set is full, retry is how long until a place
+// frees up.
+func (r *WebhookReceiver) deliver(ctx context.Context, ev Event, now time.Time) (res deliverResult, retry time.Duration) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	r.expire(now)
 	if _, dup := r.seen[ev.ID]; dup {
-		return deliverDuplicate
+		return deliverDuplicate, 0
 	}
-	select {
-	case r.events <- ev:
-	default:
-		return deliverFull
+	if len(r.seen) >= r.cfg.SeenSize {
+		// Every id held is still inside its window: forgetting one would
+		// let its captured request be replayed.
+		return deliverSeenFull, r.order[0].at.Add(r.keepFor()).Sub(now)
 	}
-	if old := r.ring[r.next]; old != "" {
-		delete(r.seen, old)
+	if len(r.events) == cap(r.events) {
+		return deliverFull, 0
 	}
-	r.ring[r.next] = ev.ID
-	r.next = (r.next + 1) % len(r.ring)
-	r.seen[ev.ID] = struct{}{}
-	return delivered
+	if r.cfg.Log != nil {
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), logTimeout)
+		defer cancel()
+		r.forget(lctx, now)
+		fresh, err := r.cfg.Log.RememberDelivery(lctx, ev.ID, now)
+		if err != nil {
+			r.log.WarnContext(ctx, "activedemand webhook: cannot record the delivery; answered 503 so the sender retries", "event", ev.ID, "err", err)
+			return deliverLogFailed, 0
+		}
+		if !fresh {
+			return deliverDuplicate, 0
+		}
+	}
+	// Cannot block: only the holder of mu sends, and there was room.
+	r.events <- ev
+	r.seen[ev.ID] = now
+	r.order = append(r.order, seenID{ev.ID, now})
+	return delivered, 0
+}
+
+// expire forgets the ids whose requests can no longer pass the timestamp
+// check.
+func (r *WebhookReceiver) expire(now time.Time) {
+	cutoff := now.Add(-r.keepFor())
+	n := 0
+	for n < len(r.order) && r.order[n].at.Before(cutoff) {
+		delete(r.seen, r.order[n].id)
+		n++
+	}
+	// Reslicing keeps this O(1); append reallocates, and so drops the
+	// expired prefix, once the array is used up.
+	clear(r.order[:n])
+	r.order = r.order[n:]
+}
+
+// forget trims the delivery log of ids that can no longer be replayed, at
+// most once per Tolerance. A failure only leaves old ids in the log a
+// while longer.
+func (r *WebhookReceiver) forget(ctx context.Context, now time.Time) {
+	if now.Sub(r.lastForget) < r.cfg.Tolerance {
+		return
+	}
+	r.lastForget = now
+	if err := r.cfg.Log.ForgetDeliveries(ctx, now.Add(-r.keepFor())); err != nil {
+		r.log.WarnContext(ctx, "activedemand webhook: cannot trim the delivery log", "err", err)
+	}
 }
 
 // Listen serves the receiver on addr (default "127.0.0.1:0", loopback on a

@@ -3,11 +3,16 @@ package activedemand_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -133,6 +138,12 @@ func TestWebhookReceiverRejects(t *testing.T) {
 	if status, _ := post(t, "POST", u, good, ts, sig); status != 200 {
 		t.Errorf("good request after rejections: %d", status)
 	}
+	// The sha256= prefix is assumed, so a bare digest is accepted too.
+	bare := event("evt_bare")
+	bts, bsig := signed(bare, now)
+	if status, _ := post(t, "POST", u, bare, bts, strings.TrimPrefix(bsig, "sha256=")); status != 200 {
+		t.Errorf("bare hex signature: %d", status)
+	}
 }
 
 func TestWebhookReceiverDelivers(t *testing.T) {
@@ -187,25 +198,304 @@ func TestWebhookReceiverFullQueue(t *testing.T) {
 	}
 }
 
-func TestWebhookSeenCacheIsBounded(t *testing.T) {
-	r, u := startReceiver(t, activedemand.WebhookConfig{SeenSize: 2, QueueSize: 8})
-	now := time.Now()
-	send := func(id string) int {
-		b := event(id)
-		ts, sig := signed(b, now)
-		status, _ := post(t, "POST", u, b, ts, sig)
-		return status
-	}
-	for _, id := range []string{"a", "b", "c"} {
-		if st := send(id); st != 200 {
-			t.Fatalf("%s: %d", id, st)
+// clock is a settable time source for the receiver.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newClock() *clock { return &clock{now: time.Now()} }
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// request is one signed webhook request, as captured on the wire.
+type request struct {
+	body    []byte
+	ts, sig string
+}
+
+func capture(id string, at time.Time) request {
+	b := event(id)
+	ts, sig := signed(b, at)
+	return request{b, ts, sig}
+}
+
+func (r request) send(t *testing.T, u string) (int, string) {
+	t.Helper()
+	return post(t, "POST", u, r.body, r.ts, r.sig)
+}
+
+// drain empties the receiver's queue and returns the ids it held.
+func drain(r *activedemand.WebhookReceiver) []string {
+	var ids []string
+	for {
+		select {
+		case ev := <-r.Events():
+			ids = append(ids, ev.ID)
+		default:
+			return ids
 		}
 	}
-	// "a" fell out of the two-entry cache, "c" did not.
-	send("a")
-	send("c")
-	if st := r.Stats(); st.Delivered != 4 || st.Duplicates != 1 {
-		t.Errorf("stats = %+v, want 4 delivered (a again) and 1 duplicate (c)", st)
+}
+
+// TestWebhookReplayAfterManyEvents replays a captured request after more
+// events than the id set holds: it was once accepted again, because the
+// oldest ids were dropped to make room whatever their age.
+func TestWebhookReplayAfterManyEvents(t *testing.T) {
+	const size = 50
+	clk := newClock()
+	r, u := startReceiver(t, activedemand.WebhookConfig{SeenSize: size, QueueSize: size + 10, Now: clk.Now})
+	first := capture("evt_0", clk.Now())
+	if st, _ := first.send(t, u); st != 200 {
+		t.Fatalf("first event: %d", st)
+	}
+	for i := 1; i < size; i++ {
+		if st, _ := capture(fmt.Sprintf("evt_%d", i), clk.Now()).send(t, u); st != 200 {
+			t.Fatalf("event %d: %d", i, st)
+		}
+	}
+	// The set is full of ids still inside the window: a new id cannot be
+	// remembered, so it is refused for now rather than accepted unguarded.
+	status, body := capture("evt_new", clk.Now()).send(t, u)
+	if status != http.StatusServiceUnavailable {
+		t.Errorf("event beyond the id set: %d %q, want 503", status, body)
+	}
+	clk.Add(time.Second)
+	if st, _ := first.send(t, u); st != 200 {
+		t.Errorf("replay: %d", st)
+	}
+	ids := drain(r)
+	if len(ids) != size || slices.Contains(ids[1:], "evt_0") || slices.Contains(ids, "evt_new") {
+		t.Errorf("delivered %d events (%v...), want each of the first %d once", len(ids), ids[:min(3, len(ids))], size)
+	}
+	if st := r.Stats(); st.Delivered != size || st.Duplicates != 1 || st.Full != 1 {
+		t.Errorf("stats = %+v, want %d delivered, 1 duplicate, 1 full", st, size)
+	}
+
+	// Once the window has passed, the old ids can go: the captured request
+	// is stale, and new events are accepted again.
+	clk.Add(11 * time.Minute)
+	if st, body := first.send(t, u); st != http.StatusBadRequest || !strings.Contains(body, "stale") {
+		t.Errorf("replay after the window: %d %q, want 400 stale", st, body)
+	}
+	if st, _ := capture("evt_new", clk.Now()).send(t, u); st != 200 {
+		t.Errorf("new event after the window: %d", st)
+	}
+	if ids := drain(r); !slices.Equal(ids, []string{"evt_new"}) {
+		t.Errorf("delivered %v, want evt_new", ids)
+	}
+}
+
+// TestWebhookIDsKeptForTheWindow checks that an id is remembered for as
+// long as a request carrying it can pass the timestamp check: a request
+// may be signed up to the tolerance ahead of the receiver's clock, so
+// dropping ids once they are a tolerance old is not enough.
+func TestWebhookIDsKeptForTheWindow(t *testing.T) {
+	clk := newClock()
+	r, u := startReceiver(t, activedemand.WebhookConfig{SeenSize: 2, Now: clk.Now})
+	ahead := capture("evt_ahead", clk.Now().Add(4*time.Minute))
+	for _, req := range []request{ahead, capture("evt_b", clk.Now())} {
+		if st, _ := req.send(t, u); st != 200 {
+			t.Fatalf("first delivery: %d", st)
+		}
+	}
+	clk.Add(8 * time.Minute) // ahead is still inside its window
+	if st, _ := capture("evt_c", clk.Now()).send(t, u); st != http.StatusServiceUnavailable {
+		t.Errorf("new event while the set holds ids in their window: %d, want 503", st)
+	}
+	if st, _ := ahead.send(t, u); st != 200 {
+		t.Fatalf("replay: %d", st)
+	}
+	if ids := drain(r); !slices.Equal(ids, []string{"evt_ahead", "evt_b"}) {
+		t.Errorf("delivered %v, want evt_ahead and evt_b once", ids)
+	}
+}
+
+// memLog is a DeliveryLog in memory, standing in for the store.
+type memLog struct {
+	mu     sync.Mutex
+	at     map[string]time.Time
+	fail   error
+	forgot []time.Time
+}
+
+func newMemLog() *memLog { return &memLog{at: map[string]time.Time{}} }
+
+func (l *memLog) RememberDelivery(ctx context.Context, id string, at time.Time) (bool, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.fail != nil {
+		return false, l.fail
+	}
+	if _, ok := l.at[id]; ok {
+		return false, nil
+	}
+	l.at[id] = at
+	return true, nil
+}
+
+func (l *memLog) ForgetDeliveries(ctx context.Context, before time.Time) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.forgot = append(l.forgot, before)
+	for id, at := range l.at {
+		if at.Before(before) {
+			delete(l.at, id)
+		}
+	}
+	return nil
+}
+
+func (l *memLog) has(id string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	_, ok := l.at[id]
+	return ok
+}
+
+// TestWebhookReplayAfterRestart replays a captured request to a new
+// receiver sharing the delivery log, as after Parley restarts.
+func TestWebhookReplayAfterRestart(t *testing.T) {
+	log := newMemLog()
+	clk := newClock()
+	r1, u1 := startReceiver(t, activedemand.WebhookConfig{Log: log, Now: clk.Now})
+	req := capture("evt_r", clk.Now())
+	if st, _ := req.send(t, u1); st != 200 {
+		t.Fatalf("first delivery: %d", st)
+	}
+	if ids := drain(r1); !slices.Equal(ids, []string{"evt_r"}) {
+		t.Fatalf("delivered %v", ids)
+	}
+	if !log.has("evt_r") {
+		t.Fatal("the delivery was not logged")
+	}
+
+	clk.Add(30 * time.Second)
+	r2, u2 := startReceiver(t, activedemand.WebhookConfig{Log: log, Now: clk.Now})
+	if st, body := req.send(t, u2); st != 200 || !strings.Contains(body, "duplicate") {
+		t.Errorf("replay after restart: %d %q, want 200 duplicate", st, body)
+	}
+	if ids := drain(r2); len(ids) != 0 {
+		t.Errorf("the replay was delivered after the restart: %v", ids)
+	}
+	if st := r2.Stats(); st.Duplicates != 1 || st.Delivered != 0 {
+		t.Errorf("stats = %+v", st)
+	}
+
+	// Old ids are forgotten once their requests are stale everywhere.
+	clk.Add(15 * time.Minute)
+	if st, _ := capture("evt_later", clk.Now()).send(t, u2); st != 200 {
+		t.Fatalf("later event: %d", st)
+	}
+	if log.has("evt_r") || !log.has("evt_later") {
+		t.Errorf("log after the window: evt_r kept %v, evt_later kept %v; want only evt_later", log.has("evt_r"), log.has("evt_later"))
+	}
+}
+
+// TestWebhookLogFailure checks that an event whose delivery cannot be
+// logged is refused for a retry, not delivered unguarded.
+func TestWebhookLogFailure(t *testing.T) {
+	log := newMemLog()
+	log.fail = errors.New("disk I/O error")
+	r, u := startReceiver(t, activedemand.WebhookConfig{Log: log})
+	req := capture("evt_f", time.Now())
+	if st, body := req.send(t, u); st != http.StatusServiceUnavailable || strings.Contains(body, "disk") {
+		t.Errorf("log failing: %d %q, want 503 without the internal error", st, body)
+	}
+	if ids := drain(r); len(ids) != 0 {
+		t.Errorf("delivered %v while the log failed", ids)
+	}
+	log.mu.Lock()
+	log.fail = nil
+	log.mu.Unlock()
+	if st, _ := req.send(t, u); st != 200 {
+		t.Errorf("retry after the log recovered: %d", st)
+	}
+	if ids := drain(r); !slices.Equal(ids, []string{"evt_f"}) {
+		t.Errorf("delivered %v, want evt_f", ids)
+	}
+}
+
+// countingBody counts the bytes a handler reads from a request body.
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (c countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n.Add(int64(n))
+	return n, err
+}
+
+// TestWebhookHeadersCheckedBeforeBody checks that a request whose headers
+// cannot be right is refused without reading its body.
+func TestWebhookHeadersCheckedBeforeBody(t *testing.T) {
+	var recv atomic.Pointer[activedemand.WebhookReceiver]
+	r, err := activedemand.NewWebhookReceiver(activedemand.WebhookConfig{Secret: hookSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.Store(r)
+	var read atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		req.Body = countingBody{req.Body, &read}
+		recv.Load().ServeHTTP(w, req)
+	}))
+	defer srv.Close()
+	now := time.Now()
+	body := []byte(`{"id":"evt_big","type":"contact.updated","pad":"` + strings.Repeat("x", 1<<20-100) + `"}`)
+	ts := strconv.FormatInt(now.Unix(), 10)
+	sig := activedemand.SignWebhook(hookSecret, now.Unix(), body)
+	staleTS := strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)
+	tests := []struct {
+		name    string
+		ts, sig string
+		status  int
+	}{
+		{"no headers", "", "", 401},
+		{"no signature", ts, "", 401},
+		{"no timestamp", "", sig, 401},
+		{"timestamp not a number", "soon", sig, 400},
+		{"stale timestamp", staleTS, sig, 400},
+		{"signature not sha256 hex", ts, "sha256=zz", 401},
+		{"signature of the wrong length", ts, "sha256=abcd", 401},
+		{"signature of another scheme", ts, "sha1=" + strings.TrimPrefix(sig, "sha256="), 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			read.Store(0)
+			status, _ := post(t, "POST", srv.URL, body, tt.ts, tt.sig)
+			if status != tt.status {
+				t.Errorf("status %d, want %d", status, tt.status)
+			}
+			if n := read.Load(); n != 0 {
+				t.Errorf("read %d bytes of the body before refusing the headers", n)
+			}
+		})
+	}
+	// A body announced larger than the limit is refused unread too.
+	small, err := activedemand.NewWebhookReceiver(activedemand.WebhookConfig{Secret: hookSecret, MaxBody: 1024})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recv.Store(small)
+	read.Store(0)
+	if status, _ := post(t, "POST", srv.URL, body, ts, sig); status != http.StatusRequestEntityTooLarge {
+		t.Errorf("oversize body: %d, want 413", status)
+	}
+	if n := read.Load(); n != 0 {
+		t.Errorf("read %d bytes of a body announced larger than the limit", n)
 	}
 }
 
