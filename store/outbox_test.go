@@ -25,7 +25,7 @@ func TestEnqueueDeduplicates(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := OutboxItem{ID: id, Kind: "push", Key: "push:ad-msg-1", Payload: []byte(`{"v":1}`), State: OutboxPending,
+	want := OutboxItem{ID: id, Kind: "push", Key: "push:ad-msg-1", Payload: []byte(`{"v":1}`), State: OutboxPending, MaxAttempts: DefaultOutboxMaxAttempts,
 		NextAttemptAt: clock.t, CreatedAt: clock.t, UpdatedAt: clock.t}
 	if fmt.Sprint(it) != fmt.Sprint(want) {
 		t.Errorf("item = %+v\nwant   %+v", it, want)
@@ -338,6 +338,134 @@ func TestEnqueueBatchIsAllOrNothing(t *testing.T) {
 	}
 	if counts, err := s.OutboxCounts(ctx); err != nil || counts[OutboxPending] != 0 {
 		t.Fatalf("a failed batch left items behind: %v, %v", counts, err)
+	}
+}
+
+// claimIDs claims up to limit items at the store's clock and returns their ids.
+func claimIDs(t *testing.T, s *Store, now time.Time, limit int, lease time.Duration) []int64 {
+	t.Helper()
+	items, err := s.ClaimDue(context.Background(), now, limit, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, it := range items {
+		ids = append(ids, it.ID)
+	}
+	return ids
+}
+
+// TestOutboxStuckJobDoesNotBlockQueue is issue 9 item 16: a worker that dies
+// holding the first job must not keep the jobs behind it from being claimed,
+// and a job that kills its worker every time ends up dead, not in flight.
+func TestOutboxStuckJobDoesNotBlockQueue(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	var ids []int64
+	for _, key := range []string{"stuck", "second", "third"} {
+		id, _, err := s.Enqueue(ctx, "push", key, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	const lease = time.Minute
+	// One job at a time, and the worker dies holding each one.
+	var claimed []int64
+	for range 3 {
+		claimed = append(claimed, claimIDs(t, s, clock.t, 1, lease)...)
+		clock.t = clock.t.Add(lease + time.Second)
+	}
+	if !slices.Equal(claimed, ids) {
+		t.Fatalf("claims by a worker that keeps dying = %v, want each job once, in order: %v", claimed, ids)
+	}
+	// Dying eight times over: each job is dead with the reason, and
+	// nothing is left in flight or claimable.
+	for range 20 {
+		claimIDs(t, s, clock.t, 10, lease)
+		clock.t = clock.t.Add(2 * time.Hour)
+	}
+	for _, id := range ids {
+		it, err := s.OutboxItemByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.State != OutboxDead || it.Attempts != 8 || it.LastError != "worker stopped 8 times while holding this job (lease expired)" {
+			t.Errorf("job %d after dying workers: %s, %d attempts, last error %q; want dead after 8 attempts with the reason",
+				id, it.State, it.Attempts, it.LastError)
+		}
+	}
+	if got := claimIDs(t, s, clock.t, 10, lease); len(got) != 0 {
+		t.Errorf("dead jobs were claimed: %v", got)
+	}
+}
+
+// TestOutboxReclaimBacksOff checks that a job whose lease ran out waits,
+// longer each time, before it is handed out again.
+func TestOutboxReclaimBacksOff(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	id, _, err := s.Enqueue(ctx, "upload", "rec-1", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const lease = time.Minute
+	wantWait := []time.Duration{30 * time.Second, time.Minute, 2 * time.Minute, 4 * time.Minute,
+		8 * time.Minute, 16 * time.Minute, 32 * time.Minute}
+	for attempt, wait := range wantWait {
+		attempt++
+		if got := claimIDs(t, s, clock.t, 1, lease); !slices.Equal(got, []int64{id}) {
+			t.Fatalf("attempt %d: claimed %v, want [%d]", attempt, got, id)
+		}
+		expiry := clock.t.Add(lease)
+		clock.t = expiry
+		if got := claimIDs(t, s, clock.t, 1, lease); len(got) != 0 {
+			t.Fatalf("attempt %d: reclaimed at once when its lease ran out", attempt)
+		}
+		it, err := s.OutboxItemByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		wantErr := fmt.Sprintf("worker stopped %d time%s while holding this job (lease expired)", attempt, map[bool]string{true: "s"}[attempt > 1])
+		if it.State != OutboxPending || !it.NextAttemptAt.Equal(expiry.Add(wait)) || it.LastError != wantErr || it.Attempts != attempt {
+			t.Fatalf("attempt %d after its lease ran out: %s, due %v, %d attempts, %q; want pending, due %v (%v after expiry), %q",
+				attempt, it.State, it.NextAttemptAt, it.Attempts, it.LastError, expiry.Add(wait), wait, wantErr)
+		}
+		if got := claimIDs(t, s, expiry.Add(wait-time.Millisecond), 1, lease); len(got) != 0 {
+			t.Fatalf("attempt %d: reclaimed before its backoff ended", attempt)
+		}
+		clock.t = expiry.Add(wait)
+	}
+	// The eighth claim is the last one allowed.
+	if got := claimIDs(t, s, clock.t, 1, lease); len(got) != 1 {
+		t.Fatalf("eighth claim: %v", got)
+	}
+	clock.t = clock.t.Add(lease)
+	claimIDs(t, s, clock.t, 1, lease)
+	if it, _ := s.OutboxItemByID(ctx, id); it.State != OutboxDead || !it.UpdatedAt.Equal(clock.t) {
+		t.Errorf("after the eighth lease ran out: %+v, want dead since %v", it, clock.t)
+	}
+}
+
+// TestOutboxClaimOrderIsFair checks that a job retried at once does not jump
+// ahead of jobs that were due before it.
+func TestOutboxClaimOrderIsFair(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	a, _, _ := s.Enqueue(ctx, "push", "a", nil)
+	b, _, _ := s.Enqueue(ctx, "push", "b", nil)
+	if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{a}) {
+		t.Fatalf("first claim %v, want [%d]", got, a)
+	}
+	clock.t = clock.t.Add(time.Second)
+	if err := s.RetryOutbox(ctx, Claim{a, 1}, "connection reset", clock.t); err != nil {
+		t.Fatal(err)
+	}
+	if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{b}) {
+		t.Fatalf("after an immediate retry of %d, claimed %v; want %d, due before it", a, got, b)
+	}
+	if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{a}) {
+		t.Fatalf("then claimed %v, want the retried %d", got, a)
 	}
 }
 
