@@ -452,10 +452,11 @@ func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []O
 			switch {
 			case r.attempts > c.Attempt:
 				return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
-			case r.attempts == c.Attempt && (r.state == OutboxPending || r.state == OutboxDead):
-				// Settled behind the worker's back: its lease ran out, or
-				// the admin gave up on the item.
-				return fmt.Errorf("%w (attempt %d no longer holds the item, which is %s: its lease ran out or it was given up on)", ErrClaimLost, c.Attempt, r.state)
+			// Settled behind the worker's back, not claimed again yet.
+			case r.attempts == c.Attempt && r.state == OutboxPending:
+				return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
+			case r.attempts == c.Attempt && r.state == OutboxDead:
+				return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
 			}
 		}
 		if !slices.Contains(from, r.state) {
@@ -486,25 +487,64 @@ func (s *Store) OutboxItemByID(ctx context.Context, id int64) (OutboxItem, error
 	return it, nil
 }
 
+// outboxStates are every state, so counts list the empty ones too.
+var outboxStates = []OutboxState{OutboxPending, OutboxInFlight, OutboxDone, OutboxDead}
+
 // OutboxCounts returns how many items are in each state; every state is
 // present in the map, zero or not.
 func (s *Store) OutboxCounts(ctx context.Context) (map[OutboxState]int, error) {
-	counts := map[OutboxState]int{OutboxPending: 0, OutboxInFlight: 0, OutboxDone: 0, OutboxDead: 0}
-	rows, err := s.r.QueryContext(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	counts := make(map[OutboxState]int, len(outboxStates))
+	for _, st := range outboxStates {
+		counts[st] = 0
+	}
+	err := s.countOutbox(ctx, `SELECT '', state, count(*) FROM outbox GROUP BY state`, func(_ string, st OutboxState, n int) {
+		counts[st] = n
+	})
 	if err != nil {
-		return nil, fmt.Errorf("count outbox items: %w", err)
+		return nil, err
+	}
+	return counts, nil
+}
+
+// OutboxCountsByKind returns, for each kind that has items, how many are in
+// each state: the queue depth per kind for the dashboard. Every state is
+// present in a kind's map, zero or not.
+func (s *Store) OutboxCountsByKind(ctx context.Context) (map[string]map[OutboxState]int, error) {
+	counts := map[string]map[OutboxState]int{}
+	err := s.countOutbox(ctx, `SELECT kind, state, count(*) FROM outbox GROUP BY kind, state`, func(kind string, st OutboxState, n int) {
+		byState := counts[kind]
+		if byState == nil {
+			byState = make(map[OutboxState]int, len(outboxStates))
+			for _, st := range outboxStates {
+				byState[st] = 0
+			}
+			counts[kind] = byState
+		}
+		byState[st] = n
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// countOutbox runs a (kind, state, count) query and hands each row to add.
+func (s *Store) countOutbox(ctx context.Context, query string, add func(kind string, st OutboxState, n int)) error {
+	rows, err := s.r.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("count outbox items: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var state string
+		var kind, state string
 		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count outbox items: %w", err)
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return fmt.Errorf("count outbox items: %w", err)
 		}
-		counts[OutboxState(state)] = n
+		add(kind, OutboxState(state), n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count outbox items: %w", err)
+		return fmt.Errorf("count outbox items: %w", err)
 	}
-	return counts, nil
+	return nil
 }

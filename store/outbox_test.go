@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -466,6 +468,370 @@ func TestOutboxClaimOrderIsFair(t *testing.T) {
 	}
 	if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{a}) {
 		t.Fatalf("then claimed %v, want the retried %d", got, a)
+	}
+}
+
+// TestOutboxRetryCapsAttempts checks that a job failing on its last allowed
+// attempt is dead with its last error, not rescheduled.
+func TestOutboxRetryCapsAttempts(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	id, _, err := s.Enqueue(ctx, "push", "k", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 1; attempt <= 8; attempt++ {
+		if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{id}) {
+			t.Fatalf("attempt %d: claimed %v", attempt, got)
+		}
+		if err := s.RetryOutbox(ctx, Claim{id, attempt}, fmt.Sprintf("503 unavailable (%d)", attempt), clock.t.Add(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		clock.t = clock.t.Add(time.Second)
+	}
+	it, err := s.OutboxItemByID(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.State != OutboxDead || it.Attempts != 8 || it.LastError != "gave up after 8 attempts: 503 unavailable (8)" {
+		t.Fatalf("after 8 failed attempts: %s, %d attempts, %q; want dead with the last error", it.State, it.Attempts, it.LastError)
+	}
+	if got := claimIDs(t, s, clock.t.Add(time.Hour), 1, time.Minute); len(got) != 0 {
+		t.Errorf("dead job claimed: %v", got)
+	}
+}
+
+// TestOutboxResultAfterLeaseRanOut checks that a worker whose lease ran out
+// cannot settle the job once it has been put back, even before anyone else
+// claimed it.
+func TestOutboxResultAfterLeaseRanOut(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	id, _, _ := s.Enqueue(ctx, "push", "k", nil)
+	items, err := s.ClaimDue(ctx, clock.t, 1, time.Minute)
+	if err != nil || len(items) != 1 {
+		t.Fatalf("claim: %v %v", items, err)
+	}
+	stalled := items[0].Claim()
+	// Another worker looks for work after the lease ran out: the job is put
+	// back, waiting out its backoff.
+	clock.t = clock.t.Add(time.Minute)
+	claimIDs(t, s, clock.t, 1, time.Minute)
+	tests := []struct {
+		name string
+		err  error
+	}{
+		{"complete", s.CompleteOutbox(ctx, stalled)},
+		{"retry", s.RetryOutbox(ctx, stalled, "late", clock.t)},
+	}
+	for _, tt := range tests {
+		if !errors.Is(tt.err, ErrClaimLost) {
+			t.Errorf("%s under a claim whose lease ran out = %v, want ErrClaimLost", tt.name, tt.err)
+		}
+	}
+	if it, _ := s.OutboxItemByID(ctx, id); it.State != OutboxPending || it.Attempts != 1 {
+		t.Errorf("item = %+v, want pending after one attempt", it)
+	}
+	// The admin gives up on a job while a worker holds it: the worker's
+	// result is refused too.
+	clock.t = clock.t.Add(time.Hour)
+	items, _ = s.ClaimDue(ctx, clock.t, 1, time.Minute)
+	if len(items) != 1 {
+		t.Fatalf("reclaim: %v", items)
+	}
+	if err := s.KillOutbox(ctx, id, "given up by the admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CompleteOutbox(ctx, items[0].Claim()); !errors.Is(err, ErrClaimLost) {
+		t.Errorf("complete after a kill = %v, want ErrClaimLost", err)
+	}
+}
+
+// TestOutboxUpgradeSettlesStuckJob opens a database from before attempts
+// were capped, holding the stuck job of issue 9 item 16: in flight, its
+// worker long gone, eight attempts. The first claim after the upgrade makes
+// it dead and hands out the job behind it.
+func TestOutboxUpgradeSettlesStuckJob(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DatabaseFile)
+	db := rawWriter(t, path)
+	if err := migrate(ctx, db, path, 2, func() int64 { return 1 }); err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	ms := toMillis(t0)
+	if _, err := db.Exec(`INSERT INTO outbox (id, kind, key, payload, state, attempts, next_attempt_at, lease_until, created_at, updated_at) VALUES
+		(1, 'push', 'stuck', x'', 'in_flight', 8, ?, ?, ?, ?),
+		(2, 'push', 'behind', x'', 'pending', 0, ?, 0, ?, ?)`, ms, ms+60_000, ms, ms, ms, ms, ms); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	clock := &fakeClock{t: t0.Add(time.Hour)}
+	s, err := open(ctx, path, options{manualIndex: true, now: clock.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := claimIDs(t, s, clock.t, 1, time.Minute); !slices.Equal(got, []int64{2}) {
+		t.Fatalf("first claim after the upgrade = %v, want [2]", got)
+	}
+	it, err := s.OutboxItemByID(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if it.State != OutboxDead || it.MaxAttempts != DefaultOutboxMaxAttempts ||
+		it.LastError != "gave up after 8 attempts: worker stopped 1 time while holding this job (lease expired)" {
+		t.Errorf("stuck job after the upgrade: %+v", it)
+	}
+}
+
+// TestOutboxExtendLease is the 30-minute recording upload: the worker
+// extends its one-minute lease as it goes, and no other worker gets the job
+// in the meantime.
+func TestOutboxExtendLease(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	upload, _, _ := s.Enqueue(ctx, "upload", "recording-1", nil)
+	other, _, _ := s.Enqueue(ctx, "push", "msg-1", nil)
+	const lease = time.Minute
+	items, err := s.ClaimDue(ctx, clock.t, 1, lease)
+	if err != nil || len(items) != 1 || items[0].ID != upload {
+		t.Fatalf("claim = %v, %v", items, err)
+	}
+	c := items[0].Claim()
+	start := clock.t
+	for clock.t.Sub(start) < 30*time.Minute {
+		if err := s.ExtendLease(ctx, c, clock.t.Add(lease)); err != nil {
+			t.Fatalf("extend at %v: %v", clock.t.Sub(start), err)
+		}
+		clock.t = clock.t.Add(40 * time.Second)
+		for _, it := range mustClaim(t, s, clock.t, 10, lease) {
+			if it.ID == upload {
+				t.Fatalf("upload reclaimed %v into it while its worker kept extending", clock.t.Sub(start))
+			}
+		}
+	}
+	// A heartbeat that arrives late with an older end never shortens it.
+	leased, _ := s.OutboxItemByID(ctx, upload)
+	if err := s.ExtendLease(ctx, c, clock.t.Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if it, _ := s.OutboxItemByID(ctx, upload); !it.LeaseUntil.Equal(leased.LeaseUntil) {
+		t.Errorf("lease shortened from %v to %v", leased.LeaseUntil, it.LeaseUntil)
+	}
+	if err := s.CompleteOutbox(ctx, c); err != nil {
+		t.Fatalf("complete after 30 minutes: %v", err)
+	}
+	if it, _ := s.OutboxItemByID(ctx, upload); it.State != OutboxDone || it.Attempts != 1 {
+		t.Errorf("upload = %+v, want done on its first attempt", it)
+	}
+
+	// Fenced by the claim like the results.
+	clock.t = clock.t.Add(2 * time.Hour)
+	items = mustClaim(t, s, clock.t, 10, lease) // other, reclaimed once more
+	if len(items) != 1 || items[0].ID != other || items[0].Attempts < 2 {
+		t.Fatalf("reclaim of %d = %+v", other, items)
+	}
+	stale := Claim{other, items[0].Attempts - 1}
+	tests := []struct {
+		name  string
+		claim Claim
+		until time.Time
+		want  error
+	}{
+		{"stale claim", stale, clock.t.Add(2 * time.Hour), ErrClaimLost},
+		{"done item", c, clock.t.Add(2 * time.Hour), ErrInvalid},
+		{"unknown item", Claim{999, 1}, clock.t.Add(2 * time.Hour), ErrNotFound},
+		{"no attempt", Claim{other, 0}, clock.t.Add(2 * time.Hour), ErrInvalid},
+		{"zero time", items[0].Claim(), time.Time{}, ErrInvalid},
+	}
+	for _, tt := range tests {
+		if err := s.ExtendLease(ctx, tt.claim, tt.until); !errors.Is(err, tt.want) {
+			t.Errorf("%s: ExtendLease = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+	// The current claim still extends after a late check of its lease, as
+	// long as no one has put the job back yet.
+	if err := s.ExtendLease(ctx, items[0].Claim(), clock.t.Add(3*time.Hour)); err != nil {
+		t.Errorf("current claim: %v", err)
+	}
+}
+
+func mustClaim(t *testing.T, s *Store, now time.Time, limit int, lease time.Duration) []OutboxItem {
+	t.Helper()
+	items, err := s.ClaimDue(context.Background(), now, limit, lease)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return items
+}
+
+// TestOutboxReplayDead checks that dead jobs can be run again, one or all
+// (of a kind), each with its full count of attempts.
+func TestOutboxReplayDead(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	ids := map[string]int64{}
+	for _, k := range []string{"push-a", "push-b", "upload-a", "upload-b", "push-live"} {
+		kind := strings.SplitN(k, "-", 2)[0]
+		id, _, err := s.Enqueue(ctx, kind, k, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids[k] = id
+	}
+	// All but push-live die: four by the admin, one by its cap.
+	for _, k := range []string{"push-a", "upload-a", "upload-b"} {
+		if err := s.KillOutbox(ctx, ids[k], "validation: "+k); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// push-live stays in flight from here on, out of the way.
+	if items := mustClaim(t, s, clock.t, 2, 24*time.Hour); len(items) != 2 {
+		t.Fatalf("claim: %+v", items)
+	}
+	for attempt := 1; attempt <= DefaultOutboxMaxAttempts; attempt++ {
+		if attempt > 1 {
+			if items := mustClaim(t, s, clock.t, 1, time.Minute); len(items) != 1 || items[0].Key != "push-b" {
+				t.Fatalf("claim %d: %+v", attempt, items)
+			}
+		}
+		if err := s.RetryOutbox(ctx, Claim{ids["push-b"], attempt}, "429", clock.t); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if it, _ := s.OutboxItemByID(ctx, ids["push-b"]); it.State != OutboxDead {
+		t.Fatalf("push-b = %+v, want dead", it)
+	}
+
+	clock.t = clock.t.Add(time.Hour)
+	if err := s.ReplayOutbox(ctx, ids["push-b"]); err != nil {
+		t.Fatal(err)
+	}
+	it, _ := s.OutboxItemByID(ctx, ids["push-b"])
+	if it.State != OutboxPending || it.Attempts != 0 || !it.NextAttemptAt.Equal(clock.t) || it.LastError != "gave up after 8 attempts: 429" {
+		t.Errorf("replayed item = %+v; want pending, due now, attempts reset, its last error kept", it)
+	}
+	for _, tt := range []struct {
+		name string
+		id   int64
+		want error
+	}{
+		{"a pending item", ids["push-b"], ErrInvalid},
+		{"an in-flight item", ids["push-live"], ErrInvalid},
+		{"an unknown item", 12345, ErrNotFound},
+	} {
+		if err := s.ReplayOutbox(ctx, tt.id); !errors.Is(err, tt.want) {
+			t.Errorf("replay %s = %v, want %v", tt.name, err, tt.want)
+		}
+	}
+
+	if n, err := s.ReplayDeadOutbox(ctx, "upload"); err != nil || n != 2 {
+		t.Fatalf("replay dead uploads = %d, %v; want 2", n, err)
+	}
+	if it, _ := s.OutboxItemByID(ctx, ids["push-a"]); it.State != OutboxDead {
+		t.Errorf("replaying uploads replayed a push: %+v", it)
+	}
+	if n, err := s.ReplayDeadOutbox(ctx, ""); err != nil || n != 1 {
+		t.Fatalf("replay all dead = %d, %v; want 1", n, err)
+	}
+	if n, err := s.ReplayDeadOutbox(ctx, ""); err != nil || n != 0 {
+		t.Fatalf("replay with nothing dead = %d, %v", n, err)
+	}
+	// Every replayed job is claimable and has its full count of attempts.
+	var got []string
+	for _, it := range mustClaim(t, s, clock.t, 10, time.Minute) {
+		got = append(got, it.Key)
+		if it.Attempts != 1 {
+			t.Errorf("replayed %s claimed as attempt %d, want 1", it.Key, it.Attempts)
+		}
+	}
+	slices.Sort(got)
+	if want := []string{"push-a", "push-b", "upload-a", "upload-b"}; !slices.Equal(got, want) {
+		t.Errorf("claimed after replay: %v, want %v", got, want)
+	}
+}
+
+// TestOutboxCountsByKind checks the dashboard's queue depth per kind.
+func TestOutboxCountsByKind(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	if counts, err := s.OutboxCountsByKind(ctx); err != nil || len(counts) != 0 {
+		t.Fatalf("empty outbox: %v, %v", counts, err)
+	}
+	for i := range 3 {
+		s.Enqueue(ctx, "push", fmt.Sprint("p", i), nil)
+	}
+	s.Enqueue(ctx, "upload", "u0", nil)
+	items := mustClaim(t, s, clock.t, 2, time.Minute) // p0, p1
+	if err := s.CompleteOutbox(ctx, items[0].Claim()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.KillOutbox(ctx, items[1].ID, "x"); err != nil {
+		t.Fatal(err)
+	}
+	mustClaim(t, s, clock.t, 1, time.Minute) // p2
+	counts, err := s.OutboxCountsByKind(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]map[OutboxState]int{
+		"push":   {OutboxPending: 0, OutboxInFlight: 1, OutboxDone: 1, OutboxDead: 1},
+		"upload": {OutboxPending: 1, OutboxInFlight: 0, OutboxDone: 0, OutboxDead: 0},
+	}
+	if fmt.Sprint(counts) != fmt.Sprint(want) {
+		t.Errorf("counts by kind = %v\nwant %v", counts, want)
+	}
+	total, err := s.OutboxCounts(ctx)
+	if wantTotal := map[OutboxState]int{OutboxPending: 1, OutboxInFlight: 1, OutboxDone: 1, OutboxDead: 1}; err != nil || fmt.Sprint(total) != fmt.Sprint(wantTotal) {
+		t.Errorf("counts = %v, %v; want %v", total, err, wantTotal)
+	}
+}
+
+// TestOutboxMaxAttemptsPerJob checks that a job's own cap is kept, and that
+// the backoff stops growing at its ceiling for jobs allowed many attempts.
+func TestOutboxMaxAttemptsPerJob(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	if _, err := s.EnqueueBatch(ctx, []OutboxJob{
+		{Kind: "upload", Key: "once", MaxAttempts: 1},
+		{Kind: "push", Key: "patient", MaxAttempts: 12},
+		{Kind: "push", Key: "default"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnqueueBatch(ctx, []OutboxJob{{Kind: "push", Key: "bad", MaxAttempts: -1}}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("negative max attempts: %v, want ErrInvalid", err)
+	}
+	const lease = time.Minute
+	// The worker dies holding every job, every time. Record how long
+	// "patient" (id 2) waits after each lease runs out.
+	var waits []time.Duration
+	for range 40 {
+		mustClaim(t, s, clock.t, 10, lease)
+		clock.t = clock.t.Add(lease)
+		mustClaim(t, s, clock.t, 10, lease) // puts them back
+		if it, _ := s.OutboxItemByID(ctx, 2); it.State == OutboxPending {
+			waits = append(waits, it.NextAttemptAt.Sub(clock.t))
+		}
+		clock.t = clock.t.Add(2 * time.Hour)
+	}
+	m := time.Minute
+	wantWaits := []time.Duration{m / 2, m, 2 * m, 4 * m, 8 * m, 16 * m, 32 * m, 60 * m, 60 * m, 60 * m, 60 * m}
+	if !slices.Equal(waits, wantWaits) {
+		t.Errorf("backoffs of a job allowed 12 attempts = %v, want %v", waits, wantWaits)
+	}
+	want := map[string]int{"once": 1, "patient": 12, "default": DefaultOutboxMaxAttempts}
+	for id := int64(1); id <= 3; id++ {
+		it, err := s.OutboxItemByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if it.State != OutboxDead || it.Attempts != want[it.Key] || it.MaxAttempts != want[it.Key] {
+			t.Errorf("%s: %s after %d of %d attempts, want dead after %d", it.Key, it.State, it.Attempts, it.MaxAttempts, want[it.Key])
+		}
 	}
 }
 
