@@ -884,3 +884,50 @@ func BenchmarkOutboxDrain(b *testing.B) {
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 }
+
+// BenchmarkOutboxClaim measures ClaimDue alone: a worker pool taking a
+// 10,000-item backlog in batches of 100, with 50,000 done items before it.
+func BenchmarkOutboxClaim(b *testing.B) {
+	ctx := context.Background()
+	const done, backlog, batch = 50_000, 10_000, 100
+	s, clock := newClockStore(b)
+	jobs := make([]OutboxJob, done)
+	for i := range jobs {
+		jobs[i] = OutboxJob{Kind: "mirror", Key: fmt.Sprint("done", i)}
+	}
+	if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = 'done'`); err != nil {
+		b.Fatal(err)
+	}
+	round, items := 0, 0
+	for b.Loop() {
+		b.StopTimer()
+		round++
+		jobs = jobs[:backlog]
+		for i := range jobs {
+			jobs[i] = OutboxJob{Kind: "mirror", Key: fmt.Sprint(round, "/", i)}
+		}
+		if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		for {
+			claimed, err := s.ClaimDue(ctx, clock.t, batch, time.Hour)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(claimed) == 0 {
+				break
+			}
+			items += len(claimed)
+		}
+		b.StopTimer()
+		if _, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = 'done' WHERE state = 'in_flight'`); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
+}
