@@ -835,6 +835,110 @@ func TestOutboxMaxAttemptsPerJob(t *testing.T) {
 	}
 }
 
+// TestClaimDueAcrossProcesses has workers in two processes (two stores on
+// one file) claim, complete and die holding jobs while time runs on, so that
+// both settle expired leases concurrently. No attempt is handed out twice,
+// every job ends done or dead, and each done job was completed once.
+func TestClaimDueAcrossProcesses(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DatabaseFile)
+	t0 := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	clock := &fakeClock{t: t0} // never set again: the workers' time is tick
+	var stores [2]*Store
+	for i := range stores {
+		s, err := open(ctx, path, options{manualIndex: true, now: clock.now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		stores[i] = s
+	}
+	const n, maxAttempts = 150, 3
+	jobs := make([]OutboxJob, n)
+	for i := range jobs {
+		jobs[i] = OutboxJob{Kind: "k", Key: fmt.Sprint(i), MaxAttempts: maxAttempts}
+	}
+	if _, err := stores[0].EnqueueBatch(ctx, jobs); err != nil {
+		t.Fatal(err)
+	}
+	var (
+		mu        sync.Mutex
+		tick      int
+		handedOut = map[Claim]bool{}
+		completed = map[int64]int{}
+	)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		s := stores[w%2]
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for round := 0; round < 1000; round++ {
+				mu.Lock()
+				tick++
+				now := t0.Add(time.Duration(tick) * 5 * time.Second)
+				mu.Unlock()
+				items, err := s.ClaimDue(ctx, now, 4, 20*time.Second)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for i, it := range items {
+					mu.Lock()
+					if handedOut[it.Claim()] {
+						t.Errorf("claim %+v handed out twice", it.Claim())
+					}
+					handedOut[it.Claim()] = true
+					mu.Unlock()
+					if (int(it.ID)+it.Attempts+i)%3 == 0 {
+						continue // the worker dies holding it
+					}
+					err := s.CompleteOutbox(ctx, it.Claim())
+					switch {
+					case err == nil:
+						mu.Lock()
+						completed[it.ID]++
+						mu.Unlock()
+					case !errors.Is(err, ErrClaimLost):
+						t.Errorf("complete %+v: %v", it.Claim(), err)
+					}
+				}
+				counts, err := s.OutboxCounts(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if counts[OutboxDone]+counts[OutboxDead] == n {
+					return
+				}
+			}
+			t.Error("the outbox never drained")
+		}()
+	}
+	wg.Wait()
+	stalls, dead := 0, 0
+	for id := int64(1); id <= n; id++ {
+		it, err := stores[1].OutboxItemByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		stalls += it.Stalls
+		if it.State == OutboxDead {
+			dead++
+		}
+		switch {
+		case it.State == OutboxDone && completed[id] == 1:
+		case it.State == OutboxDead && completed[id] == 0 && it.Attempts == maxAttempts:
+		default:
+			t.Errorf("job %d: %s after %d attempts, completed %d times", id, it.State, it.Attempts, completed[id])
+		}
+	}
+	t.Logf("%d claims, %d leases ran out, %d jobs dead", len(handedOut), stalls, dead)
+	if stalls == 0 {
+		t.Error("no lease ran out: the test did not exercise settling expired leases")
+	}
+}
+
 // BenchmarkOutboxDrain measures a worker's round trip through a backlog:
 // claim a batch, complete each item under its claim, until the queue is
 // empty. The backlog sits behind as many done items, as in a store that has
