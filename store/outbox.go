@@ -15,7 +15,8 @@ import (
 type OutboxState string
 
 // Outbox states: pending waits for NextAttemptAt, in_flight is claimed by a
-// worker until LeaseUntil, done and dead are final.
+// worker until LeaseUntil, done is final, and dead waits for someone to
+// replay it (ReplayOutbox, ReplayDeadOutbox) once its cause is fixed.
 const (
 	OutboxPending  OutboxState = "pending"
 	OutboxInFlight OutboxState = "in_flight"
@@ -25,7 +26,7 @@ const (
 
 // OutboxItem is one unit of pending work, e.g. a message to push to GHL.
 type OutboxItem struct {
-	// ID identifies the item in CompleteOutbox, RetryOutbox and KillOutbox.
+	// ID identifies the item in its Claim, KillOutbox and ReplayOutbox.
 	ID int64
 	// Kind tells the worker how to interpret Payload.
 	Kind string
@@ -68,10 +69,10 @@ func scanOutbox(sc rowScanner) (OutboxItem, error) {
 }
 
 // DefaultOutboxMaxAttempts is how many times a job is claimed before it is
-// given up on, unless its OutboxJob says otherwise. Eight attempts with the
-// backoff between them span about an hour: long enough for a rate limit or
+// given up on, unless its OutboxJob says otherwise. Eight attempts with
+// ClaimDue's backoff after each crash span about an hour: long enough for
 // an outage to pass, short enough that a poison job shows up as dead the
-// same day rather than burning quota forever.
+// same day rather than crashing workers or burning quota forever.
 const DefaultOutboxMaxAttempts = 8
 
 // Enqueue adds work that is due immediately. If an item with the same key
@@ -255,16 +256,10 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 		if err := settleExpiredLeases(ctx, tx, n, updated); err != nil {
 			return err
 		}
-		// The partial index outbox_pending is ordered by (next_attempt_at,
-		// rowid): this reads the due items in claim order with no sort and
-		// without walking past done ones.
 		var err error
 		items, err = queryAll(ctx, tx, scanOutbox, `UPDATE outbox
 			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
-			WHERE id IN (
-				SELECT id FROM outbox
-				WHERE state = 'pending' AND next_attempt_at <= ?
-				ORDER BY next_attempt_at, id LIMIT ?)
+			WHERE id IN (`+dueInClaimOrderSQL+`)
 			RETURNING `+outboxColumns, until, updated, n, limit)
 		return err
 	})
@@ -277,6 +272,14 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 	})
 	return items, nil
 }
+
+// dueInClaimOrderSQL selects the ids of up to ? items due by ?, in claim
+// order. The partial index outbox_pending is ordered by (next_attempt_at,
+// rowid), so this reads the due items in order with no sort and without
+// walking past done ones.
+const dueInClaimOrderSQL = `SELECT id FROM outbox
+	WHERE state = 'pending' AND next_attempt_at <= ?
+	ORDER BY next_attempt_at, id LIMIT ?`
 
 // expiredLease is an in_flight item whose lease ran out.
 type expiredLease struct {

@@ -939,6 +939,30 @@ func TestClaimDueAcrossProcesses(t *testing.T) {
 	}
 }
 
+// TestClaimReadsTheIndexInOrder keeps a claim's cost independent of the
+// done items in the outbox: the due items come straight from the pending
+// index, in claim order, without a table scan or a sort.
+func TestClaimReadsTheIndexInOrder(t *testing.T) {
+	s, _ := newClockStore(t)
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+dueInClaimOrderSQL, 0, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX outbox_pending") {
+		t.Errorf("claim query plan = %q, want one search of outbox_pending and no sort", plan)
+	}
+}
+
 // BenchmarkOutboxDrain measures a worker's round trip through a backlog:
 // claim a batch, complete each item under its claim, until the queue is
 // empty. The backlog sits behind as many done items, as in a store that has
