@@ -92,7 +92,8 @@ func TestOutboxLifecycle(t *testing.T) {
 	if err := s.KillOutbox(ctx, c, "validation: phone invalid"); err != nil {
 		t.Fatal(err)
 	}
-	// d's worker "dies": its lease expires and it is claimed again.
+	// d's worker "dies": its lease ends at 1m30s and, 30s of backoff
+	// later, it is claimed again.
 	if got := claimIDs(t0.Add(2*time.Minute), 10); !slices.Equal(got, []int64{d}) {
 		t.Fatalf("after lease expiry: claimed %v, want [%d]", got, d)
 	}
