@@ -683,7 +683,7 @@ func TestOutboxReplayDead(t *testing.T) {
 		}
 		ids[k] = id
 	}
-	// All but push-live die: four by the admin, one by its cap.
+	// All but push-live die: three by the admin, push-b by its cap.
 	for _, k := range []string{"push-a", "upload-a", "upload-b"} {
 		if err := s.KillOutbox(ctx, ids[k], "validation: "+k); err != nil {
 			t.Fatal(err)
