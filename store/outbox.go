@@ -15,7 +15,8 @@ import (
 type OutboxState string
 
 // Outbox states: pending waits for NextAttemptAt, in_flight is claimed by a
-// worker until LeaseUntil, done and dead are final.
+// worker until LeaseUntil, done is final, and dead waits for someone to
+// replay it (ReplayOutbox, ReplayDeadOutbox) once its cause is fixed.
 const (
 	OutboxPending  OutboxState = "pending"
 	OutboxInFlight OutboxState = "in_flight"
@@ -25,7 +26,7 @@ const (
 
 // OutboxItem is one unit of pending work, e.g. a message to push to GHL.
 type OutboxItem struct {
-	// ID identifies the item in CompleteOutbox, RetryOutbox and KillOutbox.
+	// ID identifies the item in its Claim, KillOutbox and ReplayOutbox.
 	ID int64
 	// Kind tells the worker how to interpret Payload.
 	Kind string
@@ -37,6 +38,12 @@ type OutboxItem struct {
 	State OutboxState
 	// Attempts counts claims, including the current one.
 	Attempts int
+	// MaxAttempts caps Attempts: a job that fails or loses its worker on
+	// its last attempt becomes dead instead of being tried again.
+	MaxAttempts int
+	// Stalls counts the claims that ended with the lease running out: the
+	// worker died or hung while holding the job.
+	Stalls int
 	// NextAttemptAt is when a pending item becomes due.
 	NextAttemptAt time.Time
 	// CreatedAt and UpdatedAt are when the item was enqueued and last
@@ -49,21 +56,29 @@ type OutboxItem struct {
 	LastError string
 }
 
-const outboxColumns = `id, kind, key, payload, state, attempts, next_attempt_at, created_at, updated_at, lease_until, last_error`
+const outboxColumns = `id, kind, key, payload, state, attempts, max_attempts, stalls, next_attempt_at, created_at, updated_at, lease_until, last_error`
 
 func scanOutbox(sc rowScanner) (OutboxItem, error) {
 	var it OutboxItem
 	var state string
 	var next, created, updated, lease int64
-	err := sc.Scan(&it.ID, &it.Kind, &it.Key, &it.Payload, &state, &it.Attempts, &next, &created, &updated, &lease, &it.LastError)
+	err := sc.Scan(&it.ID, &it.Kind, &it.Key, &it.Payload, &state, &it.Attempts, &it.MaxAttempts, &it.Stalls, &next, &created, &updated, &lease, &it.LastError)
 	it.State = OutboxState(state)
 	it.NextAttemptAt, it.CreatedAt, it.UpdatedAt, it.LeaseUntil = fromMillis(next), fromMillis(created), fromMillis(updated), fromMillis(lease)
 	return it, err
 }
 
+// DefaultOutboxMaxAttempts is how many times a job is claimed before it is
+// given up on, unless its OutboxJob says otherwise. Eight attempts with
+// ClaimDue's backoff after each crash span about an hour: long enough for
+// an outage to pass, short enough that a poison job shows up as dead the
+// same day rather than crashing workers or burning quota forever.
+const DefaultOutboxMaxAttempts = 8
+
 // Enqueue adds work that is due immediately. If an item with the same key
 // exists, in any state, nothing changes and created is false: the same work
-// is never queued twice.
+// is never queued twice. The job may be claimed DefaultOutboxMaxAttempts
+// times.
 func (s *Store) Enqueue(ctx context.Context, kind, key string, payload []byte) (id int64, created bool, err error) {
 	if strings.TrimSpace(kind) == "" {
 		return 0, false, fmt.Errorf("enqueue: %w", invalidf("kind is empty"))
@@ -76,9 +91,9 @@ func (s *Store) Enqueue(ctx context.Context, kind, key string, payload []byte) (
 	}
 	now := toMillis(s.now())
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, key, payload, state, next_attempt_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
-			kind, key, payload, string(OutboxPending), now, now, now).Scan(&id)
+		err := tx.QueryRowContext(ctx, `INSERT INTO outbox (kind, key, payload, state, max_attempts, next_attempt_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING RETURNING id`,
+			kind, key, payload, string(OutboxPending), DefaultOutboxMaxAttempts, now, now, now).Scan(&id)
 		if err == nil {
 			created = true
 			return nil
@@ -102,6 +117,10 @@ type OutboxJob struct {
 	Key string
 	// Payload is the work itself; nil is stored as empty.
 	Payload []byte
+	// MaxAttempts is how many times the job may be claimed before it is
+	// dead; zero means DefaultOutboxMaxAttempts. A job that is costly to
+	// repeat (a large upload) may want fewer, a cheap idempotent one more.
+	MaxAttempts int
 }
 
 // outboxRowsPerInsert is how many rows one INSERT carries in EnqueueBatch:
@@ -110,8 +129,8 @@ type OutboxJob struct {
 const outboxRowsPerInsert = 64
 
 func insertOutboxSQL(rows int) string {
-	return `INSERT INTO outbox (kind, key, payload, state, next_attempt_at, created_at, updated_at) VALUES ` +
-		strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?), `, rows), ", ") +
+	return `INSERT INTO outbox (kind, key, payload, state, max_attempts, next_attempt_at, created_at, updated_at) VALUES ` +
+		strings.TrimSuffix(strings.Repeat(`(?, ?, ?, ?, ?, ?, ?, ?), `, rows), ", ") +
 		` ON CONFLICT (key) DO NOTHING`
 }
 
@@ -128,6 +147,9 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int
 		if strings.TrimSpace(j.Key) == "" {
 			return 0, fmt.Errorf("enqueue batch: item %d (%s): %w", i, j.Kind, invalidf("key is empty"))
 		}
+		if j.MaxAttempts < 0 {
+			return 0, fmt.Errorf("enqueue batch: item %d (%s %q): %w", i, j.Kind, j.Key, invalidf("max attempts %d is negative", j.MaxAttempts))
+		}
 	}
 	if len(jobs) == 0 {
 		return 0, nil
@@ -135,7 +157,7 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int
 	now := toMillis(s.now())
 	pending := string(OutboxPending)
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, 7*outboxRowsPerInsert)
+		args := make([]any, 0, 8*outboxRowsPerInsert)
 		insert := func(st *sql.Stmt, rows []OutboxJob) error {
 			args = args[:0]
 			for _, j := range rows {
@@ -143,7 +165,11 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int
 				if payload == nil {
 					payload = []byte{}
 				}
-				args = append(args, j.Kind, j.Key, payload, pending, now, now, now)
+				maxAttempts := j.MaxAttempts
+				if maxAttempts == 0 {
+					maxAttempts = DefaultOutboxMaxAttempts
+				}
+				args = append(args, j.Kind, j.Key, payload, pending, maxAttempts, now, now, now)
 			}
 			res, err := st.ExecContext(ctx, args...)
 			if err != nil {
@@ -187,10 +213,36 @@ func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int
 	return created, nil
 }
 
-// ClaimDue hands up to limit items to a worker, oldest first: pending items
-// that are due, and in_flight items whose lease expired because their worker
-// died. Claimed items become in_flight until now+lease, with one more attempt
-// counted, all in one statement so two workers never claim the same item.
+// After a lease runs out the job waits outboxStallBackoff, doubling with
+// each attempt up to outboxStallBackoffMax, counted from when the lease
+// ended. A job that crashes its worker must not be handed straight back,
+// to the next worker or the restarted process, ahead of the rest of the
+// queue; the cap keeps a long-dead process from pushing work into tomorrow.
+const (
+	outboxStallBackoff    = 30 * time.Second
+	outboxStallBackoffMax = time.Hour
+)
+
+// stallBackoff is how long a job waits after the lease of its attempt-th
+// claim ran out.
+func stallBackoff(attempt int) time.Duration {
+	d := outboxStallBackoff
+	for i := 1; i < attempt && d < outboxStallBackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, outboxStallBackoffMax)
+}
+
+// ClaimDue hands up to limit pending items that are due to a worker, those
+// due longest first (then in the order they were enqueued). Claimed items
+// become in_flight until now+lease, with one more attempt counted.
+//
+// Items whose lease ran out by now, because their worker died or hung, are
+// settled first: back to pending after a backoff that grows with each
+// attempt, or dead once they have had MaxAttempts. So a job that kills its
+// worker neither blocks the queue nor jumps it. Everything happens in one
+// write transaction, so two workers, in this process or another, never
+// claim the same item.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("claim outbox items: %w", invalidf("limit %d must be positive", limit))
@@ -199,19 +251,88 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 		return nil, fmt.Errorf("claim outbox items: %w", invalidf("lease %s must be positive", lease))
 	}
 	n, until, updated := toMillis(now), toMillis(now.Add(lease)), toMillis(s.now())
-	items, err := queryAll(ctx, s.w, scanOutbox, `UPDATE outbox
-		SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
-		WHERE id IN (
-			SELECT id FROM outbox
-			WHERE (state = 'pending' AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_until <= ?)
-			ORDER BY id LIMIT ?)
-		RETURNING `+outboxColumns, until, updated, n, n, limit)
+	var items []OutboxItem
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := settleExpiredLeases(ctx, tx, n, updated); err != nil {
+			return err
+		}
+		var err error
+		items, err = queryAll(ctx, tx, scanOutbox, `UPDATE outbox
+			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
+			WHERE id IN (`+dueInClaimOrderSQL+`)
+			RETURNING `+outboxColumns, until, updated, n, limit)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("claim outbox items: %w", err)
 	}
 	// RETURNING has no defined order.
-	slices.SortFunc(items, func(a, b OutboxItem) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(items, func(a, b OutboxItem) int {
+		return cmp.Or(a.NextAttemptAt.Compare(b.NextAttemptAt), cmp.Compare(a.ID, b.ID))
+	})
 	return items, nil
+}
+
+// dueInClaimOrderSQL selects the ids of up to ? items due by ?, in claim
+// order. The partial index outbox_pending is ordered by (next_attempt_at,
+// rowid), so this reads the due items in order with no sort and without
+// walking past done ones.
+const dueInClaimOrderSQL = `SELECT id FROM outbox
+	WHERE state = 'pending' AND next_attempt_at <= ?
+	ORDER BY next_attempt_at, id LIMIT ?`
+
+// expiredLease is an in_flight item whose lease ran out.
+type expiredLease struct {
+	id                            int64
+	attempts, maxAttempts, stalls int
+	leaseUntil                    int64
+}
+
+// settleExpiredLeases puts the items whose lease ran out by now back to
+// pending, due after a backoff, or makes them dead when that was their last
+// attempt.
+func settleExpiredLeases(ctx context.Context, tx *sql.Tx, now, updated int64) error {
+	expired, err := queryAll(ctx, tx, func(sc rowScanner) (expiredLease, error) {
+		var e expiredLease
+		return e, sc.Scan(&e.id, &e.attempts, &e.maxAttempts, &e.stalls, &e.leaseUntil)
+	}, `SELECT id, attempts, max_attempts, stalls, lease_until FROM outbox WHERE state = 'in_flight' AND lease_until <= ?`, now)
+	if err != nil {
+		return err
+	}
+	for _, e := range expired {
+		stalls := e.stalls + 1
+		why := stallText(stalls)
+		if e.attempts >= e.maxAttempts {
+			if stalls != e.attempts {
+				why = gaveUpText(e.attempts, why)
+			}
+			_, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'dead', lease_until = 0, stalls = ?, last_error = ?, updated_at = ? WHERE id = ?`,
+				stalls, why, updated, e.id)
+		} else {
+			due := toMillis(fromMillis(e.leaseUntil).Add(stallBackoff(e.attempts)))
+			_, err = tx.ExecContext(ctx, `UPDATE outbox SET state = 'pending', lease_until = 0, stalls = ?, last_error = ?, next_attempt_at = ?, updated_at = ? WHERE id = ?`,
+				stalls, why, due, updated, e.id)
+		}
+		if err != nil {
+			return fmt.Errorf("settle item %d whose lease ran out: %w", e.id, err)
+		}
+	}
+	return nil
+}
+
+func stallText(stalls int) string {
+	return fmt.Sprintf("worker stopped %s while holding this job (lease expired)", plural(stalls, "time"))
+}
+
+func gaveUpText(attempts int, last string) string {
+	return fmt.Sprintf("gave up after %s: %s", plural(attempts, "attempt"), last)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
 }
 
 // Claim identifies one claim of an outbox item: the item and the attempt
@@ -227,52 +348,128 @@ type Claim struct {
 func (it OutboxItem) Claim() Claim { return Claim{ID: it.ID, Attempt: it.Attempts} }
 
 // CompleteOutbox marks a claimed item done. It fails with [ErrClaimLost] if
-// the item has been claimed again since.
+// the item has been claimed again since, or its lease ran out.
 func (s *Store) CompleteOutbox(ctx context.Context, c Claim) error {
-	return s.finishOutbox(ctx, "complete", c, `state = 'done', lease_until = 0, last_error = ''`, nil, OutboxInFlight)
+	return s.finishOutbox(ctx, "complete", c, []OutboxState{OutboxInFlight}, func(outboxRow) (string, []any) {
+		return `state = 'done', lease_until = 0, last_error = '', updated_at = ?`, []any{toMillis(s.now())}
+	})
 }
 
 // RetryOutbox puts a claimed item back to pending, due at `at`, remembering
-// why this attempt failed. It fails with [ErrClaimLost] if the item has been
-// claimed again since.
+// why this attempt failed. If this was the item's last allowed attempt it
+// becomes dead instead, with that error. It fails with [ErrClaimLost] if the
+// item has been claimed again since, or its lease ran out.
 func (s *Store) RetryOutbox(ctx context.Context, c Claim, errText string, at time.Time) error {
 	if at.IsZero() {
 		return fmt.Errorf("retry outbox item %d: %w", c.ID, invalidf("retry time is zero"))
 	}
-	return s.finishOutbox(ctx, "retry", c, `state = 'pending', lease_until = 0, last_error = ?, next_attempt_at = ?`,
-		[]any{errText, toMillis(at)}, OutboxInFlight)
+	return s.finishOutbox(ctx, "retry", c, []OutboxState{OutboxInFlight}, func(r outboxRow) (string, []any) {
+		if r.attempts >= r.maxAttempts {
+			return `state = 'dead', lease_until = 0, last_error = ?, updated_at = ?`,
+				[]any{gaveUpText(r.attempts, errText), toMillis(s.now())}
+		}
+		return `state = 'pending', lease_until = 0, last_error = ?, next_attempt_at = ?, updated_at = ?`,
+			[]any{errText, toMillis(at), toMillis(s.now())}
+	})
+}
+
+// ExtendLease keeps a claimed item leased until `until`, for work that takes
+// longer than the lease it was claimed with (a long upload): the worker calls
+// it while it still runs, so the item is not given to another worker. A lease
+// is never shortened. It fails with [ErrClaimLost] if the item has been
+// claimed again since, or its lease ran out and it was put back.
+func (s *Store) ExtendLease(ctx context.Context, c Claim, until time.Time) error {
+	if c.Attempt <= 0 {
+		return fmt.Errorf("extend lease of outbox item %d: %w", c.ID, invalidf("claim has no attempt; use the claim ClaimDue handed out"))
+	}
+	if until.IsZero() {
+		return fmt.Errorf("extend lease of outbox item %d: %w", c.ID, invalidf("lease end is zero"))
+	}
+	return s.finishOutbox(ctx, "extend lease of", c, []OutboxState{OutboxInFlight}, func(outboxRow) (string, []any) {
+		return `lease_until = max(lease_until, ?)`, []any{toMillis(until)}
+	})
 }
 
 // KillOutbox gives up on an item that is pending or in flight: it becomes
 // dead and is never claimed again, but stays visible with its error. It
 // takes an id, not a claim, because the admin can give up on any item.
 func (s *Store) KillOutbox(ctx context.Context, id int64, errText string) error {
-	return s.finishOutbox(ctx, "kill", Claim{ID: id}, `state = 'dead', lease_until = 0, last_error = ?`,
-		[]any{errText}, OutboxPending, OutboxInFlight)
+	return s.finishOutbox(ctx, "kill", Claim{ID: id}, []OutboxState{OutboxPending, OutboxInFlight}, func(outboxRow) (string, []any) {
+		return `state = 'dead', lease_until = 0, last_error = ?, updated_at = ?`, []any{errText, toMillis(s.now())}
+	})
 }
 
-// finishOutbox applies set to the claimed item if it is in one of the from
-// states and, for a claim with an attempt, still under that claim.
-func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, set string, args []any, from ...OutboxState) error {
+// replaySet makes a dead item pending again, due now, with its attempts
+// counted afresh so that it gets its full MaxAttempts. The last error stays
+// until the next attempt replaces it: it is why the item died.
+const replaySet = `state = 'pending', attempts = 0, stalls = 0, lease_until = 0, next_attempt_at = ?, updated_at = ?`
+
+// ReplayOutbox gives one dead item another run, once whatever killed it has
+// been fixed. Only dead items can be replayed.
+func (s *Store) ReplayOutbox(ctx context.Context, id int64) error {
+	return s.finishOutbox(ctx, "replay", Claim{ID: id}, []OutboxState{OutboxDead}, func(outboxRow) (string, []any) {
+		now := toMillis(s.now())
+		return replaySet, []any{now, now}
+	})
+}
+
+// ReplayDeadOutbox replays every dead item, or only those of kind when kind
+// is not empty, as ReplayOutbox does, and returns how many it replayed.
+func (s *Store) ReplayDeadOutbox(ctx context.Context, kind string) (int, error) {
+	now := toMillis(s.now())
+	res, err := s.w.ExecContext(ctx, `UPDATE outbox SET `+replaySet+` WHERE state = 'dead' AND (? = '' OR kind = ?)`,
+		now, now, kind, kind)
+	if err != nil {
+		return 0, fmt.Errorf("replay dead outbox items %s: %w", kind, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("replay dead outbox items %s: %w", kind, err)
+	}
+	return int(n), nil
+}
+
+// outboxRow is what finishOutbox reads of an item before changing it.
+type outboxRow struct {
+	state                 OutboxState
+	attempts, maxAttempts int
+}
+
+// finishOutbox applies the assignments set returns to the item if it is in
+// one of the from states and, for a claim with an attempt, still under that
+// claim.
+func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
 	id := c.ID
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var r outboxRow
 		var state string
-		var attempts int
-		err := tx.QueryRowContext(ctx, `SELECT state, attempts FROM outbox WHERE id = ?`, id).Scan(&state, &attempts)
+		err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err != nil {
 			return err
 		}
-		if !slices.Contains(from, OutboxState(state)) {
-			return invalidf("item is %s", state)
+		r.state = OutboxState(state)
+		if c.Attempt != 0 {
+			switch {
+			case r.attempts > c.Attempt:
+				return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+			// Settled behind the worker's back, not claimed again yet.
+			case r.attempts == c.Attempt && r.state == OutboxPending:
+				return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
+			case r.attempts == c.Attempt && r.state == OutboxDead:
+				return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
+			}
 		}
-		if c.Attempt != 0 && attempts != c.Attempt {
-			return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, attempts, c.Attempt)
+		if !slices.Contains(from, r.state) {
+			return invalidf("item is %s", r.state)
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+set+`, updated_at = ? WHERE id = ?`,
-			append(args, toMillis(s.now()), id)...)
+		if c.Attempt != 0 && r.attempts != c.Attempt {
+			return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+		}
+		assign, args := set(r)
+		_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...)
 		return err
 	})
 	if err != nil {
@@ -293,25 +490,64 @@ func (s *Store) OutboxItemByID(ctx context.Context, id int64) (OutboxItem, error
 	return it, nil
 }
 
+// outboxStates are every state, so counts list the empty ones too.
+var outboxStates = []OutboxState{OutboxPending, OutboxInFlight, OutboxDone, OutboxDead}
+
 // OutboxCounts returns how many items are in each state; every state is
 // present in the map, zero or not.
 func (s *Store) OutboxCounts(ctx context.Context) (map[OutboxState]int, error) {
-	counts := map[OutboxState]int{OutboxPending: 0, OutboxInFlight: 0, OutboxDone: 0, OutboxDead: 0}
-	rows, err := s.r.QueryContext(ctx, `SELECT state, count(*) FROM outbox GROUP BY state`)
+	counts := make(map[OutboxState]int, len(outboxStates))
+	for _, st := range outboxStates {
+		counts[st] = 0
+	}
+	err := s.countOutbox(ctx, `SELECT '', state, count(*) FROM outbox GROUP BY state`, func(_ string, st OutboxState, n int) {
+		counts[st] = n
+	})
 	if err != nil {
-		return nil, fmt.Errorf("count outbox items: %w", err)
+		return nil, err
+	}
+	return counts, nil
+}
+
+// OutboxCountsByKind returns, for each kind that has items, how many are in
+// each state: the queue depth per kind for the dashboard. Every state is
+// present in a kind's map, zero or not.
+func (s *Store) OutboxCountsByKind(ctx context.Context) (map[string]map[OutboxState]int, error) {
+	counts := map[string]map[OutboxState]int{}
+	err := s.countOutbox(ctx, `SELECT kind, state, count(*) FROM outbox GROUP BY kind, state`, func(kind string, st OutboxState, n int) {
+		byState := counts[kind]
+		if byState == nil {
+			byState = make(map[OutboxState]int, len(outboxStates))
+			for _, st := range outboxStates {
+				byState[st] = 0
+			}
+			counts[kind] = byState
+		}
+		byState[st] = n
+	})
+	if err != nil {
+		return nil, err
+	}
+	return counts, nil
+}
+
+// countOutbox runs a (kind, state, count) query and hands each row to add.
+func (s *Store) countOutbox(ctx context.Context, query string, add func(kind string, st OutboxState, n int)) error {
+	rows, err := s.r.QueryContext(ctx, query)
+	if err != nil {
+		return fmt.Errorf("count outbox items: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var state string
+		var kind, state string
 		var n int
-		if err := rows.Scan(&state, &n); err != nil {
-			return nil, fmt.Errorf("count outbox items: %w", err)
+		if err := rows.Scan(&kind, &state, &n); err != nil {
+			return fmt.Errorf("count outbox items: %w", err)
 		}
-		counts[OutboxState(state)] = n
+		add(kind, OutboxState(state), n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("count outbox items: %w", err)
+		return fmt.Errorf("count outbox items: %w", err)
 	}
-	return counts, nil
+	return nil
 }
