@@ -59,6 +59,9 @@ const defaultCloseGrace = 5 * time.Second
 // NewConsole builds the console window for app. It does not show it; call
 // ShowAndRun (or Window().Show() in tests).
 func NewConsole(app fyne.App, deps Deps) *Console {
+	if deps.OpenFolder == nil {
+		deps.OpenFolder = OpenFolderWith(app)
+	}
 	c := &Console{app: app, deps: deps.withDefaults(), current: -1, closeGrace: defaultCloseGrace}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.win = app.NewWindow("Parley")
