@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -58,6 +59,8 @@ type Deps struct {
 	// OpenFolder shows a folder in the system file manager. The console
 	// leaves nil to the app (OpenFolderWith); a test may substitute its own.
 	OpenFolder func(path string) error
+	// Location is the time zone times are shown in; nil is the computer's.
+	Location *time.Location
 	// Do runs a function on the UI goroutine; background work hands its
 	// results to the widgets through it. It is fyne.Do unless a test
 	// substitutes its own loop (Fyne's test driver runs fyne.Do on the
@@ -68,6 +71,9 @@ type Deps struct {
 func (d Deps) withDefaults() Deps {
 	if d.Keyring == nil {
 		d.Keyring = unknownKeyring{}
+	}
+	if d.Location == nil {
+		d.Location = time.Local
 	}
 	if d.Do == nil {
 		d.Do = fyne.Do

@@ -30,22 +30,27 @@ const (
 type historyColumn struct {
 	title string
 	width float32
-	value func(e *store.HistoryEntry) string
+	// value is the cell's text; times are shown in loc.
+	value func(e *store.HistoryEntry, loc *time.Location) string
 }
 
 var historyColumns = []historyColumn{
-	{"Time", 170, func(e *store.HistoryEntry) string { return e.At.Local().Format("2006-01-02 15:04:05") }},
-	{"Operation", 150, func(e *store.HistoryEntry) string { return string(e.Operation) }},
-	{"System", 70, func(e *store.HistoryEntry) string { return systemLabel(e.System) }},
-	{"Local id", 150, func(e *store.HistoryEntry) string { return e.LocalID }},
-	{"Remote id", 190, func(e *store.HistoryEntry) string { return e.RemoteID }},
-	{"Outcome", 80, func(e *store.HistoryEntry) string { return string(e.Outcome) }},
-	{"HTTP", 55, func(e *store.HistoryEntry) string { return statusText(e.HTTPStatus) }},
-	{"Tries", 55, func(e *store.HistoryEntry) string { return strconv.Itoa(e.Attempts) }},
-	{"Latency", 80, func(e *store.HistoryEntry) string { return e.Latency.Round(time.Millisecond).String() }},
+	{"Time", 170, func(e *store.HistoryEntry, loc *time.Location) string {
+		return e.At.In(loc).Format("2006-01-02 15:04:05")
+	}},
+	{"Operation", 150, func(e *store.HistoryEntry, _ *time.Location) string { return string(e.Operation) }},
+	{"System", 70, func(e *store.HistoryEntry, _ *time.Location) string { return systemLabel(e.System) }},
+	{"Local id", 150, func(e *store.HistoryEntry, _ *time.Location) string { return e.LocalID }},
+	{"Remote id", 190, func(e *store.HistoryEntry, _ *time.Location) string { return e.RemoteID }},
+	{"Outcome", 80, func(e *store.HistoryEntry, _ *time.Location) string { return string(e.Outcome) }},
+	{"HTTP", 55, func(e *store.HistoryEntry, _ *time.Location) string { return statusText(e.HTTPStatus) }},
+	{"Tries", 55, func(e *store.HistoryEntry, _ *time.Location) string { return strconv.Itoa(e.Attempts) }},
+	{"Latency", 80, func(e *store.HistoryEntry, _ *time.Location) string {
+		return e.Latency.Round(time.Millisecond).String()
+	}},
 	// Details is the error of a failed operation, or what an operation
 	// that succeeded has to say, such as an import's counts.
-	{"Details", 360, func(e *store.HistoryEntry) string { return e.Error }},
+	{"Details", 360, func(e *store.HistoryEntry, _ *time.Location) string { return e.Error }},
 }
 
 // historyScreen lists the sync history newest first, filtered by operation,
@@ -56,6 +61,7 @@ type historyScreen struct {
 	win fyne.Window
 	do  func(func())
 	bg  background
+	loc *time.Location
 	// ctx ends when the screen is left or the window closes; queries run
 	// under it. It is nil until the screen is first shown.
 	ctx context.Context
@@ -81,8 +87,8 @@ type historyScreen struct {
 	landed int
 }
 
-func newHistoryScreen(src HistorySource, win fyne.Window, do func(func()), bg background) *historyScreen {
-	return &historyScreen{src: src, win: win, do: do, bg: bg}
+func newHistoryScreen(src HistorySource, win fyne.Window, do func(func()), bg background, loc *time.Location) *historyScreen {
+	return &historyScreen{src: src, win: win, do: do, bg: bg, loc: loc}
 }
 
 func (h *historyScreen) view() fyne.CanvasObject {
@@ -122,7 +128,7 @@ func (h *historyScreen) view() fyne.CanvasObject {
 			if e.Outcome == store.OutcomeFailed && (historyColumns[id.Col].title == "Outcome" || historyColumns[id.Col].title == "Details") {
 				l.Importance = widget.DangerImportance
 			}
-			l.SetText(historyColumns[id.Col].value(e))
+			l.SetText(historyColumns[id.Col].value(e, h.loc))
 		})
 	h.table.ShowHeaderRow = true
 	h.table.CreateHeader = func() fyne.CanvasObject {
@@ -296,7 +302,7 @@ func (h *historyScreen) loadOperations() {
 func (h *historyScreen) showDetail(e store.HistoryEntry) {
 	var b strings.Builder
 	for _, col := range historyColumns {
-		fmt.Fprintf(&b, "%s: %s\n", col.title, col.value(&e))
+		fmt.Fprintf(&b, "%s: %s\n", col.title, col.value(&e, h.loc))
 	}
 	text := widget.NewLabel(strings.TrimSuffix(b.String(), "\n"))
 	text.Wrapping = fyne.TextWrapWord

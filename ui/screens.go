@@ -33,7 +33,7 @@ func (s *screen) leave() {
 }
 
 func (c *Console) buildScreens() []*screen {
-	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do, c.background())
+	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do, c.background(), c.deps.Location)
 	history := c.history
 	connections := newConnectionsScreen(c.deps, c.importer, c.background())
 	return []*screen{
