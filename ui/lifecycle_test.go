@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2/test"
+	"go.uber.org/goleak"
+
 	"parley/store"
 )
 
@@ -62,8 +65,12 @@ func TestLeavingAScreenCancelsItsWork(t *testing.T) {
 
 func TestClosingTheWindowCancelsAndWaitsForBackgroundWork(t *testing.T) {
 	hist := newBlockingHistory()
-	c, _ := newTestConsole(t, Deps{History: hist})
+	c, loop := newTestConsole(t, Deps{History: hist, Keyring: probe{}})
+	waitForLabel(t, c, loop, "kept in the system keyring")
+	// Whatever runs now (the test app, the loop) is not the console's.
+	leaks := goleak.IgnoreCurrent()
 	c.Show("History")
+	test.Type(c.history.search, "ad-msg") // a search waiting for typing to pause
 	waitClosed(t, hist.started, "the history query to start")
 	c.Window().Close()
 	select {
@@ -74,6 +81,8 @@ func TestClosingTheWindowCancelsAndWaitsForBackgroundWork(t *testing.T) {
 	if n := hist.running.Load(); n != 0 {
 		t.Fatalf("%d history queries still running after the window closed", n)
 	}
+	// Nothing the console started outlives it, the pending search included.
+	goleak.VerifyNone(t, leaks)
 }
 
 // slowProbe stands for a keyring whose answer cannot be cancelled (go-keyring
