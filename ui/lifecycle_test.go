@@ -138,3 +138,31 @@ func TestConnectionsAsksTheKeyringAgainWhenShownAgain(t *testing.T) {
 	loop.runUntil(t, "a second probe", func() bool { return p.calls.Load() == 2 })
 	waitForLabel(t, c, loop, "kept in the system keyring")
 }
+
+func TestAnswersForAScreenThatWasLeftAreDropped(t *testing.T) {
+	var wg sync.WaitGroup
+	loop := newUILoop()
+	bg := background{wg: &wg, do: loop.post}
+	ctx, leave := context.WithCancel(context.Background())
+	release := make(chan struct{})
+	applied := false
+	bg.run(ctx, func(context.Context) func() {
+		<-release // an answer that takes no context, like the keyring's
+		return func() { applied = true }
+	})
+	leave()
+	close(release)
+	wg.Wait()
+	loop.idleFor(20 * time.Millisecond)
+	if applied {
+		t.Fatal("an answer reached the widgets of a screen the user had left")
+	}
+
+	// Nothing starts for a screen already left.
+	started := false
+	bg.run(ctx, func(context.Context) func() { started = true; return nil })
+	wg.Wait()
+	if started {
+		t.Fatal("work started under a context that had already ended")
+	}
+}
