@@ -27,7 +27,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 	"github.com/BurntSushi/toml"
-	"github.com/pkg/browser"
 
 	"parley/assets"
 	"parley/store"
@@ -148,7 +147,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 		slog.Error("cannot open the database", "err", err)
 		if o.command == "" {
 			// Launched from a desktop icon there is no terminal to print to.
-			ui.NewStartupErrorWindow(newApp(meta), err, ui.Deps{DataDir: o.dataDir, OpenFolder: browser.OpenFile}).ShowAndRun()
+			a := newApp(meta)
+			ui.NewStartupErrorWindow(a, err, ui.Deps{DataDir: o.dataDir, OpenFolder: ui.OpenFolderWith(a)}).ShowAndRun()
 		}
 		return err
 	}
@@ -163,13 +163,12 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 
 	deps := ui.Deps{
-		History:    db,
-		Importer:   engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
-		Keyring:    secrets.Keyring{},
-		DataDir:    o.dataDir,
-		Demo:       inDemo,
-		Connected:  connected,
-		OpenFolder: browser.OpenFile,
+		History:   db,
+		Importer:  engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
+		Keyring:   secrets.Keyring{},
+		DataDir:   o.dataDir,
+		Demo:      inDemo,
+		Connected: connected,
 	}
 	if inDemo {
 		// The sandboxes stand in for both accounts while the console is

@@ -5,12 +5,18 @@
 //
 // Threading: every widget is created and changed on the Fyne main goroutine.
 // Work that may block (queries, engine calls) runs in a goroutine and hands
-// its result back with fyne.Do.
+// its result back with fyne.Do. Every such goroutine has an owner: it runs
+// with a context that ends when its screen is left or the window closes,
+// and closing the window waits for it (see background.go).
 package ui
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"runtime"
+	"sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -33,18 +39,38 @@ type Console struct {
 	history *historyScreen
 	// importer is the import of export files (File > Import, Ctrl+I).
 	importer *importFlow
+
+	// ctx ends when the window closes; each screen's context derives from it.
+	ctx    context.Context
+	cancel context.CancelFunc
+	// bg owns every goroutine the screens start; closing the window waits
+	// for them, so none outlives the console (or the database main closes
+	// after it).
+	bg sync.WaitGroup
+	// closeGrace bounds that wait. A keyring probe cannot be cancelled
+	// (go-keyring takes no context) and may sit behind an unlock prompt; a
+	// window that does not close because of it would look hung.
+	closeGrace time.Duration
 }
+
+// defaultCloseGrace is long enough for any cancelled query to return.
+const defaultCloseGrace = 5 * time.Second
 
 // NewConsole builds the console window for app. It does not show it; call
 // ShowAndRun (or Window().Show() in tests).
 func NewConsole(app fyne.App, deps Deps) *Console {
-	c := &Console{app: app, deps: deps.withDefaults(), current: -1}
+	if deps.OpenFolder == nil {
+		deps.OpenFolder = OpenFolderWith(app)
+	}
+	c := &Console{app: app, deps: deps.withDefaults(), current: -1, closeGrace: defaultCloseGrace}
+	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.win = app.NewWindow("Parley")
 	c.win.SetMaster()
 	c.win.Resize(c.savedSize())
 	c.win.SetOnClosed(func() {
 		c.saveSize()
 		c.importer.stop()
+		c.stop()
 	})
 	if icon := app.Icon(); icon != nil {
 		c.win.SetIcon(icon)
@@ -65,6 +91,25 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.nav.Select(c.startScreen())
 	return c
 }
+
+// stop cancels every screen's work and waits for its goroutines, at most
+// closeGrace.
+func (c *Console) stop() {
+	c.cancel()
+	done := make(chan struct{})
+	go func() {
+		c.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(c.closeGrace):
+		slog.Warn("closed the console with background work still running", "waited", c.closeGrace)
+	}
+}
+
+// background starts goroutines owned by the console.
+func (c *Console) background() background { return background{wg: &c.bg, do: c.deps.Do} }
 
 // importShortcut opens the import of an export file.
 var importShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyI, Modifier: fyne.KeyModifierShortcutDefault}
@@ -175,6 +220,9 @@ func (c *Console) activate(i int) {
 	if i == c.current || i < 0 || i >= len(c.screens) {
 		return
 	}
+	if c.current >= 0 {
+		c.screens[c.current].leave()
+	}
 	s := c.screens[i]
 	if s.view == nil {
 		s.view = s.build()
@@ -183,8 +231,10 @@ func (c *Console) activate(i int) {
 	c.app.Preferences().SetString(lastScreenKey, s.title)
 	c.content.Objects = []fyne.CanvasObject{s.view}
 	c.content.Refresh()
+	ctx, cancel := context.WithCancel(c.ctx)
+	s.cancel = cancel
 	if s.shown != nil {
-		s.shown()
+		s.shown(ctx)
 	}
 }
 

@@ -25,7 +25,12 @@ func newTestConsole(t *testing.T, d Deps) (*Console, uiLoop) {
 	c := NewConsole(a, d)
 	c.Window().Resize(fyne.NewSize(1100, 720))
 	c.Window().Show()
-	t.Cleanup(c.Window().Close)
+	t.Cleanup(func() {
+		// Fyne's test driver panics on closing a window twice.
+		if c.ctx.Err() == nil {
+			c.Window().Close()
+		}
+	})
 	return c, loop
 }
 

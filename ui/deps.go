@@ -3,6 +3,11 @@ package ui
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 
@@ -51,8 +56,11 @@ type Deps struct {
 	DemoSandboxes func() (adURL, ghlURL string, err error)
 	// Connected is true when both accounts have credentials.
 	Connected bool
-	// OpenFolder shows a folder in the system file manager.
+	// OpenFolder shows a folder in the system file manager. The console
+	// leaves nil to the app (OpenFolderWith); a test may substitute its own.
 	OpenFolder func(path string) error
+	// Location is the time zone times are shown in; nil is the computer's.
+	Location *time.Location
 	// Do runs a function on the UI goroutine; background work hands its
 	// results to the widgets through it. It is fyne.Do unless a test
 	// substitutes its own loop (Fyne's test driver runs fyne.Do on the
@@ -64,6 +72,9 @@ func (d Deps) withDefaults() Deps {
 	if d.Keyring == nil {
 		d.Keyring = unknownKeyring{}
 	}
+	if d.Location == nil {
+		d.Location = time.Local
+	}
 	if d.Do == nil {
 		d.Do = fyne.Do
 	}
@@ -71,6 +82,35 @@ func (d Deps) withDefaults() Deps {
 		d.OpenFolder = func(string) error { return errors.New("opening folders is not supported here") }
 	}
 	return d
+}
+
+// OpenFolderWith returns a way to show a folder in the system file manager
+// through app.OpenURL, which goes through the desktop portal where there is
+// one (Flatpak) and the desktop's own opener elsewhere. pkg/browser guesses
+// at a browser instead and is kept for web pages that must open in one, such
+// as an OAuth consent page.
+func OpenFolderWith(app fyne.App) func(path string) error {
+	return func(path string) error {
+		u, err := fileURL(path)
+		if err != nil {
+			return err
+		}
+		return app.OpenURL(u)
+	}
+}
+
+// fileURL is the file: URL of a local path, absolute and with a leading
+// slash before a Windows drive letter, as file managers expect.
+func fileURL(path string) (*url.URL, error) {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("find the folder %s: %w", path, err)
+	}
+	p := filepath.ToSlash(abs)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p
+	}
+	return &url.URL{Scheme: "file", Path: p}, nil
 }
 
 type unknownKeyring struct{}

@@ -30,22 +30,27 @@ const (
 type historyColumn struct {
 	title string
 	width float32
-	value func(e *store.HistoryEntry) string
+	// value is the cell's text; times are shown in loc.
+	value func(e *store.HistoryEntry, loc *time.Location) string
 }
 
 var historyColumns = []historyColumn{
-	{"Time", 170, func(e *store.HistoryEntry) string { return e.At.Local().Format("2006-01-02 15:04:05") }},
-	{"Operation", 150, func(e *store.HistoryEntry) string { return string(e.Operation) }},
-	{"System", 70, func(e *store.HistoryEntry) string { return systemLabel(e.System) }},
-	{"Local id", 150, func(e *store.HistoryEntry) string { return e.LocalID }},
-	{"Remote id", 190, func(e *store.HistoryEntry) string { return e.RemoteID }},
-	{"Outcome", 80, func(e *store.HistoryEntry) string { return string(e.Outcome) }},
-	{"HTTP", 55, func(e *store.HistoryEntry) string { return statusText(e.HTTPStatus) }},
-	{"Tries", 55, func(e *store.HistoryEntry) string { return strconv.Itoa(e.Attempts) }},
-	{"Latency", 80, func(e *store.HistoryEntry) string { return e.Latency.Round(time.Millisecond).String() }},
+	{"Time", 170, func(e *store.HistoryEntry, loc *time.Location) string {
+		return e.At.In(loc).Format("2006-01-02 15:04:05")
+	}},
+	{"Operation", 150, func(e *store.HistoryEntry, _ *time.Location) string { return string(e.Operation) }},
+	{"System", 70, func(e *store.HistoryEntry, _ *time.Location) string { return systemLabel(e.System) }},
+	{"Local id", 150, func(e *store.HistoryEntry, _ *time.Location) string { return e.LocalID }},
+	{"Remote id", 190, func(e *store.HistoryEntry, _ *time.Location) string { return e.RemoteID }},
+	{"Outcome", 80, func(e *store.HistoryEntry, _ *time.Location) string { return string(e.Outcome) }},
+	{"HTTP", 55, func(e *store.HistoryEntry, _ *time.Location) string { return statusText(e.HTTPStatus) }},
+	{"Tries", 55, func(e *store.HistoryEntry, _ *time.Location) string { return strconv.Itoa(e.Attempts) }},
+	{"Latency", 80, func(e *store.HistoryEntry, _ *time.Location) string {
+		return e.Latency.Round(time.Millisecond).String()
+	}},
 	// Details is the error of a failed operation, or what an operation
 	// that succeeded has to say, such as an import's counts.
-	{"Details", 360, func(e *store.HistoryEntry) string { return e.Error }},
+	{"Details", 360, func(e *store.HistoryEntry, _ *time.Location) string { return e.Error }},
 }
 
 // historyScreen lists the sync history newest first, filtered by operation,
@@ -55,11 +60,19 @@ type historyScreen struct {
 	src HistorySource
 	win fyne.Window
 	do  func(func())
+	bg  background
+	loc *time.Location
+	// ctx ends when the screen is left or the window closes; queries run
+	// under it. It is nil until the screen is first shown.
+	ctx context.Context
 
 	rows []store.HistoryEntry
 	// generation drops results of queries that a newer filter has overtaken.
 	generation int
-	debounce   *time.Timer
+	// debounce delays a search until typing pauses; stopDebounce unhooks
+	// it from the context that stops it early.
+	debounce     *time.Timer
+	stopDebounce func() bool
 
 	table     *widget.Table
 	search    *widget.Entry
@@ -74,8 +87,8 @@ type historyScreen struct {
 	landed int
 }
 
-func newHistoryScreen(src HistorySource, win fyne.Window, do func(func())) *historyScreen {
-	return &historyScreen{src: src, win: win, do: do}
+func newHistoryScreen(src HistorySource, win fyne.Window, do func(func()), bg background, loc *time.Location) *historyScreen {
+	return &historyScreen{src: src, win: win, do: do, bg: bg, loc: loc}
 }
 
 func (h *historyScreen) view() fyne.CanvasObject {
@@ -115,7 +128,7 @@ func (h *historyScreen) view() fyne.CanvasObject {
 			if e.Outcome == store.OutcomeFailed && (historyColumns[id.Col].title == "Outcome" || historyColumns[id.Col].title == "Details") {
 				l.Importance = widget.DangerImportance
 			}
-			l.SetText(historyColumns[id.Col].value(e))
+			l.SetText(historyColumns[id.Col].value(e, h.loc))
 		})
 	h.table.ShowHeaderRow = true
 	h.table.CreateHeader = func() fyne.CanvasObject {
@@ -147,7 +160,13 @@ func (h *historyScreen) view() fyne.CanvasObject {
 	return container.NewBorder(top, footer, nil, nil, container.NewStack(h.table, h.empty))
 }
 
-// refresh runs whenever the screen comes to the front.
+// shown runs whenever the screen comes to the front.
+func (h *historyScreen) shown(ctx context.Context) {
+	h.ctx = ctx
+	h.refresh()
+}
+
+// refresh reloads the filter choices and the newest page.
 func (h *historyScreen) refresh() {
 	h.loadOperations()
 	h.reload()
@@ -173,8 +192,22 @@ func (h *historyScreen) filter() store.HistoryFilter {
 func (h *historyScreen) reloadSoon() {
 	if h.debounce != nil {
 		h.debounce.Stop()
+		h.stopDebounce()
 	}
-	h.debounce = time.AfterFunc(searchDelay, func() { h.do(h.reload) })
+	ctx := h.ctx
+	if ctx == nil {
+		return
+	}
+	t := time.AfterFunc(searchDelay, func() {
+		h.do(func() {
+			if ctx.Err() == nil {
+				h.reload()
+			}
+		})
+	})
+	h.debounce = t
+	// Leaving the screen or closing the window stops a pending search.
+	h.stopDebounce = context.AfterFunc(ctx, func() { t.Stop() })
 }
 
 func (h *historyScreen) reload() {
@@ -199,16 +232,16 @@ func (h *historyScreen) query(f store.HistoryFilter, appendRows bool) {
 	h.more.Disable()
 	// Ask for one row more than a page: if it comes back, there is an older page.
 	f.Limit = historyPageSize + 1
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	h.bg.run(h.ctx, func(ctx context.Context) func() {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 		defer cancel()
 		rows, err := h.src.HistoryPage(ctx, f)
-		h.do(func() {
+		return func() {
 			if gen == h.generation {
 				h.apply(rows, err, appendRows)
 			}
-		})
-	}()
+		}
+	})
 }
 
 func (h *historyScreen) apply(rows []store.HistoryEntry, err error, appendRows bool) {
@@ -248,28 +281,28 @@ func (h *historyScreen) apply(rows []store.HistoryEntry, err error, appendRows b
 }
 
 func (h *historyScreen) loadOperations() {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	h.bg.run(h.ctx, func(ctx context.Context) func() {
+		ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		ops, err := h.src.HistoryOperations(ctx)
 		if err != nil {
-			return // the filter keeps its old choices; reload reports read errors
+			return nil // the filter keeps its old choices; reload reports read errors
 		}
-		h.do(func() {
+		return func() {
 			options := make([]string, 0, len(ops)+1)
 			options = append(options, anyOperation)
 			for _, op := range ops {
 				options = append(options, string(op))
 			}
 			h.operation.SetOptions(options)
-		})
-	}()
+		}
+	})
 }
 
 func (h *historyScreen) showDetail(e store.HistoryEntry) {
 	var b strings.Builder
 	for _, col := range historyColumns {
-		fmt.Fprintf(&b, "%s: %s\n", col.title, col.value(&e))
+		fmt.Fprintf(&b, "%s: %s\n", col.title, col.value(&e, h.loc))
 	}
 	text := widget.NewLabel(strings.TrimSuffix(b.String(), "\n"))
 	text.Wrapping = fyne.TextWrapWord

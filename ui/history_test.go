@@ -149,3 +149,16 @@ func TestHistoryMarksFailures(t *testing.T) {
 		t.Fatalf("ok row shows %q with importance %v (a recycled cell must lose the failure colour)", l.Text, l.Importance)
 	}
 }
+
+func TestHistoryShowsTimesInTheConsoleTimeZone(t *testing.T) {
+	s := newTestStore(t)
+	seedHistory(t, s, 1) // at 09:00 UTC
+	c, loop := newTestConsole(t, Deps{History: s, Location: time.FixedZone("UTC+5", 5*3600)})
+	c.Show("History")
+	loop.runUntil(t, "the first page", func() bool { return c.history.landed > 0 })
+	l := c.history.table.CreateCell().(*widget.Label)
+	c.history.table.UpdateCell(widget.TableCellID{Row: 0, Col: 0}, l)
+	if l.Text != "2026-11-01 14:00:00" {
+		t.Fatalf("time shows as %q, want 2026-11-01 14:00:00", l.Text)
+	}
+}

@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"context"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
@@ -13,16 +15,29 @@ type screen struct {
 	icon  fyne.Resource
 	build func() fyne.CanvasObject
 	// shown, if set, runs each time the screen is brought to the front, e.g.
-	// to refresh data that may have changed while it was hidden.
-	shown func()
+	// to refresh data that may have changed while it was hidden. ctx ends
+	// when the screen is left or the window closes; work the screen starts
+	// while on display runs under it.
+	shown func(ctx context.Context)
 	view  fyne.CanvasObject
+	// cancel ends the context of the current showing.
+	cancel context.CancelFunc
+}
+
+// leave cancels the work of the screen's current showing.
+func (s *screen) leave() {
+	if s.cancel != nil {
+		s.cancel()
+		s.cancel = nil
+	}
 }
 
 func (c *Console) buildScreens() []*screen {
-	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do)
+	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do, c.background(), c.deps.Location)
 	history := c.history
+	connections := newConnectionsScreen(c.deps, c.importer, c.background())
 	return []*screen{
-		{title: "Connections", icon: theme.ComputerIcon(), build: func() fyne.CanvasObject { return newConnectionsView(c.deps, c.importer) }},
+		{title: "Connections", icon: theme.ComputerIcon(), build: connections.view, shown: connections.shown},
 		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
 			"Map ActiveDEMAND contact fields to HighLevel fields by dragging between two columns. Every save is kept as a version you can return to.")},
 		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
@@ -31,7 +46,7 @@ func (c *Console) buildScreens() []*screen {
 			"Per contact: play call recordings, read timestamped transcripts, and see every message on both sides.")},
 		{title: "Sync", icon: theme.ViewRefreshIcon(), build: comingSoon("Sync",
 			"Start, pause and watch the background sync: queue depth, throughput, rate-limit headroom and alerts.")},
-		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.refresh},
+		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.shown},
 		{title: "Rules", icon: theme.SettingsIcon(), build: comingSoon("Rules",
 			"Route conversations by what was said: match words in messages and transcripts, then assign, tag or alert.")},
 	}
