@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/store"
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
 )
@@ -517,5 +519,43 @@ func TestWebhookConfigChecks(t *testing.T) {
 	cancel()
 	if err := r.Wait(); err != nil {
 		t.Errorf("Wait after cancel = %v", err)
+	}
+}
+
+// TestWebhookReplayAfterRestartWithTheStore is the restart test with the
+// store that Parley passes as the delivery log, closed and reopened between
+// the two receivers as a restarted process would.
+func TestWebhookReplayAfterRestartWithTheStore(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "parley.db")
+	open := func() *store.Store {
+		db, err := store.Open(context.Background(), path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return db
+	}
+	clk := newClock()
+	db := open()
+	r1, u1 := startReceiver(t, activedemand.WebhookConfig{Log: db, Now: clk.Now})
+	req := capture("evt_db", clk.Now())
+	if st, _ := req.send(t, u1); st != 200 {
+		t.Fatalf("first delivery: %d", st)
+	}
+	if ids := drain(r1); !slices.Equal(ids, []string{"evt_db"}) {
+		t.Fatalf("delivered %v", ids)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	clk.Add(30 * time.Second)
+	db = open()
+	t.Cleanup(func() { _ = db.Close() })
+	r2, u2 := startReceiver(t, activedemand.WebhookConfig{Log: db, Now: clk.Now})
+	if st, body := req.send(t, u2); st != 200 || !strings.Contains(body, "duplicate") {
+		t.Errorf("replay after reopening the store: %d %q, want 200 duplicate", st, body)
+	}
+	if ids := drain(r2); len(ids) != 0 {
+		t.Errorf("the replay was delivered after the restart: %v", ids)
 	}
 }
