@@ -20,6 +20,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"parley/sync/internal/backoff"
+	"parley/sync/internal/secret"
 )
 
 // DefaultBaseURL is ActiveDEMAND's REST API root (NOTES: S2, S3, S4).
@@ -151,7 +152,7 @@ type Client struct {
 	retry   RetryPolicy
 	log     *slog.Logger
 	ua      string
-	scrub   scrubber
+	scrub   *secret.Scrubber
 }
 
 var _ Conversations = (*Client)(nil)
@@ -187,7 +188,7 @@ func New(cfg Config) (*Client, error) {
 		retry:   cfg.Retry.withDefaults(),
 		log:     cfg.Logger,
 		ua:      cfg.UserAgent,
-		scrub:   newScrubber(cfg.AppKey, cfg.APIKey),
+		scrub:   secret.NewScrubber(cfg.AppKey.Reveal(), cfg.APIKey.Reveal()),
 	}
 	if c.log == nil {
 		c.log = slog.New(slog.DiscardHandler)
@@ -367,6 +368,11 @@ func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
 // Is matches ErrOutcomeUnknown.
 func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
 
+// Scrubbed is a copy with credentials removed from the cause.
+func (e *OutcomeUnknownError) Scrubbed(s *secret.Scrubber) error {
+	return &OutcomeUnknownError{Op: e.Op, Err: s.Error(e.Err)}
+}
+
 // sinkError marks a failure writing to the caller's writer: never retried.
 type sinkError struct{ err error }
 
@@ -393,7 +399,7 @@ func (c *Client) do(ctx context.Context, cl call) (rep reply, err error) {
 	start := time.Now()
 	info := CallInfo{Operation: cl.op, Route: cl.route}
 	defer func() {
-		err = c.scrub.wrap(err)
+		err = c.scrub.Error(err)
 		info.Err = err
 		info.Latency = time.Since(start)
 		if err != nil {
@@ -521,7 +527,7 @@ func (c *Client) wait(ctx context.Context, cl call, attempt int, retryAfter time
 	if d <= 0 {
 		d = c.retry.backoff(attempt)
 	}
-	c.log.DebugContext(ctx, "activedemand retry", "op", cl.op, "route", cl.route, "attempt", attempt, "wait", d, "cause", c.scrub.scrub(cause.Error()))
+	c.log.DebugContext(ctx, "activedemand retry", "op", cl.op, "route", cl.route, "attempt", attempt, "wait", d, "cause", c.scrub.String(cause.Error()))
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -562,7 +568,7 @@ func (c *Client) apiError(resp *http.Response, op, route, method, path string) *
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	e := &APIError{Op: op, Route: route, Method: method, Path: path, Status: resp.StatusCode,
-		Body: truncate(strings.TrimSpace(c.scrub.scrub(strings.ToValidUTF8(string(b), "\uFFFD"))), 300)}
+		Body: truncate(strings.TrimSpace(c.scrub.String(strings.ToValidUTF8(string(b), "\uFFFD"))), 300)}
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		e.kind = ErrBadKey

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"parley/sync/internal/secret"
 )
 
 // Errors callers branch on. Each is matched with errors.Is; the error
@@ -76,6 +78,13 @@ func (e *APIError) Error() string {
 	return msg
 }
 
+// Scrubbed is a copy with credentials removed from the reply and the help.
+func (e *APIError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Body, cp.Help = s.String(e.Body), s.String(e.Help)
+	return &cp
+}
+
 // Unwrap returns the sentinel for the status (ErrBadKey, ErrNoAccess,
 // ErrNotFound, ErrRateLimited) or nil.
 func (e *APIError) Unwrap() error { return e.kind }
@@ -102,6 +111,13 @@ func (e *DecodeError) Error() string {
 		msg += fmt.Sprintf(": field %q", e.Field)
 	}
 	return msg + ": " + e.Problem
+}
+
+// Scrubbed is a copy with credentials removed from the problem.
+func (e *DecodeError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Field, cp.Problem = s.String(e.Field), s.String(e.Problem)
+	return &cp
 }
 
 // Unwrap makes every DecodeError match ErrBadReply.

@@ -94,7 +94,7 @@ func (c *Client) downloadMedia(ctx context.Context, mediaURL string, w io.Writer
 	cl := call{op: op, route: RouteMediaDownload, args: map[string]string{"url": mediaURL}}
 	rt, u, _, _, err := c.request(cl)
 	if err != nil {
-		return 0, c.scrub.wrap(err)
+		return 0, c.scrub.Error(err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
 		return 0, fmt.Errorf("activedemand: %s: %q is not an http(s) URL", op, truncate(u.Redacted(), 200))
