@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"parley/sync/internal/secret"
 )
 
 // DefaultAuthURL is where a user picks the location to install the app on.
@@ -152,7 +154,10 @@ func (a *OAuthApp) Exchange(ctx context.Context, code string) (inst *Installatio
 	hc := *a.httpClient()
 	hc.Transport = ct
 	start := time.Now()
+	// The code is a credential while it is in flight.
+	scrub := secret.NewScrubber(a.ClientSecret.Reveal(), code)
 	defer func() {
+		err = scrub.Error(err)
 		if a.Observer != nil {
 			a.Observer(CallInfo{Op: op, Route: routeToken.String(), Status: int(ct.status.Load()), Attempts: 1,
 				Latency: time.Since(start), BytesSent: ct.sent.Load(), BytesReceived: ct.recv.Load(), Err: err})
@@ -161,7 +166,7 @@ func (a *OAuthApp) Exchange(ctx context.Context, code string) (inst *Installatio
 	tok, err := a.Config().Exchange(context.WithValue(ctx, oauth2.HTTPClient, &hc), code,
 		oauth2.SetAuthURLParam("user_type", "Location"))
 	if err != nil {
-		return nil, tokenError(op, err, "the code may be used or expired: connect HighLevel again")
+		return nil, tokenError(op, err, scrub, "the code may be used or expired: connect HighLevel again")
 	}
 	inst = &Installation{Token: tok}
 	inst.LocationID, _ = tok.Extra("locationId").(string)
@@ -176,22 +181,23 @@ func (a *OAuthApp) Exchange(ctx context.Context, code string) (inst *Installatio
 }
 
 // tokenError turns an oauth2 error into an error without the response body
-// verbatim (it is parsed for messages instead). HighLevel answers a bad
+// verbatim (it is parsed for messages instead, with the credentials it may
+// repeat scrubbed first). HighLevel answers a bad
 // client id or secret with 401 and a dead code or refresh token with 400
 // invalid_grant; both mean the user must connect again, so both match
 // ErrUnauthorized.
-func tokenError(op string, err error, grantHint string) error {
+func tokenError(op string, err error, scrub *secret.Scrubber, grantHint string) error {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) {
-		return fmt.Errorf("%s: %s: %w", op, routeToken, err)
+		return scrub.Error(fmt.Errorf("%s: %s: %w", op, routeToken, err))
 	}
 	status := 0
 	if re.Response != nil {
 		status = re.Response.StatusCode
 	}
-	msgs, trace := parseErrorBody(re.Body)
+	msgs, trace := parseErrorBody(scrub, re.Body)
 	if len(msgs) == 0 && re.ErrorCode != "" {
-		msgs = []string{re.ErrorCode}
+		msgs = []string{scrub.String(re.ErrorCode)}
 	}
 	ae := &APIError{Op: op, Method: routeToken.method, Route: routeToken.path, Status: status, Messages: msgs, TraceID: trace}
 	switch {
@@ -253,6 +259,9 @@ type authenticator interface {
 	rejected(used string) bool
 	// unauthorizedHint says what to do about a final 401.
 	unauthorizedHint() string
+	// secrets are the credentials to scrub from anything HighLevel or a
+	// library says: the ones held now and the ones recently replaced.
+	secrets() []string
 }
 
 // staticToken is a Private Integration Token: no expiry, no refresh.
@@ -260,6 +269,7 @@ type staticToken struct{ tok Secret }
 
 func (s staticToken) token(context.Context) (string, error) { return s.tok.Reveal(), nil }
 func (s staticToken) rejected(string) bool                  { return false }
+func (s staticToken) secrets() []string                     { return []string{s.tok.Reveal()} }
 func (s staticToken) unauthorizedHint() string {
 	return "HighLevel rejected the private integration token: create a new one in HighLevel (Settings > Private Integrations) and enter it in Connections"
 }
@@ -285,6 +295,18 @@ type tokenManager struct {
 	unsaved bool          // tok came from a refresh and is not persisted yet
 	dead    error         // the refresh token was rejected: only reconnecting helps
 	flight  *flight       // the refresh or save in progress, if any
+	// replaced are the last tokens tok replaced: an answer to a request
+	// sent with one of them may still repeat it.
+	replaced []string
+}
+
+// maxReplaced bounds the replaced tokens kept for scrubbing.
+const maxReplaced = 8
+
+func (m *tokenManager) secrets() []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return append([]string{m.cfg.ClientSecret, m.tok.AccessToken, m.tok.RefreshToken}, m.replaced...)
 }
 
 // flight is one refresh or save; waiters read err after done is closed.
@@ -377,7 +399,8 @@ func (m *tokenManager) refresh(ctx context.Context, cur *oauth2.Token) (err erro
 	}()
 	nt, err := m.cfg.TokenSource(rctx, &oauth2.Token{RefreshToken: cur.RefreshToken}).Token()
 	if err != nil {
-		err = tokenError(op, err, "HighLevel no longer accepts the saved refresh token: reconnect HighLevel in Connections")
+		scrub := secret.NewScrubber(m.secrets()...)
+		err = tokenError(op, err, scrub, "HighLevel no longer accepts the saved refresh token: reconnect HighLevel in Connections")
 		if errors.Is(err, ErrUnauthorized) {
 			m.mu.Lock()
 			m.dead = err
@@ -394,6 +417,10 @@ func (m *tokenManager) refresh(ctx context.Context, cur *oauth2.Token) (err erro
 		margin = min(margin, life/2)
 	}
 	m.mu.Lock()
+	m.replaced = append(m.replaced, m.tok.AccessToken, m.tok.RefreshToken)
+	if n := len(m.replaced); n > maxReplaced {
+		m.replaced = append([]string(nil), m.replaced[n-maxReplaced:]...)
+	}
 	m.tok, m.stale, m.unsaved, m.margin = nt, false, true, margin
 	m.mu.Unlock()
 	m.logger.Info("ghl: access token refreshed", "expires", nt.Expiry)
@@ -403,6 +430,7 @@ func (m *tokenManager) refresh(ctx context.Context, cur *oauth2.Token) (err erro
 // persist saves t (the current token) through the callback.
 func (m *tokenManager) persist(t *oauth2.Token) error {
 	if err := m.save(t); err != nil {
+		err = secret.NewScrubber(m.secrets()...).Error(err)
 		m.logger.Warn("ghl: refreshed token not saved; kept in memory", "err", err)
 		return &TokenNotSavedError{Err: err}
 	}

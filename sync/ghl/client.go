@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"parley/sync/internal/secret"
 )
 
 // route is one operation of the spec: method, path template, the Version
@@ -403,6 +405,8 @@ func (c *Client) do(ctx context.Context, rq *request) (err error) {
 	start := time.Now()
 	info := CallInfo{Op: rq.op, Route: rq.rt.String()}
 	defer func() {
+		// Nothing HighLevel or a library said leaves with a credential.
+		err = c.scrubber().Error(err)
 		if c.observer != nil {
 			info.Latency = time.Since(start)
 			info.Err = err
@@ -418,7 +422,7 @@ func (c *Client) do(ctx context.Context, rq *request) (err error) {
 		}
 		info.Attempts = attempt
 		if attempt > 1 {
-			c.logger.Debug("ghl: trying again", "op", rq.op, "route", rq.rt.String(), "attempt", attempt, "after", last)
+			c.logger.Debug("ghl: trying again", "op", rq.op, "route", rq.rt.String(), "attempt", attempt, "after", c.scrubber().Error(last))
 		}
 		daily, err := c.pacer.wait(ctx, c.location, c.paced, c.retry.Sleep)
 		if err != nil {
@@ -600,9 +604,12 @@ func (c *Client) transportErr(rq *request, err error) error {
 	return fmt.Errorf("%s: %s: %w", rq.op, rq.rt, err)
 }
 
+// scrubber removes the client's credentials, as they are now, from text.
+func (c *Client) scrubber() *secret.Scrubber { return secret.NewScrubber(c.auth.secrets()...) }
+
 // apiError builds the error for a non-2xx answer.
 func (c *Client) apiError(rq *request, res attemptResult) *APIError {
-	msgs, trace := parseErrorBody(res.errBody)
+	msgs, trace := parseErrorBody(c.scrubber(), res.errBody)
 	return &APIError{
 		Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Status: res.status,
 		Messages: msgs, TraceID: trace, Scope: rq.rt.scope, Hint: hintFor(res.status, rq.rt.scope),

@@ -221,7 +221,7 @@ func TestParseErrorBody(t *testing.T) {
 		{`{"message":{"nested":true}}`, nil, ""},
 	}
 	for _, tc := range cases {
-		msgs, trace := parseErrorBody([]byte(tc.body))
+		msgs, trace := parseErrorBody(nil, []byte(tc.body))
 		if !reflect.DeepEqual(msgs, tc.msgs) || trace != tc.trace {
 			t.Errorf("%s: %q %q, want %q %q", tc.body, msgs, trace, tc.msgs, tc.trace)
 		}

@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"parley/sync/internal/secret"
 )
 
 // Sentinels callers branch on with errors.Is. Every error this package
@@ -150,10 +152,21 @@ type errorBody struct {
 	TraceID          string          `json:"traceId"`
 }
 
-// parseErrorBody extracts the messages and trace id from an error answer.
-// Anything unreadable becomes a single message with the body's start, so
-// that a proxy's HTML error page still says something.
-func parseErrorBody(body []byte) (msgs []string, traceID string) {
+// parseErrorBody extracts the messages and trace id from an error answer,
+// with every credential scrubbed (before the body is cut, so that no
+// credential is left half there, and after decoding, so that no escaping
+// hides one). Anything unreadable becomes a single message with the body's
+// start, so that a proxy's HTML error page still says something.
+func parseErrorBody(scrub *secret.Scrubber, body []byte) (msgs []string, traceID string) {
+	body = []byte(scrub.String(string(body)))
+	msgs, traceID = parseBody(body)
+	for i, m := range msgs {
+		msgs[i] = scrub.String(m)
+	}
+	return msgs, scrub.String(traceID)
+}
+
+func parseBody(body []byte) (msgs []string, traceID string) {
 	var eb errorBody
 	if err := json.Unmarshal(body, &eb); err != nil {
 		s := strings.TrimSpace(string(body))
@@ -381,4 +394,41 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// Scrubbed is a copy with credentials removed from what HighLevel said.
+func (e *APIError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Messages = make([]string, len(e.Messages))
+	for i, m := range e.Messages {
+		cp.Messages[i] = s.String(m)
+	}
+	cp.TraceID, cp.Hint = s.String(e.TraceID), s.String(e.Hint)
+	return &cp
+}
+
+// Scrubbed is a copy with credentials removed from the 429 answer.
+func (e *RateLimitError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Err = s.Error(e.Err)
+	return &cp
+}
+
+// Scrubbed is a copy with credentials removed from the cause.
+func (e *OutcomeUnknownError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Err = s.Error(e.Err)
+	return &cp
+}
+
+// Scrubbed is a copy with credentials removed from the save error.
+func (e *TokenNotSavedError) Scrubbed(s *secret.Scrubber) error {
+	return &TokenNotSavedError{Err: s.Error(e.Err)}
+}
+
+// Scrubbed is a copy with credentials removed from the decoder's error.
+func (e *DecodeError) Scrubbed(s *secret.Scrubber) error {
+	cp := *e
+	cp.Err = s.Error(e.Err)
+	return &cp
 }

@@ -149,7 +149,7 @@ func FuzzParseErrorBody(f *testing.F) {
 	addSeeds(f, `{"statusCode":422,"message":["a","b"],"error":"Unprocessable Entity","traceId":"t"}`,
 		`{"error":"invalid_grant","error_description":"used"}`, `<html>`)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		msgs, _ := parseErrorBody(data)
+		msgs, _ := parseErrorBody(nil, data)
 		e := &APIError{Op: "ghl: fuzz", Method: "GET", Route: "/x", Status: 400, Messages: msgs}
 		if e.Error() == "" {
 			t.Fatal("empty error")
