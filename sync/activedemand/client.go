@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptrace"
 	"net/url"
@@ -19,7 +18,9 @@ import (
 
 	"golang.org/x/time/rate"
 
+	"parley/sync/internal/apierr"
 	"parley/sync/internal/backoff"
+	"parley/sync/internal/retry"
 	"parley/sync/internal/secret"
 )
 
@@ -78,65 +79,23 @@ type Config struct {
 	UserAgent string
 }
 
-// RetryPolicy bounds retries. Reads (GET, and DELETE/PUT, which are
-// idempotent) are retried after network errors, 429, 500, 502, 503 and 504;
-// writes (POST, PATCH) only after 429 and 503 (refused before processing)
-// and after network errors that happened before the request was sent.
-type RetryPolicy struct {
-	// MaxAttempts counts the first try: 0 means 4, 1 disables retries.
-	MaxAttempts int
-	// BaseDelay and MaxDelay bound the exponential backoff; each wait is
-	// drawn uniformly from zero to min(MaxDelay, BaseDelay*2^retry)
-	// ("full jitter"). Defaults 250ms and 10s.
-	BaseDelay, MaxDelay time.Duration
-	// MaxRetryAfter is the longest Retry-After the client waits out;
-	// longer ones fail with ErrRateLimited at once. Default 1 minute.
-	MaxRetryAfter time.Duration
-}
+// RetryPolicy bounds retries (see [Client.shouldRetry] for what is
+// retried). Zero fields mean the defaults: 4 attempts, the first included
+// (1 disables retries); full-jitter backoff from BaseDelay 250ms capped at
+// MaxDelay 10s; a Retry-After waited out up to MaxRetryAfter 1 minute, a
+// longer one failing at once with ErrRateLimited.
+type RetryPolicy = retry.Policy
 
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = 4
-	}
-	if p.BaseDelay <= 0 {
-		p.BaseDelay = 250 * time.Millisecond
-	}
-	if p.MaxDelay <= 0 {
-		p.MaxDelay = 10 * time.Second
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = time.Minute
-	}
-	return p
-}
+// defaultRetry is ActiveDEMAND's side of RetryPolicy's zero fields.
+var defaultRetry = RetryPolicy{MaxAttempts: 4, BaseDelay: 250 * time.Millisecond, MaxDelay: 10 * time.Second, MaxRetryAfter: time.Minute}
 
-// backoff is the full-jitter wait before retry number n (1-based).
-func (p RetryPolicy) backoff(n int) time.Duration {
-	return backoff.FullJitter(p.BaseDelay, p.MaxDelay, n, rand.Float64())
-}
-
-// CallInfo reports one HTTP call, for the engine's history.
-type CallInfo struct {
-	// Operation is what the call did, e.g. "list contacts".
-	Operation string
-	// Route is the route table entry, e.g. RouteContactsList.
-	Route string
-	// Method is the HTTP method.
-	Method string
-	// Status is the last HTTP status received, 0 if none.
-	Status int
-	// Attempts counts tries, the first included.
-	Attempts int
-	// Latency is the whole call, waits and retries included.
-	Latency time.Duration
-	// BytesSent and BytesReceived are body bytes over all attempts.
-	BytesSent, BytesReceived int64
-	// Err is the call's error (secrets removed), nil on success.
-	Err error
-}
+// CallInfo reports one HTTP call, for the engine's history: Op is what the
+// call did ("list contacts"), Route the route table entry
+// (RouteContactsList).
+type CallInfo = apierr.CallInfo
 
 // Observer receives a CallInfo per call.
-type Observer func(CallInfo)
+type Observer = apierr.Observer
 
 // Client talks to ActiveDEMAND: the known REST endpoints and, through the
 // route table, the assumed ones (see Conversations). It is safe for
@@ -185,7 +144,7 @@ func New(cfg Config) (*Client, error) {
 		apiKey:  cfg.APIKey,
 		routes:  cfg.Routes.orDefault(),
 		observe: cfg.Observer,
-		retry:   cfg.Retry.withDefaults(),
+		retry:   cfg.Retry.WithDefaults(defaultRetry),
 		log:     cfg.Logger,
 		ua:      cfg.UserAgent,
 		scrub:   secret.NewScrubber(cfg.AppKey.Reveal(), cfg.APIKey.Reveal()),
@@ -352,26 +311,10 @@ func idempotent(method string) bool {
 
 // OutcomeUnknownError is a write that was sent without a usable answer.
 // It matches ErrOutcomeUnknown and unwraps to the cause.
-type OutcomeUnknownError struct {
-	Op  string
-	Err error
-}
+type OutcomeUnknownError = apierr.OutcomeUnknownError
 
-// Error says what to do before trying again.
-func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("activedemand: %s: %s (look the record up in ActiveDEMAND before sending it again): %v", e.Op, ErrOutcomeUnknown.Error(), e.Err)
-}
-
-// Unwrap returns the cause.
-func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
-
-// Is matches ErrOutcomeUnknown.
-func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
-
-// Scrubbed is a copy with credentials removed from the cause.
-func (e *OutcomeUnknownError) Scrubbed(s *secret.Scrubber) error {
-	return &OutcomeUnknownError{Op: e.Op, Err: s.Error(e.Err)}
-}
+// outcomeHint is what to do about a write whose outcome is unknown.
+const outcomeHint = "ActiveDEMAND may or may not have applied it, so it was not sent again; look the record up in ActiveDEMAND before sending it again"
 
 // sinkError marks a failure writing to the caller's writer: never retried.
 type sinkError struct{ err error }
@@ -393,11 +336,12 @@ func (cw *countingWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// do sends cl with rate limiting and retries, and reports it to the
-// observer. A non-2xx status becomes an *APIError.
+// do sends cl through the shared attempt loop with rate limiting and
+// ActiveDEMAND's shouldRetry, and reports it to the observer. A non-2xx
+// status becomes an *APIError.
 func (c *Client) do(ctx context.Context, cl call) (rep reply, err error) {
 	start := time.Now()
-	info := CallInfo{Operation: cl.op, Route: cl.route}
+	info := CallInfo{Op: cl.op, Route: cl.route}
 	defer func() {
 		err = c.scrub.Error(err)
 		info.Err = err
@@ -414,128 +358,139 @@ func (c *Client) do(ctx context.Context, cl call) (rep reply, err error) {
 		return reply{}, err
 	}
 	info.Method = rt.Method
-	safe := idempotent(rt.Method)
-	sendKeys := c.sameHost(u)
-	where := rt.Method + " " + u.EscapedPath()
-	for attempt := 1; ; attempt++ {
-		info.Attempts = attempt
-		last := attempt >= c.retry.MaxAttempts
-		if c.limiter != nil {
-			if err := c.limiter.Wait(ctx); err != nil {
-				return reply{}, fmt.Errorf("activedemand: %s: waiting for the rate limiter: %w", cl.op, err)
-			}
-		}
-		var wrote atomic.Bool
-		trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-			if i.Err == nil {
-				wrote.Store(true)
-			}
-		}}
-		var rd io.Reader
-		if body != nil {
-			rd = bytes.NewReader(body)
-		}
-		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), rt.Method, u.String(), rd)
-		if err != nil {
-			return reply{}, fmt.Errorf("activedemand: %s: %w", cl.op, err)
-		}
-		if ctype != "" {
-			req.Header.Set("Content-Type", ctype)
-		}
-		req.Header.Set("Accept", "application/json")
-		req.Header.Set("User-Agent", c.ua)
-		if sendKeys {
-			if c.appKey.IsSet() {
-				req.Header.Set(HeaderAppKey, c.appKey.Reveal())
-			}
-			req.Header.Set(HeaderAPIKey, c.apiKey.Reveal())
-		}
-		info.BytesSent += int64(len(body))
-		resp, err := c.hc.Do(req)
-		if err != nil {
-			err = fmt.Errorf("activedemand: %s: %s: %w", cl.op, where, err)
-			if !safe && wrote.Load() {
-				return reply{}, &OutcomeUnknownError{Op: cl.op, Err: err}
-			}
-			if ctx.Err() != nil || last {
-				return reply{}, err
-			}
-			if werr := c.wait(ctx, cl, attempt, 0, err); werr != nil {
-				return reply{}, werr
-			}
-			continue
-		}
-		info.Status = resp.StatusCode
-		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
-			rep, rerr := c.readBody(resp, cl)
-			info.BytesReceived += rep.n
-			if rerr == nil {
-				if cl.decode != nil {
-					if derr := cl.decode(rep); derr != nil {
-						if !safe {
-							return reply{}, &OutcomeUnknownError{Op: cl.op, Err: derr}
-						}
-						return reply{}, derr
-					}
-				}
-				return rep, nil
-			}
-			rerr = fmt.Errorf("activedemand: %s: %s: reading the reply: %w", cl.op, where, rerr)
-			var se *sinkError
-			switch {
-			case errors.As(rerr, &se):
-				return reply{}, rerr
-			case !safe:
-				return reply{}, &OutcomeUnknownError{Op: cl.op, Err: rerr}
-			case rep.n > 0 && cl.sink != nil, ctx.Err() != nil, last:
-				return reply{}, rerr
-			}
-			if werr := c.wait(ctx, cl, attempt, 0, rerr); werr != nil {
-				return reply{}, werr
-			}
-			continue
-		}
-		apiErr := c.apiError(resp, cl.op, cl.route, rt.Method, u.EscapedPath())
-		info.BytesReceived += int64(len(apiErr.Body))
-		retryable := false
-		switch resp.StatusCode {
-		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
-			retryable = true
-			if apiErr.RetryAfter > c.retry.MaxRetryAfter {
-				apiErr.Help = fmt.Sprintf("ActiveDEMAND asked to wait %s, longer than this client waits; try again later", apiErr.RetryAfter)
-				return reply{}, apiErr
-			}
-		case http.StatusInternalServerError, http.StatusBadGateway, http.StatusGatewayTimeout:
-			retryable = safe
-			if !safe && resp.StatusCode != http.StatusInternalServerError {
-				return reply{}, &OutcomeUnknownError{Op: cl.op, Err: apiErr}
-			}
-		}
-		if !retryable || last {
-			return reply{}, apiErr
-		}
-		if werr := c.wait(ctx, cl, attempt, apiErr.RetryAfter, apiErr); werr != nil {
-			return reply{}, werr
-		}
+	a := attempt{cl: cl, method: rt.Method, u: u, body: body, ctype: ctype, safe: idempotent(rt.Method)}
+	err = retry.Call{
+		Policy: c.retry,
+		Attempt: func(ctx context.Context, n int, last bool) (retry.Verdict, error) {
+			info.Attempts = n
+			r, v, err := c.try(ctx, a, &info, last)
+			rep = r
+			return v, err
+		},
+		OnRetry: func(n int, wait time.Duration, cause error) {
+			c.log.DebugContext(ctx, "activedemand retry", "op", cl.op, "route", cl.route, "attempt", n, "wait", wait, "cause", c.scrub.String(cause.Error()))
+		},
+		WaitFailed: func(cause, err error) error {
+			return fmt.Errorf("activedemand: %s: gave up waiting to retry (%v): %w", cl.op, cause, err)
+		},
+	}.Do(ctx)
+	if err != nil {
+		return reply{}, err
 	}
+	return rep, nil
 }
 
-// wait sleeps before the next attempt: Retry-After when the server gave
-// one, else full-jitter backoff.
-func (c *Client) wait(ctx context.Context, cl call, attempt int, retryAfter time.Duration, cause error) error {
-	d := retryAfter
-	if d <= 0 {
-		d = c.retry.backoff(attempt)
+// attempt is what every attempt of a call sends.
+type attempt struct {
+	cl     call
+	method string
+	u      *url.URL
+	body   []byte
+	ctype  string
+	safe   bool
+}
+
+// try makes one attempt and judges it.
+func (c *Client) try(ctx context.Context, a attempt, info *CallInfo, last bool) (reply, retry.Verdict, error) {
+	cl := a.cl
+	where := a.method + " " + a.u.EscapedPath()
+	if c.limiter != nil {
+		if err := c.limiter.Wait(ctx); err != nil {
+			return reply{}, retry.Verdict{}, fmt.Errorf("activedemand: %s: waiting for the rate limiter: %w", cl.op, err)
+		}
 	}
-	c.log.DebugContext(ctx, "activedemand retry", "op", cl.op, "route", cl.route, "attempt", attempt, "wait", d, "cause", c.scrub.String(cause.Error()))
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return fmt.Errorf("activedemand: %s: gave up waiting to retry (%v): %w", cl.op, cause, ctx.Err())
-	case <-t.C:
-		return nil
+	var wrote atomic.Bool
+	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}}
+	var rd io.Reader
+	if a.body != nil {
+		rd = bytes.NewReader(a.body)
 	}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), a.method, a.u.String(), rd)
+	if err != nil {
+		return reply{}, retry.Verdict{}, fmt.Errorf("activedemand: %s: %w", cl.op, err)
+	}
+	if a.ctype != "" {
+		req.Header.Set("Content-Type", a.ctype)
+	}
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.ua)
+	if c.sameHost(a.u) {
+		if c.appKey.IsSet() {
+			req.Header.Set(HeaderAppKey, c.appKey.Reveal())
+		}
+		req.Header.Set(HeaderAPIKey, c.apiKey.Reveal())
+	}
+	info.BytesSent += int64(len(a.body))
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		err = fmt.Errorf("activedemand: %s: %s: %w", cl.op, where, err)
+		v, err := c.shouldRetry(ctx, a, 0, err, wrote.Load(), last)
+		return reply{}, v, err
+	}
+	info.Status = resp.StatusCode
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		rep, rerr := c.readBody(resp, cl)
+		info.BytesReceived += rep.n
+		if rerr == nil && cl.decode != nil {
+			if derr := cl.decode(rep); derr != nil {
+				if !a.safe {
+					return reply{}, retry.Verdict{}, c.unknown(a, derr)
+				}
+				return reply{}, retry.Verdict{}, derr
+			}
+		}
+		if rerr == nil {
+			return rep, retry.Verdict{}, nil
+		}
+		rerr = fmt.Errorf("activedemand: %s: %s: reading the reply: %w", cl.op, where, rerr)
+		var se *sinkError
+		if errors.As(rerr, &se) || (rep.n > 0 && cl.sink != nil && a.safe) {
+			return reply{}, retry.Verdict{}, rerr
+		}
+		v, err := c.shouldRetry(ctx, a, 0, rerr, true, last)
+		return reply{}, v, err
+	}
+	apiErr := c.apiError(resp, cl.op, cl.route, a.method, a.u.EscapedPath())
+	info.BytesReceived += int64(len(apiErr.Body))
+	v, err := c.shouldRetry(ctx, a, resp.StatusCode, apiErr, true, last)
+	return reply{}, v, err
+}
+
+// shouldRetry judges a failed attempt: reads (GET, and DELETE/PUT, which
+// are idempotent) go again after network errors, 429, 500, 502, 503 and
+// 504; writes (POST, PATCH) only after 429 and 503 (refused before
+// processing) and after network errors before the request was sent.
+// status is 0 when no answer came; sent says the request went out.
+func (c *Client) shouldRetry(ctx context.Context, a attempt, status int, err error, sent bool, last bool) (retry.Verdict, error) {
+	var apiErr *APIError
+	errors.As(err, &apiErr)
+	switch {
+	case status == 0 && !a.safe && sent:
+		return retry.Verdict{}, c.unknown(a, err)
+	case status == 0:
+		return retry.Verdict{Again: ctx.Err() == nil && !last}, err
+	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable:
+		if apiErr.RetryAfter > c.retry.MaxRetryAfter {
+			apiErr.Hint = fmt.Sprintf("ActiveDEMAND asked to wait %s, longer than this client waits; try again later", apiErr.RetryAfter)
+			return retry.Verdict{}, apiErr
+		}
+		return retry.Verdict{Again: !last, After: apiErr.RetryAfter}, apiErr
+	case status == http.StatusInternalServerError, status == http.StatusBadGateway, status == http.StatusGatewayTimeout:
+		if !a.safe && status != http.StatusInternalServerError {
+			return retry.Verdict{}, c.unknown(a, apiErr)
+		}
+		return retry.Verdict{Again: a.safe && !last}, apiErr
+	}
+	return retry.Verdict{}, err
+}
+
+// unknown is the error for a write that may have been applied.
+func (c *Client) unknown(a attempt, err error) error {
+	return &OutcomeUnknownError{Op: "activedemand: " + a.cl.op, Method: a.method, Route: a.u.EscapedPath(), Err: err, Hint: outcomeHint}
 }
 
 func (c *Client) readBody(resp *http.Response, cl call) (reply, error) {
@@ -572,16 +527,16 @@ func (c *Client) apiError(resp *http.Response, op, route, method, path string) *
 	switch resp.StatusCode {
 	case http.StatusUnauthorized:
 		e.kind = ErrBadKey
-		e.Help = keyHelp
+		e.Hint = keyHelp
 		if !c.appKey.IsSet() {
-			e.Help = noAppKeyHelp
+			e.Hint = noAppKeyHelp
 		}
 	case http.StatusForbidden:
 		e.kind = ErrNoAccess
-		e.Help = "ask an ActiveDEMAND admin of that account for its API key (profile icon > Account Settings > API Key)"
+		e.Hint = "ask an ActiveDEMAND admin of that account for its API key (profile icon > Account Settings > API Key)"
 	case http.StatusNotFound:
 		e.kind = ErrNotFound
-		e.Help = fmt.Sprintf("if the record exists, the route %q may be wrong for your account; correct it in the routes file", route)
+		e.Hint = fmt.Sprintf("if the record exists, the route %q may be wrong for your account; correct it in the routes file", route)
 	case http.StatusTooManyRequests:
 		e.kind = ErrRateLimited
 	}

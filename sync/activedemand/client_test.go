@@ -322,7 +322,7 @@ func TestFaults(t *testing.T) {
 		{name: "GET 429 waits Retry-After", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2},
 		{name: "GET 429 beyond MaxRetryAfter fails at once", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: 2 * time.Minute}, wantErr: activedemand.ErrRateLimited, calls: 1},
 		{name: "GET drop before reply is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, calls: 2},
-		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrBadReply, calls: 1},
+		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrBadResponse, calls: 1},
 		{name: "GET slow within deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 30 * time.Millisecond}, calls: 1},
 		{name: "GET slow past deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, calls: 1},
 		{name: "GET 401", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 401}, wantErr: activedemand.ErrBadKey, calls: 1},
@@ -333,7 +333,7 @@ func TestFaults(t *testing.T) {
 		{name: "POST 500 is not retried", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 500}, wantErr: &activedemand.APIError{}, calls: 1},
 		{name: "POST drop before applying", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: false},
 		{name: "POST drop after applying", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropAfter}, wantErr: activedemand.ErrOutcomeUnknown, calls: 1, created: true},
-		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadReply, calls: 1, created: true},
+		{name: "POST malformed reply", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: activedemand.ErrBadResponse, calls: 1, created: true},
 		{name: "POST slow past deadline", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: activedemand.ErrOutcomeUnknown, wantAlso: context.DeadlineExceeded, calls: 1},
 		{name: "POST 403", route: activedemand.RouteContactsCreate, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 403}, wantErr: activedemand.ErrNoAccess, calls: 1},
 	}
@@ -455,7 +455,7 @@ func TestObserver(t *testing.T) {
 		t.Fatal(err)
 	}
 	ci := obs.last()
-	if ci.Operation != "create contact" || ci.Route != activedemand.RouteContactsCreate || ci.Method != "POST" || ci.Status != 200 ||
+	if ci.Op != "create contact" || ci.Route != activedemand.RouteContactsCreate || ci.Method != "POST" || ci.Status != 200 ||
 		ci.Attempts != 1 || ci.BytesSent == 0 || ci.BytesReceived == 0 || ci.Latency <= 0 || ci.Err != nil {
 		t.Errorf("CallInfo = %+v", ci)
 	}

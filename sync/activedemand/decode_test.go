@@ -47,7 +47,7 @@ func TestDecodeContacts(t *testing.T) {
 			got, _, err := decodeItems("list contacts", []byte(tt.body), "", decodeContact)
 			if tt.errText != "" {
 				var de *DecodeError
-				if !errors.As(err, &de) || !errors.Is(err, ErrBadReply) || de.Field != tt.errField || !strings.Contains(err.Error(), tt.errText) || !strings.Contains(err.Error(), "list contacts") {
+				if !errors.As(err, &de) || !errors.Is(err, ErrBadResponse) || de.Field != tt.errField || !strings.Contains(err.Error(), tt.errText) || !strings.Contains(err.Error(), "list contacts") {
 					t.Fatalf("err = %v (field %q), want field %q saying %q", err, fieldOf(err), tt.errField, tt.errText)
 				}
 				return
@@ -176,12 +176,12 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func TestBackoffIsCappedFullJitter(t *testing.T) {
-	p := RetryPolicy{BaseDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond}.withDefaults()
+	p := RetryPolicy{BaseDelay: 10 * time.Millisecond, MaxDelay: 80 * time.Millisecond}.WithDefaults(defaultRetry)
 	for n := 1; n <= 40; n++ {
 		ceiling := min(p.MaxDelay, p.BaseDelay<<min(n-1, 20))
 		var maxSeen time.Duration
 		for range 200 {
-			d := p.backoff(n)
+			d := p.Backoff(n)
 			if d < 0 || d > ceiling {
 				t.Fatalf("backoff(%d) = %v, outside [0, %v]", n, d, ceiling)
 			}

@@ -5,28 +5,31 @@ import (
 	"fmt"
 	"time"
 
+	"parley/sync/internal/apierr"
 	"parley/sync/internal/secret"
 )
 
 // Errors callers branch on. Each is matched with errors.Is; the error
-// returned carries the call and, where there is one, the HTTP status.
+// returned carries the call and, where there is one, the HTTP status. Those
+// both clients share are kinds of the sync/internal/apierr sentinels:
+// errors.Is matches either.
 var (
 	// ErrBadKey: ActiveDEMAND answered 401, it does not accept the keys.
-	ErrBadKey = errors.New("ActiveDEMAND did not accept the API keys")
+	ErrBadKey = apierr.Kind(apierr.ErrUnauthorized, "ActiveDEMAND did not accept the API keys")
 	// ErrNoAccess: ActiveDEMAND answered 403.
-	ErrNoAccess = errors.New("this key has no access to that ActiveDEMAND account")
+	ErrNoAccess = apierr.Kind(apierr.ErrForbidden, "this key has no access to that ActiveDEMAND account")
 	// ErrNotFound: ActiveDEMAND answered 404, or a record named by id
 	// does not exist.
-	ErrNotFound = errors.New("not found in ActiveDEMAND")
+	ErrNotFound = apierr.Kind(apierr.ErrNotFound, "not found in ActiveDEMAND")
 	// ErrRateLimited: ActiveDEMAND kept answering 429, or asked to wait
 	// longer than the client is configured to.
-	ErrRateLimited = errors.New("ActiveDEMAND is rate limiting this client")
+	ErrRateLimited = apierr.Kind(apierr.ErrRateLimited, "ActiveDEMAND is rate limiting this client")
 	// ErrOutcomeUnknown: a write (POST) was sent but no usable answer came
 	// back, so it may or may not have been applied. It is never retried
 	// blindly; look the record up before sending it again.
-	ErrOutcomeUnknown = errors.New("the request was sent but its outcome is unknown")
-	// ErrBadReply: the reply could not be read as the call expects.
-	ErrBadReply = errors.New("ActiveDEMAND sent a reply Parley cannot read")
+	ErrOutcomeUnknown = apierr.ErrOutcomeUnknown
+	// ErrBadResponse: the reply could not be read as the call expects.
+	ErrBadResponse = apierr.Kind(apierr.ErrBadResponse, "ActiveDEMAND sent a reply Parley cannot read")
 	// ErrPagingIgnored: a list route returned the same page twice, so the
 	// server does not page it the way the route table says.
 	ErrPagingIgnored = errors.New("the server returned the same page twice; it does not page this route as the route table says")
@@ -58,8 +61,8 @@ type APIError struct {
 	Body string
 	// RetryAfter is what a 429 asked for, if anything.
 	RetryAfter time.Duration
-	// Help says what to do next, when the status has an obvious remedy.
-	Help string
+	// Hint says what to do next, when the status has an obvious remedy.
+	Hint string
 	kind error
 }
 
@@ -72,8 +75,8 @@ func (e *APIError) Error() string {
 	if e.Body != "" {
 		msg += fmt.Sprintf(" (reply: %q)", e.Body)
 	}
-	if e.Help != "" {
-		msg += "; " + e.Help
+	if e.Hint != "" {
+		msg += "; " + e.Hint
 	}
 	return msg
 }
@@ -81,7 +84,7 @@ func (e *APIError) Error() string {
 // Scrubbed is a copy with credentials removed from the reply and the help.
 func (e *APIError) Scrubbed(s *secret.Scrubber) error {
 	cp := *e
-	cp.Body, cp.Help = s.String(e.Body), s.String(e.Help)
+	cp.Body, cp.Hint = s.String(e.Body), s.String(e.Hint)
 	return &cp
 }
 
@@ -120,5 +123,5 @@ func (e *DecodeError) Scrubbed(s *secret.Scrubber) error {
 	return &cp
 }
 
-// Unwrap makes every DecodeError match ErrBadReply.
-func (e *DecodeError) Unwrap() error { return ErrBadReply }
+// Unwrap makes every DecodeError match ErrBadResponse.
+func (e *DecodeError) Unwrap() error { return ErrBadResponse }

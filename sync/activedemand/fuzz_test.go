@@ -181,7 +181,7 @@ func FuzzParseEvent(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		ev, err := ParseEvent(body)
 		if err != nil {
-			if !errors.Is(err, ErrBadReply) {
+			if !errors.Is(err, ErrBadResponse) {
 				t.Fatalf("error is not a DecodeError: %v", err)
 			}
 			return

@@ -17,7 +17,9 @@ import (
 
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
+	"parley/sync/internal/apierr"
 	"parley/sync/internal/sandboxkit"
+	"parley/sync/internal/secret"
 )
 
 // Keys with characters that JSON, HTML and URLs escape. The fragments
@@ -40,28 +42,6 @@ func leakIn(s string) string {
 	return ""
 }
 
-// chain is err and everything errors.Unwrap (single or multiple) reaches.
-func chain(err error) []error {
-	var out []error
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		out = append(out, e)
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		case interface{ Unwrap() []error }:
-			for _, x := range u.Unwrap() {
-				walk(x)
-			}
-		}
-	}
-	walk(err)
-	return out
-}
-
 // checkNoLeak looks for a key in every rendering of err and of each error
 // its chain hands out, in the logs and in the observer's reports.
 func checkNoLeak(t *testing.T, err error, logs string, calls []activedemand.CallInfo) {
@@ -72,7 +52,7 @@ func checkNoLeak(t *testing.T, err error, logs string, calls []activedemand.Call
 			t.Errorf("%s shows a key (%s): %s", what, f, text)
 		}
 	}
-	for i, e := range chain(err) {
+	for i, e := range secret.Chain(err) {
 		for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q"} {
 			check(fmt.Sprintf("chain[%d] %s", i, verb), fmt.Sprintf(verb, e))
 		}
@@ -118,8 +98,8 @@ func TestEscapedKeysScrubbed(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.ListContacts(t.Context(), "")
-	if !errors.Is(err, activedemand.ErrBadKey) {
-		t.Fatalf("err = %v, want ErrBadKey", err)
+	if !errors.Is(err, activedemand.ErrBadKey) || !errors.Is(err, apierr.ErrUnauthorized) {
+		t.Fatalf("err = %v, want ErrBadKey, a kind of the shared ErrUnauthorized", err)
 	}
 	if !strings.Contains(logs.String(), "activedemand retry") {
 		t.Fatalf("expected a retry log line, got %s", logs.String())

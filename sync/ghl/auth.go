@@ -159,7 +159,7 @@ func (a *OAuthApp) Exchange(ctx context.Context, code string) (inst *Installatio
 	defer func() {
 		err = scrub.Error(err)
 		if a.Observer != nil {
-			a.Observer(CallInfo{Op: op, Route: routeToken.String(), Status: int(ct.status.Load()), Attempts: 1,
+			a.Observer(CallInfo{Op: op, Route: routeToken.String(), Method: routeToken.method, Status: int(ct.status.Load()), Attempts: 1,
 				Latency: time.Since(start), BytesSent: ct.sent.Load(), BytesReceived: ct.recv.Load(), Err: err})
 		}
 	}()
@@ -393,7 +393,7 @@ func (m *tokenManager) refresh(ctx context.Context, cur *oauth2.Token) (err erro
 	start := time.Now()
 	defer func() {
 		if m.observer != nil {
-			m.observer(CallInfo{Op: op, Route: routeToken.String(), Status: int(ct.status.Load()), Attempts: 1,
+			m.observer(CallInfo{Op: op, Route: routeToken.String(), Method: routeToken.method, Status: int(ct.status.Load()), Attempts: 1,
 				Latency: time.Since(start), BytesSent: ct.sent.Load(), BytesReceived: ct.recv.Load(), Err: err})
 		}
 	}()

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/oauth2"
 
+	"parley/sync/internal/apierr"
+	"parley/sync/internal/retry"
 	"parley/sync/internal/secret"
 )
 
@@ -67,31 +69,15 @@ var (
 )
 
 // CallInfo describes one logical call (all its attempts) for the engine's
-// history and dashboard.
-type CallInfo struct {
-	// Op is the operation, e.g. "ghl: record message".
-	Op string
-	// Route is "METHOD /path/template" as the spec writes it.
-	Route string
-	// Status is the last HTTP status received: 0 if none (connection
-	// lost), and for a record found by its altId after an uncertain
-	// attempt, that attempt's status.
-	Status int
-	// Attempts is how many requests were sent or tried.
-	Attempts int
-	// Latency is the whole call, waits and retries included.
-	Latency time.Duration
-	// BytesSent and BytesReceived are request and response body bytes,
-	// summed over the attempts.
-	BytesSent, BytesReceived int64
-	// Err is the call's error, nil on success.
-	Err error
-}
+// history and dashboard. Route is "METHOD /path/template" as the spec
+// writes it; for a record found by its altId after an uncertain attempt,
+// Status is that attempt's. Internal lookups (the altId check of a record)
+// are calls of their own and are reported as such.
+type CallInfo = apierr.CallInfo
 
-// Observer is told about every logical call once, after its retries.
-// Internal lookups (the altId check of a record) are calls of their own and
-// are reported as such. It must be safe for concurrent use and quick.
-type Observer func(CallInfo)
+// Observer is told about every logical call once, after its retries. It
+// must be safe for concurrent use and quick.
+type Observer = apierr.Observer
 
 // Config configures a Client. Give either PrivateToken, or OAuth with Token
 // and SaveToken.
@@ -186,7 +172,7 @@ func New(cfg Config) (*Client, error) {
 		hc:             cfg.HTTPClient,
 		location:       cfg.LocationID,
 		paced:          !cfg.RateLimit.Disabled,
-		retry:          cfg.Retry.withDefaults(),
+		retry:          cfg.Retry.WithDefaults(defaultRetry),
 		observer:       cfg.Observer,
 		attemptTimeout: cfg.AttemptTimeout,
 		now:            cfg.Now,
@@ -399,11 +385,11 @@ func (e *attemptTimeoutError) Error() string {
 // Timeout marks it as a timeout, like net.Error.
 func (e *attemptTimeoutError) Timeout() bool { return true }
 
-// do runs a logical call: pacing, authentication, attempts, retries, error
-// mapping and the observer report.
+// do runs a logical call: the shared attempt loop with HighLevel's pacing,
+// authentication, shouldRetry, error mapping and the observer report.
 func (c *Client) do(ctx context.Context, rq *request) (err error) {
 	start := time.Now()
-	info := CallInfo{Op: rq.op, Route: rq.rt.String()}
+	info := CallInfo{Op: rq.op, Route: rq.rt.String(), Method: rq.rt.method}
 	defer func() {
 		// Nothing HighLevel or a library said leaves with a credential.
 		err = c.scrubber().Error(err)
@@ -413,182 +399,172 @@ func (c *Client) do(ctx context.Context, rq *request) (err error) {
 			c.observer(info)
 		}
 	}()
-	reauthorized, uncertainBefore := false, false
-	var last error
-	for attempt := 1; ; attempt++ {
-		// The retry after a refresh does not count against MaxAttempts.
-		if max := c.retry.MaxAttempts; attempt > max && !(reauthorized && attempt == max+1) {
-			return c.exhausted(rq, last)
-		}
-		info.Attempts = attempt
-		if attempt > 1 {
-			c.logger.Debug("ghl: trying again", "op", rq.op, "route", rq.rt.String(), "attempt", attempt, "after", c.scrubber().Error(last))
-		}
-		daily, err := c.pacer.wait(ctx, c.location, c.paced, c.retry.Sleep)
-		if err != nil {
-			return c.ctxErr(rq, err)
-		}
-		if daily > 0 {
-			return &RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Daily: true, RetryAfter: daily}
-		}
-		tok, err := c.auth.token(ctx)
-		if err != nil {
-			if ctx.Err() != nil {
-				return c.ctxErr(rq, err)
-			}
-			return fmt.Errorf("%s: %w", rq.op, err)
-		}
-		res := c.attempt(ctx, rq, tok)
-		info.Status = res.status
-		info.BytesSent += res.sent
-		info.BytesReceived += res.recv
-		var retryAfter time.Duration
-		if res.header != nil {
-			retryAfter = parseRetryAfter(res.header, c.now())
-			c.pacer.observe(c.location, res.header, res.status, retryAfter)
-		}
-
-		switch res.outcome {
-		case outOK:
-			return nil
-		case outFinal:
-			return res.err
-		case outNotSent:
-			if ctx.Err() != nil {
-				return c.ctxErr(rq, ctx.Err())
-			}
-			last = c.transportErr(rq, res.err)
-			if attempt >= c.retry.MaxAttempts {
-				return c.exhausted(rq, last)
-			}
-			if err := c.sleep(ctx, rq, c.retry.backoff(attempt)); err != nil {
-				return err
-			}
-			continue
-		case outUncertain:
-			uncertainBefore = true
-			if ctx.Err() != nil {
-				if rq.class == idempotent {
-					return c.ctxErr(rq, ctx.Err())
-				}
-				return &OutcomeUnknownError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Err: ctx.Err()}
-			}
-			done, err := c.uncertain(ctx, rq, attempt, res.err)
-			if done || err != nil {
-				return err
-			}
-			last = res.err
-			if _, ok := res.err.(*DecodeError); !ok {
-				last = c.transportErr(rq, res.err)
-			}
-			continue
-		}
-
-		// A non-2xx answer.
-		ae := c.apiError(rq, res)
-		switch {
-		case res.status == http.StatusNotFound && rq.goneOK && uncertainBefore:
-			return nil
-		case res.status == http.StatusUnauthorized:
-			if !reauthorized && c.auth.rejected(tok) {
-				// One 401 gets one refresh and one retry, never more.
-				reauthorized = true
-				last = ae
-				continue
-			}
-			ae.Hint = c.auth.unauthorizedHint()
-			return ae
-		case res.status == http.StatusTooManyRequests:
-			rh := parseRateHeaders(res.header)
-			if rh.dailyRemaining == 0 {
-				reset := rh.dailyReset
-				if reset <= 0 {
-					reset = untilUTCMidnight(c.now())
-				}
-				return &RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Daily: true, RetryAfter: reset, Err: ae}
-			}
-			rle := &RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, RetryAfter: retryAfter, Err: ae}
-			if retryAfter > c.retry.Cap || attempt >= c.retry.MaxAttempts {
-				return rle
-			}
-			// The pacer now holds every request for this location until
-			// Retry-After has passed; without one, back off.
-			if retryAfter <= 0 {
-				if err := c.sleep(ctx, rq, c.retry.backoff(attempt)); err != nil {
-					return err
-				}
-			}
-			last = rle
-			continue
-		case res.status == http.StatusBadGateway || res.status == http.StatusServiceUnavailable ||
-			res.status == http.StatusGatewayTimeout || res.status == http.StatusInternalServerError:
-			if rq.class == unsafe {
-				return &OutcomeUnknownError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Err: ae}
-			}
-			uncertainBefore = true
-			done, err := c.uncertain(ctx, rq, attempt, ae)
-			if done || err != nil {
-				return err
-			}
-			last = ae
-			continue
-		}
-		return ae
-	}
+	var st callState
+	return retry.Call{
+		Policy: c.retry,
+		Attempt: func(ctx context.Context, n int, last bool) (retry.Verdict, error) {
+			info.Attempts = n
+			return c.try(ctx, rq, &st, &info, last)
+		},
+		OnRetry: func(n int, wait time.Duration, cause error) {
+			c.logger.Debug("ghl: trying again", "op", rq.op, "route", rq.rt.String(), "attempt", n+1, "wait", wait, "after", c.scrubber().Error(cause))
+		},
+		WaitFailed: func(_, err error) error { return c.ctxErr(rq, err) },
+	}.Do(ctx)
 }
 
-// uncertain handles an attempt that may have been applied: unsafe calls
-// stop with ErrOutcomeUnknown; records wait, then look for their effect;
-// idempotent calls wait and go again. done reports that the call is over
-// (with err, nil meaning success).
-func (c *Client) uncertain(ctx context.Context, rq *request, attempt int, cause error) (done bool, err error) {
-	unknown := func(err error) error {
-		return &OutcomeUnknownError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Err: err}
+// callState is what a call's attempts learn about it.
+type callState struct {
+	// reauthorized: one 401 got its one refresh and retry.
+	reauthorized bool
+	// uncertain: an earlier attempt may have been applied.
+	uncertain bool
+}
+
+// stop ends the call with err.
+func stop(err error) (retry.Verdict, error) { return retry.Verdict{}, err }
+
+// try makes one attempt: it waits for the pacer, takes a token, sends, and
+// judges the answer.
+func (c *Client) try(ctx context.Context, rq *request, st *callState, info *CallInfo, last bool) (retry.Verdict, error) {
+	daily, err := c.pacer.wait(ctx, c.location, c.paced, c.retry.Sleep)
+	if err != nil {
+		return stop(c.ctxErr(rq, err))
 	}
-	if rq.class == unsafe || (rq.class == record && rq.recover == nil) {
-		return true, unknown(cause)
+	if daily > 0 {
+		return stop(&RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Daily: true, RetryAfter: daily})
 	}
-	if attempt >= c.retry.MaxAttempts && rq.class == idempotent {
-		if _, ok := cause.(*DecodeError); !ok {
-			if _, ok := cause.(*APIError); !ok {
-				cause = c.transportErr(rq, cause)
-			}
+	tok, err := c.auth.token(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return stop(c.ctxErr(rq, err))
 		}
-		return true, c.exhausted(rq, cause)
+		return stop(fmt.Errorf("%s: %w", rq.op, err))
+	}
+	res := c.attempt(ctx, rq, tok)
+	info.Status = res.status
+	info.BytesSent += res.sent
+	info.BytesReceived += res.recv
+	var retryAfter time.Duration
+	if res.header != nil {
+		retryAfter = parseRetryAfter(res.header, c.now())
+		c.pacer.observe(c.location, res.header, res.status, retryAfter)
+	}
+	return c.shouldRetry(ctx, rq, st, res, tok, retryAfter, last)
+}
+
+// shouldRetry judges an attempt: HighLevel's rules for what may be sent
+// again (see [RetryPolicy]).
+func (c *Client) shouldRetry(ctx context.Context, rq *request, st *callState, res attemptResult, tok string, retryAfter time.Duration, last bool) (retry.Verdict, error) {
+	switch res.outcome {
+	case outOK:
+		return stop(nil)
+	case outFinal:
+		return stop(res.err)
+	case outNotSent:
+		if ctx.Err() != nil {
+			return stop(c.ctxErr(rq, ctx.Err()))
+		}
+		if last {
+			return stop(c.exhausted(c.transportErr(rq, res.err)))
+		}
+		return retry.Verdict{Again: true}, c.transportErr(rq, res.err)
+	case outUncertain:
+		st.uncertain = true
+		if ctx.Err() != nil {
+			if rq.class == idempotent {
+				return stop(c.ctxErr(rq, ctx.Err()))
+			}
+			return stop(c.unknown(rq, ctx.Err()))
+		}
+		return c.uncertain(rq, res.err, last)
+	}
+
+	// A non-2xx answer.
+	ae := c.apiError(rq, res)
+	switch res.status {
+	case http.StatusNotFound:
+		if rq.goneOK && st.uncertain {
+			return stop(nil)
+		}
+	case http.StatusUnauthorized:
+		if !st.reauthorized && c.auth.rejected(tok) {
+			// One 401 gets one refresh and one retry, never more.
+			st.reauthorized = true
+			return retry.Verdict{Again: true, NoWait: true, Extra: true}, ae
+		}
+		ae.Hint = c.auth.unauthorizedHint()
+	case http.StatusTooManyRequests:
+		rh := parseRateHeaders(res.header)
+		if rh.dailyRemaining == 0 {
+			reset := rh.dailyReset
+			if reset <= 0 {
+				reset = untilUTCMidnight(c.now())
+			}
+			return stop(&RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Daily: true, RetryAfter: reset, Err: ae})
+		}
+		rle := &RateLimitError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, RetryAfter: retryAfter, Err: ae}
+		if retryAfter > c.retry.MaxRetryAfter || last {
+			return stop(rle)
+		}
+		// The pacer now holds every request for this location until
+		// Retry-After has passed; without one, back off.
+		return retry.Verdict{Again: true, NoWait: retryAfter > 0}, rle
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout, http.StatusInternalServerError:
+		if rq.class == unsafe {
+			return stop(c.unknown(rq, ae))
+		}
+		st.uncertain = true
+		return c.uncertain(rq, ae, last)
+	}
+	return stop(ae)
+}
+
+// uncertain judges an attempt that may have been applied: unsafe calls
+// stop with ErrOutcomeUnknown; records wait, then look for their effect
+// (the altId) before posting again; idempotent calls wait and go again.
+func (c *Client) uncertain(rq *request, cause error, last bool) (retry.Verdict, error) {
+	if rq.class == unsafe || (rq.class == record && rq.recover == nil) {
+		return stop(c.unknown(rq, cause))
+	}
+	logged := cause
+	switch cause.(type) {
+	case *DecodeError, *APIError:
+	default:
+		logged = c.transportErr(rq, cause)
+	}
+	if rq.class == idempotent {
+		if last {
+			return stop(c.exhausted(logged))
+		}
+		return retry.Verdict{Again: true}, logged
 	}
 	// Waiting first gives a request that is still being applied time to
-	// land before a record looks for it.
-	if err := c.sleep(ctx, rq, c.retry.backoff(attempt)); err != nil {
-		if rq.class == record {
-			return true, unknown(errors.Join(cause, err))
-		}
-		return true, err
-	}
-	if rq.class == record {
-		found, err := rq.recover(ctx)
-		switch {
-		case err != nil:
-			return true, unknown(fmt.Errorf("%w; checking for it failed: %w", cause, err))
-		case found:
-			return true, nil
-		case attempt >= c.retry.MaxAttempts:
-			return true, unknown(cause)
-		}
-	}
-	return false, nil
+	// land before the record looks for it.
+	return retry.Verdict{
+		Again:      true,
+		WaitFailed: func(err error) error { return c.unknown(rq, errors.Join(cause, err)) },
+		Check: func(ctx context.Context) (bool, error) {
+			found, err := rq.recover(ctx)
+			switch {
+			case err != nil:
+				return true, c.unknown(rq, fmt.Errorf("%w; checking for it failed: %w", cause, err))
+			case found:
+				return true, nil
+			case last:
+				return true, c.unknown(rq, cause)
+			}
+			return false, nil
+		},
+	}, logged
 }
 
-func (c *Client) sleep(ctx context.Context, rq *request, d time.Duration) error {
-	if err := c.retry.Sleep(ctx, d); err != nil {
-		return c.ctxErr(rq, err)
-	}
-	return nil
+// unknown is the error for a call that may have been applied.
+func (c *Client) unknown(rq *request, err error) error {
+	return &OutcomeUnknownError{Op: rq.op, Method: rq.rt.method, Route: rq.rt.path, Err: err, Hint: outcomeHint}
 }
 
-func (c *Client) exhausted(rq *request, last error) error {
-	if last == nil {
-		last = errors.New("no attempt made")
-	}
+func (c *Client) exhausted(last error) error {
 	var rle *RateLimitError
 	if errors.As(last, &rle) {
 		return rle

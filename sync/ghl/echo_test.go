@@ -16,6 +16,9 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+
+	"parley/sync/internal/apierr"
+	"parley/sync/internal/secret"
 )
 
 // Credentials with characters that JSON, HTML and URLs escape; the
@@ -85,34 +88,12 @@ func echoServer(t *testing.T, enc func(string) string, refreshOK bool) *httptest
 	return srv
 }
 
-// echoChain is err and everything errors.Unwrap reaches.
-func echoChain(err error) []error {
-	var out []error
-	var walk func(error)
-	walk = func(e error) {
-		if e == nil {
-			return
-		}
-		out = append(out, e)
-		switch u := e.(type) {
-		case interface{ Unwrap() error }:
-			walk(u.Unwrap())
-		case interface{ Unwrap() []error }:
-			for _, x := range u.Unwrap() {
-				walk(x)
-			}
-		}
-	}
-	walk(err)
-	return out
-}
-
 func checkEcho(t *testing.T, err error, logs string, reports []CallInfo) {
 	t.Helper()
 	if err == nil {
 		t.Fatal("no error")
 	}
-	for i, e := range echoChain(err) {
+	for i, e := range secret.Chain(err) {
 		for how, s := range formats(e) {
 			if f := echoLeak(s); f != "" {
 				t.Errorf("chain[%d] with %s shows %s: %s", i, how, f, s)
@@ -156,8 +137,8 @@ func TestEchoedCredentialsScrubbed(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err = c.GetConversation(ctxT(t), "c1")
-				if !errors.Is(err, ErrUnauthorized) {
-					t.Fatalf("err = %v, want ErrUnauthorized", err)
+				if !errors.Is(err, ErrUnauthorized) || !errors.Is(err, apierr.ErrUnauthorized) {
+					t.Fatalf("err = %v, want ErrUnauthorized, a kind of the shared ErrUnauthorized", err)
 				}
 				checkEcho(t, err, logs.String(), obs.all())
 			})

@@ -8,25 +8,27 @@ import (
 	"strings"
 	"time"
 
+	"parley/sync/internal/apierr"
 	"parley/sync/internal/secret"
 )
 
 // Sentinels callers branch on with errors.Is. Every error this package
 // returns for a refused or failed call matches at most one of them; the typed
-// errors below carry the details.
+// errors below carry the details. Those both clients share are kinds of the
+// sync/internal/apierr sentinels: errors.Is matches either.
 var (
 	// ErrUnauthorized: HighLevel refused the token (401) or the refresh
 	// token was rejected. The user has to reconnect HighLevel (OAuth) or
 	// create a new private integration token.
-	ErrUnauthorized = errors.New("not authorized by HighLevel")
+	ErrUnauthorized = apierr.Kind(apierr.ErrUnauthorized, "not authorized by HighLevel")
 	// ErrForbidden: the token lacks the route's scope or belongs to another
 	// location (403). [APIError.Scope] names the scope the route needs.
-	ErrForbidden = errors.New("forbidden by HighLevel")
+	ErrForbidden = apierr.Kind(apierr.ErrForbidden, "forbidden by HighLevel")
 	// ErrNotFound: the conversation, message or contact does not exist (404).
-	ErrNotFound = errors.New("not found in HighLevel")
+	ErrNotFound = apierr.Kind(apierr.ErrNotFound, "not found in HighLevel")
 	// ErrRateLimited: HighLevel's burst or daily limit was hit and waiting
 	// is not an option; see [RateLimitError] for when to try again.
-	ErrRateLimited = errors.New("rate limited by HighLevel")
+	ErrRateLimited = apierr.Kind(apierr.ErrRateLimited, "rate limited by HighLevel")
 	// ErrValidation: HighLevel rejected the request's content (400 or 422);
 	// [APIError.Messages] has the field messages it returned.
 	ErrValidation = errors.New("rejected by HighLevel as invalid")
@@ -39,7 +41,7 @@ var (
 	// ErrOutcomeUnknown: the request may or may not have been applied
 	// (timeout, connection lost after sending, server error). The client did
 	// not retry because retrying could duplicate it; check first.
-	ErrOutcomeUnknown = errors.New("outcome unknown")
+	ErrOutcomeUnknown = apierr.ErrOutcomeUnknown
 	// ErrTokenNotSaved: a refreshed OAuth token could not be persisted; see
 	// [TokenNotSavedError].
 	ErrTokenNotSaved = errors.New("refreshed HighLevel token not saved")
@@ -47,7 +49,7 @@ var (
 	// (no message id in the answer; usually a wrong conversation provider).
 	ErrNotRecorded = errors.New("HighLevel did not create the record")
 	// ErrBadResponse: a 2xx answer could not be decoded ([DecodeError]).
-	ErrBadResponse = errors.New("unreadable answer from HighLevel")
+	ErrBadResponse = apierr.Kind(apierr.ErrBadResponse, "unreadable answer from HighLevel")
 )
 
 // APIError is a non-2xx answer from HighLevel. It matches (errors.Is) the
@@ -96,28 +98,34 @@ func (e *APIError) Error() string {
 	return b.String()
 }
 
-// Is matches the sentinel for the status code.
+// Is matches the sentinel for the status code, and the shared sentinel it
+// is a kind of.
 func (e *APIError) Is(target error) bool {
+	k := e.sentinel()
+	return k != nil && errors.Is(k, target)
+}
+
+func (e *APIError) sentinel() error {
 	if e.kind != nil {
-		return target == e.kind
+		return e.kind
 	}
-	switch target {
-	case ErrUnauthorized:
-		return e.Status == http.StatusUnauthorized
-	case ErrForbidden:
-		return e.Status == http.StatusForbidden
-	case ErrNotFound:
-		return e.Status == http.StatusNotFound
-	case ErrValidation:
-		return e.Status == http.StatusBadRequest || e.Status == http.StatusUnprocessableEntity
-	case ErrTooLarge:
-		return e.Status == http.StatusRequestEntityTooLarge
-	case ErrUnsupportedMedia:
-		return e.Status == http.StatusUnsupportedMediaType
-	case ErrRateLimited:
-		return e.Status == http.StatusTooManyRequests
+	switch e.Status {
+	case http.StatusUnauthorized:
+		return ErrUnauthorized
+	case http.StatusForbidden:
+		return ErrForbidden
+	case http.StatusNotFound:
+		return ErrNotFound
+	case http.StatusBadRequest, http.StatusUnprocessableEntity:
+		return ErrValidation
+	case http.StatusRequestEntityTooLarge:
+		return ErrTooLarge
+	case http.StatusUnsupportedMediaType:
+		return ErrUnsupportedMedia
+	case http.StatusTooManyRequests:
+		return ErrRateLimited
 	}
-	return false
+	return nil
 }
 
 // hintFor is the default next step for a status; the client overrides it
@@ -240,7 +248,7 @@ func (e *RateLimitError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrRateLimited) true.
-func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
+func (e *RateLimitError) Is(target error) bool { return errors.Is(ErrRateLimited, target) }
 
 // Unwrap exposes the 429 answer, if any.
 func (e *RateLimitError) Unwrap() error { return e.Err }
@@ -250,27 +258,10 @@ func (e *RateLimitError) Unwrap() error { return e.Err }
 // repeat (DeliverMessage, CreateConversation, UploadAttachment, and records
 // without an altId), and by records whose altId check itself failed. It
 // matches ErrOutcomeUnknown and unwraps to the cause.
-type OutcomeUnknownError struct {
-	// Op is the operation, e.g. "ghl: deliver message".
-	Op string
-	// Method and Route identify the call (route template).
-	Method, Route string
-	// Err is what made the outcome uncertain (timeout, connection reset,
-	// 5xx answer, unreadable 2xx answer).
-	Err error
-}
+type OutcomeUnknownError = apierr.OutcomeUnknownError
 
-// Error says that the request may have been applied and what to do.
-func (e *OutcomeUnknownError) Error() string {
-	return fmt.Sprintf("%s: %s %s: outcome unknown (%v): HighLevel may or may not have applied it, so it was not sent again; check HighLevel (for example the conversation's messages) before trying again",
-		e.Op, e.Method, e.Route, e.Err)
-}
-
-// Is makes errors.Is(err, ErrOutcomeUnknown) true.
-func (e *OutcomeUnknownError) Is(target error) bool { return target == ErrOutcomeUnknown }
-
-// Unwrap exposes the cause.
-func (e *OutcomeUnknownError) Unwrap() error { return e.Err }
+// outcomeHint is what to do about an outcome unknown to HighLevel.
+const outcomeHint = "HighLevel may or may not have applied it, so it was not sent again; check HighLevel (for example the conversation's messages) before trying again"
 
 // TokenNotSavedError reports that a refreshed OAuth token could not be
 // persisted. HighLevel's refresh tokens are single-use, so the new token is
@@ -380,7 +371,7 @@ func (e *DecodeError) Error() string {
 }
 
 // Is makes errors.Is(err, ErrBadResponse) true.
-func (e *DecodeError) Is(target error) bool { return target == ErrBadResponse }
+func (e *DecodeError) Is(target error) bool { return errors.Is(ErrBadResponse, target) }
 
 // Unwrap exposes the decoder's error.
 func (e *DecodeError) Unwrap() error { return e.Err }
@@ -409,13 +400,6 @@ func (e *APIError) Scrubbed(s *secret.Scrubber) error {
 
 // Scrubbed is a copy with credentials removed from the 429 answer.
 func (e *RateLimitError) Scrubbed(s *secret.Scrubber) error {
-	cp := *e
-	cp.Err = s.Error(e.Err)
-	return &cp
-}
-
-// Scrubbed is a copy with credentials removed from the cause.
-func (e *OutcomeUnknownError) Scrubbed(s *secret.Scrubber) error {
 	cp := *e
 	cp.Err = s.Error(e.Err)
 	return &cp

@@ -332,7 +332,7 @@ func TestRateLimitRetryAfterRealTime(t *testing.T) {
 // out; the caller learns when to come back.
 func TestRetryAfterBeyondCap(t *testing.T) {
 	srv := sandbox(t)
-	c := client(t, srv, func(cfg *Config) { cfg.Retry.Cap = 500 * time.Millisecond })
+	c := client(t, srv, func(cfg *Config) { cfg.Retry.MaxDelay = 500 * time.Millisecond })
 	f := arrange(t, srv)
 	if err := srv.InjectFault(sandboxkit.Fault{Route: "GET /conversations/{conversationId}", Kind: sandboxkit.FaultStatus, Status: http.StatusTooManyRequests, RetryAfter: 3 * time.Second}); err != nil {
 		t.Fatal(err)

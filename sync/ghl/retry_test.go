@@ -13,30 +13,30 @@ import (
 )
 
 func TestBackoff(t *testing.T) {
-	p := RetryPolicy{Rand: func() float64 { return 0.999999 }}.withDefaults()
+	p := RetryPolicy{Rand: func() float64 { return 0.999999 }}.WithDefaults(defaultRetry)
 	ceilings := []time.Duration{250 * time.Millisecond, 500 * time.Millisecond, time.Second, 2 * time.Second, 4 * time.Second,
 		8 * time.Second, 16 * time.Second, 30 * time.Second, 30 * time.Second}
 	for i, ceil := range ceilings {
-		got := p.backoff(i + 1)
+		got := p.Backoff(i + 1)
 		if got > ceil || got < ceil*99/100 {
 			t.Errorf("backoff(%d) = %v, want just under %v", i+1, got, ceil)
 		}
 	}
 	for _, n := range []int{0, -1, 40, 64, 1000} {
-		if got := p.backoff(n); got < 0 || got > 30*time.Second {
+		if got := p.Backoff(n); got < 0 || got > 30*time.Second {
 			t.Errorf("backoff(%d) = %v, want within [0, cap]", n, got)
 		}
 	}
 	p.Rand = func() float64 { return 0 }
-	if got := p.backoff(5); got != 0 {
+	if got := p.Backoff(5); got != 0 {
 		t.Errorf("full jitter with rand 0: %v, want 0", got)
 	}
 	p.Rand = func() float64 { return 1.5 } // a broken source must not exceed the cap
-	if got := p.backoff(3); got < 0 || got > time.Second {
+	if got := p.Backoff(3); got < 0 || got > time.Second {
 		t.Errorf("backoff with a broken rand: %v", got)
 	}
-	d := RetryPolicy{}.withDefaults()
-	if d.MaxAttempts != 5 || d.Base != 250*time.Millisecond || d.Cap != 30*time.Second {
+	d := RetryPolicy{}.WithDefaults(defaultRetry)
+	if d.MaxAttempts != 5 || d.BaseDelay != 250*time.Millisecond || d.MaxDelay != 30*time.Second || d.MaxRetryAfter != 30*time.Second {
 		t.Errorf("defaults %+v", d)
 	}
 }
@@ -175,7 +175,7 @@ func TestContextCancelStopsWaiting(t *testing.T) {
 	}))
 	defer hs.Close()
 	c, err := New(Config{BaseURL: hs.URL, LocationID: "loc", PrivateToken: "pit", RateLimit: RateLimit{Disabled: true},
-		Retry: RetryPolicy{Base: time.Hour, Cap: time.Hour, Rand: func() float64 { return 0.9 }}})
+		Retry: RetryPolicy{BaseDelay: time.Hour, MaxDelay: time.Hour, Rand: func() float64 { return 0.9 }}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -322,15 +322,25 @@ func (s *Scrubber) Error(err error) error {
 
 // clean reports whether no error of err's chain shows a credential.
 func (s *Scrubber) clean(err error) bool {
-	if msg := err.Error(); s.String(msg) != msg {
-		return false
-	}
-	for _, e := range unwrap(err) {
-		if e != nil && !s.clean(e) {
+	for _, e := range Chain(err) {
+		if msg := e.Error(); s.String(msg) != msg {
 			return false
 		}
 	}
 	return true
+}
+
+// Chain returns err and every error errors.Unwrap (one cause or several)
+// reaches from it, depth first: what errors.Is and errors.As look at.
+func Chain(err error) []error {
+	if err == nil {
+		return nil
+	}
+	out := []error{err}
+	for _, e := range unwrap(err) {
+		out = append(out, Chain(e)...)
+	}
+	return out
 }
 
 func unwrap(err error) []error {
