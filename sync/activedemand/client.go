@@ -9,11 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptrace"
 	"net/url"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -399,17 +397,12 @@ func (c *Client) try(ctx context.Context, a attempt, info *CallInfo, last bool) 
 			return reply{}, retry.Verdict{}, fmt.Errorf("activedemand: %s: waiting for the rate limiter: %w", cl.op, err)
 		}
 	}
-	var wrote atomic.Bool
-	trace := &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
-		if i.Err == nil {
-			wrote.Store(true)
-		}
-	}}
 	var rd io.Reader
 	if a.body != nil {
 		rd = bytes.NewReader(a.body)
 	}
-	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace), a.method, a.u.String(), rd)
+	wctx, wrote := retry.WatchWrite(ctx)
+	req, err := http.NewRequestWithContext(wctx, a.method, a.u.String(), rd)
 	if err != nil {
 		return reply{}, retry.Verdict{}, fmt.Errorf("activedemand: %s: %w", cl.op, err)
 	}

@@ -14,8 +14,16 @@
 // [ImportedData]. The README section "ActiveDEMAND endpoints" lists which
 // routes are known and which are assumed.
 //
-// Keys are [Secret]s: they print as [redacted] everywhere and are sent only
-// as headers to the API's own host.
+// Keys are [Secret]s: they print as [redacted] everywhere, are sent only
+// as headers to the API's own host, and are scrubbed from everything the
+// server or the network stack says back, however it escapes them.
+//
+// The error words ([ErrOutcomeUnknown], [OutcomeUnknownError], [CallInfo])
+// and the retry loop are the ones package ghl uses too (sync/internal/apierr
+// and sync/internal/retry); this package writes only its shouldRetry.
+// ErrBadKey, ErrNoAccess, ErrNotFound, ErrRateLimited and ErrBadResponse are
+// kinds of the shared sentinels, so the engine can branch on
+// apierr.ErrUnauthorized whichever client refused.
 //
 // The sandbox in package adtest serves the same routes for tests and demo
 // mode.

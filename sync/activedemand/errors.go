@@ -9,36 +9,41 @@ import (
 	"parley/sync/internal/secret"
 )
 
+// ErrOutcomeUnknown: a write (POST) was sent but no usable answer came
+// back, so it may or may not have been applied. It is never retried
+// blindly; look the record up before sending it again. It is the shared
+// sentinel itself, the same value as ghl.ErrOutcomeUnknown.
+var ErrOutcomeUnknown = apierr.ErrOutcomeUnknown
+
 // Errors callers branch on. Each is matched with errors.Is; the error
-// returned carries the call and, where there is one, the HTTP status. Those
-// both clients share are kinds of the sync/internal/apierr sentinels:
-// errors.Is matches either.
+// returned carries the call and, where there is one, the HTTP status.
 var (
 	// ErrBadKey: ActiveDEMAND answered 401, it does not accept the keys.
 	ErrBadKey = apierr.Kind(apierr.ErrUnauthorized, "ActiveDEMAND did not accept the API keys")
-	// ErrNoAccess: ActiveDEMAND answered 403.
-	ErrNoAccess = apierr.Kind(apierr.ErrForbidden, "this key has no access to that ActiveDEMAND account")
-	// ErrNotFound: ActiveDEMAND answered 404, or a record named by id
-	// does not exist.
-	ErrNotFound = apierr.Kind(apierr.ErrNotFound, "not found in ActiveDEMAND")
-	// ErrRateLimited: ActiveDEMAND kept answering 429, or asked to wait
-	// longer than the client is configured to.
-	ErrRateLimited = apierr.Kind(apierr.ErrRateLimited, "ActiveDEMAND is rate limiting this client")
-	// ErrOutcomeUnknown: a write (POST) was sent but no usable answer came
-	// back, so it may or may not have been applied. It is never retried
-	// blindly; look the record up before sending it again.
-	ErrOutcomeUnknown = apierr.ErrOutcomeUnknown
-	// ErrBadResponse: the reply could not be read as the call expects.
-	ErrBadResponse = apierr.Kind(apierr.ErrBadResponse, "ActiveDEMAND sent a reply Parley cannot read")
 	// ErrPagingIgnored: a list route returned the same page twice, so the
 	// server does not page it the way the route table says.
 	ErrPagingIgnored = errors.New("the server returned the same page twice; it does not page this route as the route table says")
+	// ErrNoAccess: ActiveDEMAND answered 403.
+	ErrNoAccess = apierr.Kind(apierr.ErrForbidden, "this key has no access to that ActiveDEMAND account")
 	// ErrReadOnly: a write on data imported from an export file.
 	ErrReadOnly = errors.New("read-only import: data imported from an ActiveDEMAND export cannot be changed; connect the ActiveDEMAND API to write")
+	// ErrNotFound: ActiveDEMAND answered 404, or a record named by id
+	// does not exist.
+	ErrNotFound = apierr.Kind(apierr.ErrNotFound, "not found in ActiveDEMAND")
 	// ErrMediaUnavailable: an imported message names a file the export
 	// does not contain.
 	ErrMediaUnavailable = errors.New("the media file is not part of the export")
+	// ErrRateLimited: ActiveDEMAND kept answering 429, or asked to wait
+	// longer than the client is configured to.
+	ErrRateLimited = apierr.Kind(apierr.ErrRateLimited, "ActiveDEMAND is rate limiting this client")
+	// ErrBadResponse: the reply could not be read as the call expects.
+	ErrBadResponse = apierr.Kind(apierr.ErrBadResponse, "ActiveDEMAND sent a reply Parley cannot read")
 )
+
+// The sentinels made with apierr.Kind (ErrBadKey, ErrNoAccess, ErrNotFound,
+// ErrRateLimited, ErrBadResponse) are ActiveDEMAND's words for the shared
+// sentinels of sync/internal/apierr: errors.Is matches either, so the
+// engine can branch on apierr.ErrUnauthorized whichever client refused.
 
 // keyHelp is what the user does about a 401.
 const keyHelp = "check the account API key first: an ActiveDEMAND admin finds it under the profile icon > Account Settings > API Key; " +

@@ -2,15 +2,12 @@ package ghl
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -100,51 +97,6 @@ func (a *OAuthApp) httpClient() *http.Client {
 	return &http.Client{Timeout: 30 * time.Second}
 }
 
-// Installation is the result of an OAuth code exchange: the token and what
-// HighLevel says it is for.
-type Installation struct {
-	// Token is the access and refresh token; persist it (keyring) and pass
-	// it as Config.Token. Its Extra holds the raw answer's other fields.
-	Token      *oauth2.Token
-	LocationID string
-	CompanyID  string
-	// UserType is "Location" for a sub-account token.
-	UserType string
-	// Scope is the space-separated list of scopes granted.
-	Scope  string
-	UserID string
-}
-
-// String keeps the tokens out of logs.
-func (i Installation) String() string {
-	return fmt.Sprintf("ghl.Installation{Token: %s, LocationID: %q, CompanyID: %q, UserType: %q, Scope: %q}",
-		tokenString(i.Token), i.LocationID, i.CompanyID, i.UserType, i.Scope)
-}
-
-// GoString keeps the tokens out of %#v.
-func (i Installation) GoString() string { return i.String() }
-
-// Format keeps the tokens out of every fmt verb.
-func (i Installation) Format(f fmt.State, _ rune) { formatAs(f, i.String()) }
-
-// MarshalJSON keeps the tokens out of JSON too; persist Token itself (the
-// caller's keyring), not the Installation.
-func (i Installation) MarshalJSON() ([]byte, error) { return json.Marshal(i.String()) }
-
-// LogValue keeps the tokens out of slog output.
-func (i Installation) LogValue() slog.Value {
-	return slog.GroupValue(slog.String("token", tokenString(i.Token)), slog.String("locationId", i.LocationID),
-		slog.String("companyId", i.CompanyID), slog.String("userType", i.UserType), slog.String("scope", i.Scope))
-}
-
-// tokenString describes a token without its values.
-func tokenString(t *oauth2.Token) string {
-	if t == nil {
-		return "<nil>"
-	}
-	return fmt.Sprintf("[redacted token, expires %s]", t.Expiry.UTC().Format(time.RFC3339))
-}
-
 // Exchange trades the code from the redirect for a location token
 // (user_type=Location) and returns it with the location, company, user type
 // and scope HighLevel reports.
@@ -211,42 +163,6 @@ func tokenError(op string, err error, scrub *secret.Scrubber, grantHint string) 
 		ae.Hint = hintFor(status, "")
 	}
 	return ae
-}
-
-// countingTransport measures a token request for the observer.
-type countingTransport struct {
-	base   http.RoundTripper
-	status atomic.Int64
-	sent   atomic.Int64
-	recv   atomic.Int64
-}
-
-func (t *countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
-	base := t.base
-	if base == nil {
-		base = http.DefaultTransport
-	}
-	if r.ContentLength > 0 {
-		t.sent.Add(r.ContentLength)
-	}
-	resp, err := base.RoundTrip(r)
-	if err != nil {
-		return nil, err
-	}
-	t.status.Store(int64(resp.StatusCode))
-	resp.Body = &countingBody{ReadCloser: resp.Body, n: &t.recv}
-	return resp, nil
-}
-
-type countingBody struct {
-	io.ReadCloser
-	n *atomic.Int64
-}
-
-func (b *countingBody) Read(p []byte) (int, error) {
-	n, err := b.ReadCloser.Read(p)
-	b.n.Add(int64(n))
-	return n, err
 }
 
 // authenticator supplies the bearer token for each attempt.

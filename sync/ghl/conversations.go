@@ -27,12 +27,17 @@ const maxSearchLimit = 100
 // SearchStatus filters a conversation search.
 type SearchStatus string
 
-// Search filters HighLevel offers.
+// Search filters HighLevel offers (the spec's enum for status).
 const (
-	SearchAll     SearchStatus = "all"
-	SearchRead    SearchStatus = "read"
-	SearchUnread  SearchStatus = "unread"
+	// SearchAll is every conversation, whatever its state.
+	SearchAll SearchStatus = "all"
+	// SearchRead and SearchUnread split conversations by whether they
+	// have unread messages.
+	SearchRead, SearchUnread SearchStatus = "read", "unread"
+	// SearchStarred is the conversations a user starred.
 	SearchStarred SearchStatus = "starred"
+	// SearchRecents is in the spec's enum but not in its description;
+	// HighLevel decides what counts as recent.
 	SearchRecents SearchStatus = "recents"
 )
 

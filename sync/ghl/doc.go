@@ -31,5 +31,9 @@
 // [ErrTokenNotSaved], [ErrNotRecorded] and [ErrBadResponse], and use
 // errors.As with [*APIError], [*RateLimitError] and the other error types for
 // details. Credentials never appear in an error, a log line or a formatted
-// value.
+// value, even when HighLevel repeats one back, escaped or not. The error
+// words and the retry loop are shared with package activedemand
+// (sync/internal/apierr, sync/internal/retry): ErrUnauthorized and its
+// siblings are kinds of the shared sentinels, and this package writes only
+// its shouldRetry and the hooks for the altId check and the token refresh.
 package ghl

@@ -21,15 +21,17 @@ import (
 	"parley/sync/internal/secret"
 )
 
-// Credentials with characters that JSON, HTML and URLs escape; the
-// fragments around them are what a leak would show, whatever the escaping.
-const (
-	echoPrivate = `pitPRE<&>"'\/+pitSUF`
-	echoAccess  = `accPRE<&>"'\/+accSUF`
-	echoAccess2 = `acc2PRE<&>"'\/+acc2SUF`
-	echoRefresh = `refPRE<&>"'\/+ refSUF`
-	echoSecret  = `secPRE<&>"'\/+ secSUF`
-	echoCode    = `codePRE<&>"'\/+ codeSUF`
+// escaped are characters JSON, HTML and URLs escape; the credentials hold
+// them between fragments that a leak would show, whatever the escaping.
+const escaped = `<&>"'\/+`
+
+var (
+	echoPrivate = "pitPRE" + escaped + "pitSUF"
+	echoAccess  = "accPRE" + escaped + "accSUF"
+	echoAccess2 = "acc2PRE" + escaped + "acc2SUF"
+	echoRefresh = "refPRE" + escaped + " refSUF"
+	echoSecret  = "secPRE" + escaped + " secSUF"
+	echoCode    = "codePRE" + escaped + " codeSUF"
 )
 
 var echoFragments = []string{"pitPRE", "pitSUF", "accPRE", "accSUF", "acc2PRE", "acc2SUF",
@@ -131,7 +133,7 @@ func TestEchoedCredentialsScrubbed(t *testing.T) {
 			}
 			t.Run("private token", func(t *testing.T) {
 				srv, logs, obs, lg := setup(t, false)
-				c, err := New(Config{BaseURL: srv.URL, LocationID: "loc", PrivateToken: echoPrivate, RateLimit: RateLimit{Disabled: true},
+				c, err := New(Config{BaseURL: srv.URL, LocationID: "loc", PrivateToken: Secret(echoPrivate), RateLimit: RateLimit{Disabled: true},
 					Observer: obs.observe, Logger: lg, Retry: RetryPolicy{Sleep: (&sleeps{}).sleep}})
 				if err != nil {
 					t.Fatal(err)
@@ -144,41 +146,31 @@ func TestEchoedCredentialsScrubbed(t *testing.T) {
 			})
 			oauthCfg := func(srv *httptest.Server, obs *calls, lg *slog.Logger, tok *oauth2.Token) Config {
 				return Config{BaseURL: srv.URL, LocationID: "loc", RateLimit: RateLimit{Disabled: true},
-					OAuth:     &OAuthApp{ClientID: "cid", ClientSecret: echoSecret, BaseURL: srv.URL, Observer: obs.observe},
+					OAuth:     &OAuthApp{ClientID: "cid", ClientSecret: Secret(echoSecret), BaseURL: srv.URL, Observer: obs.observe},
 					Token:     tok,
 					SaveToken: func(*oauth2.Token) error { return nil }, Observer: obs.observe, Logger: lg,
 					Retry: RetryPolicy{Sleep: (&sleeps{}).sleep}}
 			}
-			t.Run("access token then refresh", func(t *testing.T) {
-				// The 401 repeats the access token; the refresh's 400
-				// repeats the refresh token and the client secret.
-				srv, logs, obs, lg := setup(t, false)
-				c, err := New(oauthCfg(srv, obs, lg, &oauth2.Token{AccessToken: echoAccess, RefreshToken: echoRefresh, Expiry: time.Now().Add(time.Hour)}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = c.GetConversation(ctxT(t), "c1")
-				if !errors.Is(err, ErrUnauthorized) {
-					t.Fatalf("err = %v, want ErrUnauthorized", err)
-				}
-				checkEcho(t, err, logs.String(), obs.all())
-			})
-			t.Run("refreshed access token", func(t *testing.T) {
-				// The refresh succeeds and the 401 repeats the new token.
-				srv, logs, obs, lg := setup(t, true)
-				c, err := New(oauthCfg(srv, obs, lg, &oauth2.Token{AccessToken: echoAccess, RefreshToken: echoRefresh, Expiry: time.Now().Add(time.Hour)}))
-				if err != nil {
-					t.Fatal(err)
-				}
-				_, err = c.GetConversation(ctxT(t), "c1")
-				if !errors.Is(err, ErrUnauthorized) {
-					t.Fatalf("err = %v, want ErrUnauthorized", err)
-				}
-				checkEcho(t, err, logs.String(), obs.all())
-			})
+			// A 401 repeats the access token, and then either the refresh's
+			// 400 repeats the refresh token and the client secret, or the
+			// refresh succeeds and the next 401 repeats the new token.
+			for name, refreshOK := range map[string]bool{"access token then refresh": false, "refreshed access token": true} {
+				t.Run(name, func(t *testing.T) {
+					srv, logs, obs, lg := setup(t, refreshOK)
+					c, err := New(oauthCfg(srv, obs, lg, &oauth2.Token{AccessToken: echoAccess, RefreshToken: echoRefresh, Expiry: time.Now().Add(time.Hour)}))
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, err = c.GetConversation(ctxT(t), "c1")
+					if !errors.Is(err, ErrUnauthorized) {
+						t.Fatalf("err = %v, want ErrUnauthorized", err)
+					}
+					checkEcho(t, err, logs.String(), obs.all())
+				})
+			}
 			t.Run("exchange", func(t *testing.T) {
 				srv, logs, obs, _ := setup(t, false)
-				app := &OAuthApp{ClientID: "cid", ClientSecret: echoSecret, BaseURL: srv.URL, Observer: obs.observe}
+				app := &OAuthApp{ClientID: "cid", ClientSecret: Secret(echoSecret), BaseURL: srv.URL, Observer: obs.observe}
 				_, err := app.Exchange(ctxT(t), echoCode)
 				if !errors.Is(err, ErrUnauthorized) {
 					t.Fatalf("err = %v, want ErrUnauthorized", err)

@@ -9,6 +9,8 @@ package retry
 import (
 	"context"
 	"math/rand/v2"
+	"net/http/httptrace"
+	"sync/atomic"
 	"time"
 
 	"parley/sync/internal/backoff"
@@ -159,4 +161,17 @@ func (c Call) Do(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// WatchWrite returns ctx with a trace that records, for a request made
+// with it, whether the request was written out whole: a failure after that
+// leaves the outcome unknown, one before it means the server never saw the
+// request. Read wrote after the client's Do returns.
+func WatchWrite(ctx context.Context) (_ context.Context, wrote *atomic.Bool) {
+	wrote = new(atomic.Bool)
+	return httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}}), wrote
 }

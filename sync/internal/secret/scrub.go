@@ -98,8 +98,11 @@ func (s *Scrubber) String(text string) string {
 // backslash may be itself or start an escape), so that no choice made early
 // hides a match.
 func match(text string, i int, sec []rune) int {
-	pos := []int{i}
-	var next []int
+	if !mayStart(text[i], sec[0]) {
+		return -1
+	}
+	var a, b [8]int
+	pos, next := append(a[:0], i), b[:0]
 	for k, r := range sec {
 		next = next[:0]
 		for _, p := range pos {
@@ -122,6 +125,18 @@ func match(text string, i int, sec []rune) int {
 		end = max(end, p)
 	}
 	return end
+}
+
+// mayStart is a quick test before the full match: every encoding of r
+// starts with r's first byte or with one of the bytes that start an escape.
+func mayStart(c byte, r rune) bool {
+	switch c {
+	case '%', '\\', '&', '+':
+		return true
+	}
+	var b [utf8.UTFMax]byte
+	utf8.EncodeRune(b[:], r)
+	return c == b[0]
 }
 
 func dedupe(ps []int) []int {
@@ -240,7 +255,7 @@ var htmlNamed = map[string]rune{"lt": '<', "gt": '>', "amp": '&', "quot": '"', "
 // htmlRef matches an HTML character reference to r at the start of s:
 // named, decimal or hexadecimal, ended by a semicolon.
 func htmlRef(s string, r rune) int {
-	semi := strings.IndexByte(s, ';')
+	semi := strings.IndexByte(s[:min(len(s), 14)], ';')
 	if semi < 2 || semi > 12 {
 		return 0
 	}

@@ -105,3 +105,14 @@ func TestScrubberError(t *testing.T) {
 	}
 	walk(cp)
 }
+
+// BenchmarkScrubErrorBody: a 64 KiB error body, the most the GHL client
+// keeps, against the credentials of an OAuth client.
+func BenchmarkScrubErrorBody(b *testing.B) {
+	s := NewScrubber("tok-<&>-aaaaaaaaaaaaaaaaaaaa", "ref-bbbbbbbbbbbbbbbbbbbbbbbb", "sec-cccccccccccccccccccccc")
+	body := strings.Repeat(`{"message":"invalid token tok-\u003c\u0026\u003e-aaaaaaaaaaaaaaaaaaaa & 100% of %s"} `, 64<<10/80)
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		_ = s.String(body)
+	}
+}
