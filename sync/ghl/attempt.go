@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"sync/atomic"
@@ -190,14 +189,6 @@ func (c *Client) attempt(ctx context.Context, rq *request, tok string) (res atte
 	}
 	res.outcome = outOK
 	return res
-}
-
-// notSent reports errors that mean the request never left: dialling or
-// resolving failed.
-func notSent(err error) bool {
-	var op *net.OpError
-	var dns *net.DNSError
-	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns)
 }
 
 // errIsAPI reports whether a decode function returned a complete API error

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -271,6 +272,14 @@ func (c *Client) uncertain(rq *request, cause error, last bool) (retry.Verdict, 
 			return false, nil
 		},
 	}, logged
+}
+
+// notSent reports errors that mean the request never left: dialling or
+// resolving failed.
+func notSent(err error) bool {
+	var op *net.OpError
+	var dns *net.DNSError
+	return (errors.As(err, &op) && op.Op == "dial") || errors.As(err, &dns)
 }
 
 // unknown is the error for a call that may have been applied.
