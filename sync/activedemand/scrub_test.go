@@ -66,6 +66,9 @@ func checkNoLeak(t *testing.T, err error, logs string, calls []activedemand.Call
 		check("APIError.Body", apiErr.Body)
 	}
 	check("debug log", logs)
+	if len(calls) == 0 {
+		t.Error("the observer got no report to check")
+	}
 	for _, ci := range calls {
 		check("observer", fmt.Sprintf("%+v %v", ci, ci.Err))
 	}

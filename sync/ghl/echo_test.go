@@ -111,6 +111,9 @@ func checkEcho(t *testing.T, err error, logs string, reports []CallInfo) {
 	if f := echoLeak(logs); f != "" {
 		t.Errorf("log shows %s: %s", f, logs)
 	}
+	if len(reports) == 0 {
+		t.Error("the observer got no report to check")
+	}
 	for _, ci := range reports {
 		if f := echoLeak(fmt.Sprintf("%+v %v", ci, ci.Err)); f != "" {
 			t.Errorf("observer report shows %s: %+v", f, ci)
@@ -164,6 +167,9 @@ func TestEchoedCredentialsScrubbed(t *testing.T) {
 					_, err = c.GetConversation(ctxT(t), "c1")
 					if !errors.Is(err, ErrUnauthorized) {
 						t.Fatalf("err = %v, want ErrUnauthorized", err)
+					}
+					if !strings.Contains(logs.String(), "trying again") {
+						t.Fatalf("no retry log line to check: %s", logs.String())
 					}
 					checkEcho(t, err, logs.String(), obs.all())
 				})
