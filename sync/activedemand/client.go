@@ -77,8 +77,11 @@ type Config struct {
 	UserAgent string
 }
 
-// RetryPolicy bounds retries (see [Client.shouldRetry] for what is
-// retried). Zero fields mean the defaults: 4 attempts, the first included
+// RetryPolicy bounds retries. Reads (GET, and DELETE/PUT, which are
+// idempotent) are retried after network errors, 429, 500, 502, 503 and 504;
+// writes (POST, PATCH) only after 429 and 503 (refused before processing)
+// and after network errors that happened before the request was sent.
+// Zero fields mean the defaults: 4 attempts, the first included
 // (1 disables retries); full-jitter backoff from BaseDelay 250ms capped at
 // MaxDelay 10s; a Retry-After waited out up to MaxRetryAfter 1 minute, a
 // longer one failing at once with ErrRateLimited.
