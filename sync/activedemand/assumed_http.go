@@ -299,24 +299,11 @@ func (c *Client) Messages(ctx context.Context, conversationID ID, page PageToken
 	return listPage(ctx, c, "list messages", RouteMessagesList, map[string]string{"conversation_id": string(conversationID)}, page, decodeMessage)
 }
 
-// checkPathID refuses an id that, put in a path, would be a dot segment:
-// path escaping leaves "." and ".." as they are, and they would move the
-// request, keys included, elsewhere on the API host.
-func checkPathID(op, what string, id ID) error {
-	if id == "." || id == ".." {
-		return fmt.Errorf("activedemand: %s: %s %q is not an id", op, what, id)
-	}
-	return nil
-}
-
 // SetMessageStatus implements Conversations over the messages.status route.
 func (c *Client) SetMessageStatus(ctx context.Context, messageID ID, status MessageStatus) error {
 	const op = "report message status"
 	if messageID == "" || status == "" {
 		return fmt.Errorf("activedemand: %s: need a message id and a status", op)
-	}
-	if err := checkPathID(op, "message id", messageID); err != nil {
-		return err
 	}
 	_, err := c.do(ctx, call{op: op, route: RouteMessageStatus, args: map[string]string{"message_id": string(messageID), "status": string(status)}})
 	return err
@@ -385,9 +372,6 @@ func (c *Client) UnsubscribeWebhook(ctx context.Context, id ID) error {
 	const op = "unsubscribe webhook"
 	if id == "" {
 		return fmt.Errorf("activedemand: %s: subscription id is empty", op)
-	}
-	if err := checkPathID(op, "subscription id", id); err != nil {
-		return err
 	}
 	_, err := c.do(ctx, call{op: op, route: RouteWebhookDelete, args: map[string]string{"webhook_id": string(id)}})
 	return err

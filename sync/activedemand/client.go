@@ -251,6 +251,12 @@ func (c *Client) request(cl call) (rt Route, u *url.URL, body []byte, ctype stri
 			return rt, nil, nil, "", fmt.Errorf("activedemand: %s: %s is empty", cl.op, p)
 		}
 		if p != "url" {
+			// Path escaping leaves "." and ".." as they are, and as path
+			// segments they would move the request, keys included,
+			// elsewhere on the API host.
+			if v == "." || v == ".." {
+				return rt, nil, nil, "", fmt.Errorf("activedemand: %s: %s %q is not an id", cl.op, p, v)
+			}
 			v = url.PathEscape(v)
 		}
 		path = strings.ReplaceAll(path, "{"+p+"}", v)

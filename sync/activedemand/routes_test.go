@@ -632,6 +632,12 @@ func TestIDsCannotClimbThePath(t *testing.T) {
 		if err := c.UnsubscribeWebhook(t.Context(), id); err == nil {
 			t.Errorf("webhook id %q accepted", id)
 		}
+		if err := c.AddListMembers(t.Context(), id, "1"); err == nil {
+			t.Errorf("list id %q accepted", id)
+		}
+		if err := c.SubmitForm(t.Context(), id, map[string]string{"email": "a@example.com"}); err == nil {
+			t.Errorf("form id %q accepted", id)
+		}
 	}
 	mu.Lock()
 	defer mu.Unlock()
