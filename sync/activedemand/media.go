@@ -97,7 +97,7 @@ func (c *Client) downloadMedia(ctx context.Context, mediaURL string, w io.Writer
 		return 0, c.scrub.Error(err)
 	}
 	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
-		return 0, fmt.Errorf("activedemand: %s: %q is not an http(s) URL", op, truncate(u.Redacted(), 200))
+		return 0, fmt.Errorf("activedemand: %s: %q is not an http(s) URL", op, truncate(c.scrub.String(u.Redacted()), 200))
 	}
 	if c.sameHost(u) && !c.belowBase(u) {
 		return 0, fmt.Errorf("activedemand: %s: %s is on the API host but outside the API root %s; Parley sends the keys only below it, so ask ActiveDEMAND where the file really is", op, truncate(u.EscapedPath(), 200), c.base.Path)
