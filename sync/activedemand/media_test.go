@@ -201,3 +201,20 @@ func TestMediaStaysBelowTheAPIRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestMediaURLErrorScrubsKeys checks that a media URL the client refuses is
+// not quoted back with a key in it, whatever part of the URL holds it.
+func TestMediaURLErrorScrubsKeys(t *testing.T) {
+	const key = "media-key-4f2a9c"
+	c, err := activedemand.New(activedemand.Config{BaseURL: "http://127.0.0.1:1/v1/", APIKey: key, AppKey: "a", RateLimit: rate.Inf, Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.DownloadMedia(t.Context(), "ftp://files.example.com/x.png?token="+key, io.Discard)
+	if err == nil {
+		t.Fatal("an ftp URL was accepted")
+	}
+	if strings.Contains(err.Error(), key) {
+		t.Errorf("error quotes the key: %v", err)
+	}
+}
