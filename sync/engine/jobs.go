@@ -1,4 +1,4 @@
-package sync
+package engine
 
 // The work the engine's workers consume: outbox items of two kinds, one per
 // ActiveDEMAND contact and one per ActiveDEMAND message. The AD poller (API)

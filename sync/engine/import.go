@@ -1,4 +1,4 @@
-package sync
+package engine
 
 // Import of ActiveDEMAND export files: the way in that needs no AD API. An
 // export is parsed by activedemand.Import and ends as the same outbox items

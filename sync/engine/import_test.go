@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // td is a file of the parser's test exports.
-func td(name string) string { return filepath.Join("activedemand", "testdata", name) }
+func td(name string) string { return filepath.Join("..", "activedemand", "testdata", name) }
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
