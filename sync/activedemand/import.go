@@ -207,9 +207,20 @@ func (s *previewSink) row(cols []string, vals []string) {
 		s.p.Columns = slices.Clone(cols)
 	}
 	row := make([]string, len(s.p.Columns))
-	for i, c := range s.p.Columns {
-		if j := slices.Index(cols, c); j >= 0 && j < len(vals) {
-			row[i] = vals[j]
+	if len(cols) == len(s.p.Columns) && len(cols) > 0 && &cols[0] == &s.p.Columns[0] {
+		copy(row, vals) // a CSV row: already in the header's order
+	} else {
+		// A JSON element: its keys, indexed once per row rather than
+		// looked up per cell (a lookup per cell made 100,000 columns
+		// take minutes).
+		at := make(map[string]int, len(cols))
+		for j, c := range cols {
+			at[c] = j
+		}
+		for i, c := range s.p.Columns {
+			if j, ok := at[c]; ok && j < len(vals) {
+				row[i] = vals[j]
+			}
 		}
 	}
 	s.p.Rows = append(s.p.Rows, row)
@@ -246,6 +257,9 @@ type importer struct {
 	byPhone  map[string]int
 	acts     []activity
 
+	rowNotes     map[string]*rowNote
+	rowNoteOrder []string
+
 	// per-file state
 	file     string
 	rows     int
@@ -256,7 +270,7 @@ func newImporter(opts ImportOptions) *importer {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	return &importer{opts: opts, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
+	return &importer{opts: opts, rowNotes: map[string]*rowNote{}, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
 }
 
 func (im *importer) reject(line int, format string, args ...any) {
@@ -269,6 +283,36 @@ func (im *importer) reject(line int, format string, args ...any) {
 
 func (im *importer) note(format string, args ...any) {
 	im.report.Notes = append(im.report.Notes, fmt.Sprintf(format, args...))
+}
+
+// rowNote is a note about one row. The same note about many rows is kept
+// once with a count: 200,000 contacts with two email addresses each make
+// one line, not 200,000.
+func (im *importer) rowNote(line int, text string) {
+	if n, ok := im.rowNotes[text]; ok {
+		n.count++
+		return
+	}
+	im.rowNotes[text] = &rowNote{first: fmt.Sprintf("%s line %d", im.file, line), count: 1}
+	im.rowNoteOrder = append(im.rowNoteOrder, text)
+}
+
+type rowNote struct {
+	first string
+	count int
+}
+
+// flushRowNotes adds the row notes to the report, each once.
+func (im *importer) flushRowNotes() {
+	for _, text := range im.rowNoteOrder {
+		n := im.rowNotes[text]
+		if n.count == 1 {
+			im.note("%s: %s", n.first, text)
+		} else {
+			im.note("%d rows: %s (the first at %s)", n.count, text, n.first)
+		}
+	}
+	im.rowNotes, im.rowNoteOrder = map[string]*rowNote{}, nil
 }
 
 // countingReader counts bytes for progress reports.
@@ -441,7 +485,8 @@ func isActivityHeader(cols []string) bool {
 
 func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink) error {
 	sep := sniffSeparator(br)
-	r := csv.NewReader(br)
+	lim := &rowLimiter{r: br, max: maxRowBytes}
+	r := csv.NewReader(lim)
 	r.Comma = sep
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
@@ -497,13 +542,23 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 		pv.p.Separator = sep
 		pv.p.Columns = raw
 	}
+	nextLine := 2 // where the row after the last one read starts, near enough
 	for {
+		lim.n = 0
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if terr := tick(); terr != nil {
 			return terr
+		}
+		if errors.Is(err, errRowTooLong) {
+			im.reject(nextLine, "the row is longer than %d MiB (a quote that is never closed?); the rest of the file was not read", maxRowBytes>>20)
+			return nil
+		}
+		if len(rec) > 0 {
+			l, _ := r.FieldPos(len(rec) - 1)
+			nextLine = l + strings.Count(rec[len(rec)-1], "\n") + 1
 		}
 		if err != nil {
 			var perr *csv.ParseError
@@ -539,6 +594,33 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 	}
 }
 
+// maxRowBytes caps a CSV row and a JSON element. A quote that is never
+// closed makes the rest of the file one field; without a cap the parser
+// would hold all of it. Real rows are a few KB; an email body with HTML
+// rarely tops a few hundred.
+const maxRowBytes = 4 << 20
+
+var errRowTooLong = errors.New("row too long")
+
+// rowLimiter fails a read once the row being read passes max bytes; the
+// reader resets n before each row.
+type rowLimiter struct {
+	r      io.Reader
+	n, max int
+}
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		return 0, errRowTooLong
+	}
+	if len(p) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
+}
+
 func blank(rec []string) bool {
 	for _, v := range rec {
 		if strings.TrimSpace(v) != "" {
@@ -556,6 +638,9 @@ func (im *importer) contactRow(line int, vals map[string]string) {
 			continue
 		}
 		t, err := parseTimeIn(vals[k], im.opts.Location)
+		if err == nil {
+			err = plausibleDate(t)
+		}
 		if err != nil {
 			im.reject(line, "%s: %v", k, err)
 			return
@@ -590,7 +675,7 @@ var contactColumnCanon = map[string]bool{"id": true, "first_name": true, "last_n
 
 func validEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t,;<>") && strings.Contains(s[at:], ".")
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n,;<>") && strings.Contains(s[at:], ".")
 }
 
 // normPhone keeps a leading + and the digits; ok is false with fewer than
@@ -630,9 +715,56 @@ func (im *importer) checkAddress(line int, emailCol, email, phoneCol, phone stri
 	return p, ok
 }
 
+// Dates an export can plausibly hold. No conversation in an ActiveDEMAND
+// account predates 1990 (the platform and the SMS it mirrors are far
+// younger), and a date more than a year ahead is a typo or a unit mix-up
+// (milliseconds read as seconds), not a scheduled message: a year of slack
+// covers clocks and time zones. Outside the range, a date would either be
+// queued and then fail every worker (0001-01-01 is the zero time, which a
+// job may not have) or not encode at all (years past 9999).
+var earliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func latestDate() time.Time { return time.Now().AddDate(1, 0, 0) }
+
+// plausibleDate rejects a date outside earliestDate .. a year from now.
+func plausibleDate(t time.Time) error {
+	if latest := latestDate(); t.Before(earliestDate) || t.After(latest) {
+		return fmt.Errorf("%s is outside %s .. %s, the dates an export can hold; correct it in the export or remove the row",
+			t.Format(time.RFC3339), earliestDate.Format(time.DateOnly), latest.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// controlChar finds a control character (a NUL included) in s: a name or an
+// address with one is damaged, and would reach HighLevel as such. Tabs and
+// line breaks are white space a quoted CSV value may hold, not damage; an
+// email address with one is refused by validEmail.
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return r, true
+		}
+	}
+	return 0, false
+}
+
 // addContact validates and stores a contact, rejecting duplicates.
 func (im *importer) addContact(line int, c Contact) {
 	c.Email = strings.TrimSpace(c.Email)
+	for _, f := range []struct{ name, v string }{{"first_name", c.FirstName}, {"last_name", c.LastName}, {"email_address", c.Email}} {
+		if r, bad := controlChar(f.v); bad {
+			im.reject(line, "%s contains the control character %U; remove it from the export", f.name, r)
+			return
+		}
+	}
+	for _, t := range []time.Time{c.CreatedAt, c.UpdatedAt} {
+		if !t.IsZero() {
+			if err := plausibleDate(t); err != nil {
+				im.reject(line, "date: %v", err)
+				return
+			}
+		}
+	}
 	var ok bool
 	if c.Phone, ok = im.checkAddress(line, "email_address", c.Email, "phone_number", c.Phone); !ok {
 		return
@@ -752,6 +884,13 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		im.reject(line, "no contact: give contact_id, contact_email or contact_phone")
 		return
 	}
+	for _, f := range []struct{ name, v string }{{"first_name", a.first}, {"last_name", a.last}, {"contact_email", a.email},
+		{"sender_name", a.senderName}, {"sender_email", a.senderEmail}} {
+		if r, bad := controlChar(f.v); bad {
+			im.reject(line, "%s contains the control character %U; remove it from the export", f.name, r)
+			return
+		}
+	}
 	var ok bool
 	if a.phone, ok = im.checkAddress(line, "contact_email", a.email, "contact_phone", a.phone); !ok {
 		return
@@ -765,6 +904,9 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		return
 	}
 	at, err := parseTimeIn(v["date"], im.opts.Location)
+	if err == nil {
+		err = plausibleDate(at)
+	}
 	if err != nil {
 		im.reject(line, "date: %v", err)
 		return
@@ -912,7 +1054,7 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 					continue
 				}
 				if len(c.Emails) > 1 || len(c.Phones) > 1 {
-					im.note("%s line %d: only the first email address and phone number are imported", im.file, line)
+					im.rowNote(line, "only the first email address and phone number are imported")
 				}
 				im.addContact(line, c)
 				continue
@@ -977,6 +1119,9 @@ type lineTracker struct {
 }
 
 func (t *lineTracker) Read(p []byte) (int, error) {
+	if len(t.buf) > maxRowBytes {
+		return 0, fmt.Errorf("an element is longer than %d MiB", maxRowBytes>>20)
+	}
 	n, err := t.r.Read(p)
 	t.buf = append(t.buf, p[:n]...)
 	return n, err
@@ -1122,6 +1267,7 @@ func (im *importer) finish() *ImportedData {
 		d.contactIx[c.ID] = i
 	}
 	im.report.Conversations = len(d.convs)
+	im.flushRowNotes()
 	return d
 }
 
