@@ -28,6 +28,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"parley/sync/internal/phone"
 )
 
 // ImportSource is one export file.
@@ -84,6 +86,9 @@ type ImportOptions struct {
 	// its files). Without it, DownloadMedia on imported data fails with
 	// ErrMediaUnavailable.
 	MediaDir string
+	// DefaultRegion is the country (ISO 3166 code, e.g. "US", "GB") of
+	// phone numbers written without a country code; empty means "US".
+	DefaultRegion string
 }
 
 // ImportProgress reports how far an import is.
@@ -269,6 +274,9 @@ type importer struct {
 func newImporter(opts ImportOptions) *importer {
 	if opts.Location == nil {
 		opts.Location = time.UTC
+	}
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = phone.DefaultRegion
 	}
 	return &importer{opts: opts, rowNotes: map[string]*rowNote{}, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
 }
@@ -678,41 +686,26 @@ func validEmail(s string) bool {
 	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n,;<>") && strings.Contains(s[at:], ".")
 }
 
-// normPhone keeps a leading + and the digits; ok is false with fewer than
-// 7 digits or letters in the number.
-func normPhone(s string) (string, bool) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return "", false
-		}
-	}
-	return b.String(), digits >= 7 && digits <= 15
-}
-
 // checkAddress rejects the row when its email or phone (named by their
 // columns) is not one, and returns the phone in E.164.
-func (im *importer) checkAddress(line int, emailCol, email, phoneCol, phone string) (string, bool) {
+func (im *importer) checkAddress(line int, emailCol, email, phoneCol, number string) (string, bool) {
 	if email != "" && !validEmail(email) {
 		im.reject(line, "%s %q is not an email address", emailCol, truncate(email, 60))
 		return "", false
 	}
-	if phone == "" {
+	if number == "" {
 		return "", true
 	}
-	p, ok := normPhone(phone)
-	if !ok {
-		im.reject(line, "%s %q is not a phone number", phoneCol, truncate(phone, 40))
+	// A number that is not one rejects the row rather than travelling on
+	// as written: the sync finds HighLevel contacts by phone, and HighLevel
+	// refuses what is not E.164, so it would fail later, one job at a
+	// time, far from the file and line that can be fixed.
+	p, err := phone.Normalize(number, im.opts.DefaultRegion)
+	if err != nil {
+		im.reject(line, "%s %q is not a phone number (%s numbers may omit the country code)", phoneCol, truncate(number, 40), im.opts.DefaultRegion)
+		return "", false
 	}
-	return p, ok
+	return p, true
 }
 
 // Dates an export can plausibly hold. No conversation in an ActiveDEMAND

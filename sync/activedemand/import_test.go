@@ -42,7 +42,7 @@ func TestImportCSV(t *testing.T) {
 	// contacts.csv has a BOM, CRLF line ends, a quoted newline, quoted
 	// separators and doubled quotes.
 	liam, ok := data.Contact("4100002")
-	if !ok || liam.Fields["notes"] != "Prefers texts.\nCall after 5pm." || liam.Phone != "9025551037" {
+	if !ok || liam.Fields["notes"] != "Prefers texts.\nCall after 5pm." || liam.Phone != "+19025551037" {
 		t.Errorf("Liam = %+v", liam)
 	}
 	if emma, _ := data.Contact("4100003"); emma.LastName != "Smith, Jr." || emma.Custom["custom_1"] != "Harbour Realty" {
@@ -118,6 +118,26 @@ func TestImportCSV(t *testing.T) {
 		if !errors.Is(err, activedemand.ErrReadOnly) || !strings.Contains(err.Error(), "read-only import") {
 			t.Errorf("%s: err = %v, want ErrReadOnly", name, err)
 		}
+	}
+}
+
+// TestImportPhonesInE164: phones are stored in E.164, numbers without a
+// country code read in the default region.
+func TestImportPhonesInE164(t *testing.T) {
+	const contacts = "email_address,phone_number\n" +
+		"a@example.com,020 7946 0018\n" +
+		"b@example.com,+1 (902) 555-1037\n" +
+		"c@example.com,12ab\n"
+	data, rep, err := activedemand.Import(t.Context(), activedemand.ImportOptions{DefaultRegion: "GB"}, activedemand.BytesSource("c.csv", []byte(contacts)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phones []string
+	for _, c := range data.Contacts() {
+		phones = append(phones, c.Phone)
+	}
+	if !slices.Equal(phones, []string{"+442079460018", "+19025551037"}) || rep.Rejected != 1 {
+		t.Fatalf("phones %q, report:\n%s", phones, rep)
 	}
 }
 

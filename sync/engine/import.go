@@ -239,6 +239,10 @@ type ImporterOptions struct {
 	BatchSize int
 	// PreviewRows is how many rows a preview shows; 0 means 20.
 	PreviewRows int
+	// DefaultRegion is the country (ISO 3166 code) of phone numbers
+	// written without a country code; empty means "US". Phones are
+	// queued in E.164 either way.
+	DefaultRegion string
 }
 
 // DefaultImportBatch is the default number of outbox items per transaction:
@@ -268,7 +272,7 @@ func NewImporter(s *store.Store, opts ImporterOptions) *Importer {
 // without queueing anything.
 func (im *Importer) Preview(ctx context.Context, path string) (ImportPreview, error) {
 	src := activedemand.FileSource(path)
-	p, err := activedemand.PreviewImport(ctx, src, im.opts.PreviewRows, activedemand.ImportOptions{Location: im.opts.Location})
+	p, err := activedemand.PreviewImport(ctx, src, im.opts.PreviewRows, activedemand.ImportOptions{Location: im.opts.Location, DefaultRegion: im.opts.DefaultRegion})
 	if err != nil {
 		return ImportPreview{File: src.Name, Path: path}, fmt.Errorf("preview %s: %w", src.Name, fileError(err, []string{src.Name}))
 	}
@@ -304,7 +308,7 @@ func (im *Importer) Check(ctx context.Context, paths []string) (ExportCounts, er
 	if err != nil {
 		return ExportCounts{}, fmt.Errorf("check: %w", err)
 	}
-	_, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{Location: im.opts.Location}, sources...)
+	_, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{Location: im.opts.Location, DefaultRegion: im.opts.DefaultRegion}, sources...)
 	if err != nil {
 		return exportCounts(rep), fmt.Errorf("check: %w", fileError(err, names))
 	}
@@ -374,7 +378,8 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 	var doneRejected int
 	progress(ImportProgress{Phase: PhaseReading, File: res.Files[0], Total: total})
 	data, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{
-		Location: im.opts.Location,
+		Location:      im.opts.Location,
+		DefaultRegion: im.opts.DefaultRegion,
 		Progress: func(p activedemand.ImportProgress) {
 			progress(ImportProgress{Phase: PhaseReading, File: p.File, Done: doneBytes + p.Bytes, Total: total, Rejected: doneRejected + p.Rejected})
 			if p.Done {

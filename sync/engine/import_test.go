@@ -87,7 +87,7 @@ func TestImportQueuesContactsThenMessagesOldestFirst(t *testing.T) {
 			t.Errorf("contact key %q, payload key %q", it.Key, j.Key())
 		}
 		contactIDs = append(contactIDs, j.ContactID)
-		if j.ContactID == "4100002" && (j.Fields["notes"] != "Prefers texts.\nCall after 5pm." || j.Phone != "9025551037" || j.Source != engine.SourceImport) {
+		if j.ContactID == "4100002" && (j.Fields["notes"] != "Prefers texts.\nCall after 5pm." || j.Phone != "+19025551037" || j.Source != engine.SourceImport) {
 			t.Errorf("Liam's contact job = %+v", j)
 		}
 	}
