@@ -93,7 +93,7 @@ func TestPreviewManyColumns(t *testing.T) {
 		fmt.Fprintf(&b, "p%d@example.com%s\n", r, strings.Repeat(",x", cols))
 	}
 	start := time.Now()
-	p, err := activedemand.PreviewImport(t.Context(), activedemand.BytesSource("wide.csv", []byte(b.String())), 20, activedemand.ImportOptions{})
+	p, err := activedemand.PreviewImport(t.Context(), activedemand.BytesSource("wide.csv", []byte(b.String())), 20, activedemand.ImportOptions{}, activedemand.ImportHandler{})
 	if err != nil {
 		t.Fatal(err)
 	}

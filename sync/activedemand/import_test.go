@@ -196,8 +196,8 @@ func TestImportBadRows(t *testing.T) {
 		{"contacts-bad.csv", 2, 1, []int{3, 4, 5, 6, 7, 9},
 			[]string{"no email_address, phone_number or id", `"bad-at-example.com" is not an email address`, `"12ab" is not a phone number`,
 				"5 fields, the header has 4", "duplicate of contacts-bad.csv line 2", `extraneous or missing " in quoted-field`}},
-		{"activity-bad.csv", 1, 0, []int{3, 4, 5, 6, 7, 9, 8},
-			[]string{"no contact", "date:", "direction is empty", `channel "fax"`, "neither channel nor type", `direction "sideways"`, "duplicate of activity-bad.csv line 2"}},
+		{"activity-bad.csv", 1, 0, []int{3, 4, 5, 6, 7, 8, 9},
+			[]string{"no contact", "date:", "direction is empty", `channel "fax"`, "neither channel nor type", "duplicate of activity-bad.csv line 2", `direction "sideways"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -233,7 +233,7 @@ func TestImportSeparatorsAndLineEnds(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					content := bom + strings.ReplaceAll(strings.ReplaceAll(body, "{s}", sep), "\n", eol)
 					src := activedemand.BytesSource("c.csv", []byte(content))
-					pv, err := activedemand.PreviewImport(t.Context(), src, 2, activedemand.ImportOptions{})
+					pv, err := activedemand.PreviewImport(t.Context(), src, 2, activedemand.ImportOptions{}, activedemand.ImportHandler{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -318,7 +318,7 @@ func TestImportPreviewAndProgress(t *testing.T) {
 	}
 	src := activedemand.BytesSource("big-activity.csv", []byte(b.String()))
 	var progress []activedemand.ImportProgress
-	pv, err := activedemand.PreviewImport(t.Context(), src, 3, activedemand.ImportOptions{Progress: func(p activedemand.ImportProgress) { progress = append(progress, p) }})
+	pv, err := activedemand.PreviewImport(t.Context(), src, 3, activedemand.ImportOptions{Progress: func(p activedemand.ImportProgress) { progress = append(progress, p) }}, activedemand.ImportHandler{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +339,7 @@ func TestImportPreviewAndProgress(t *testing.T) {
 		t.Errorf("cancelled import: err = %v", err)
 	}
 
-	jpv, err := activedemand.PreviewImport(t.Context(), td("export.json"), 2, activedemand.ImportOptions{})
+	jpv, err := activedemand.PreviewImport(t.Context(), td("export.json"), 2, activedemand.ImportOptions{}, activedemand.ImportHandler{})
 	if err != nil {
 		t.Fatal(err)
 	}
