@@ -65,14 +65,14 @@ func BytesSource(name string, content []byte) ImportSource {
 	}
 }
 
-// ImportKind is what an export file holds.
-type ImportKind string
+// ExportKind is what an export file holds, as a user would name it.
+type ExportKind string
 
 // Export kinds.
 const (
-	KindContactsCSV ImportKind = "contacts CSV"
-	KindActivityCSV ImportKind = "activity CSV"
-	KindJSON        ImportKind = "JSON"
+	KindContactsCSV ExportKind = "contacts CSV"
+	KindActivityCSV ExportKind = "activity CSV"
+	KindJSON        ExportKind = "JSON"
 )
 
 // ImportOptions tunes an import.
@@ -103,46 +103,62 @@ type ImportProgress struct {
 	Done bool
 }
 
-// RowError is a rejected row.
+// RowError is a row of an export that was not imported, and why.
 type RowError struct {
-	File string
-	// Line is where the row starts in the file (1-based).
+	// File is the file's base name; Line is where the row starts (1-based).
+	File   string
 	Line   int
 	Reason string
 }
 
-// Error reads "file line N: reason".
-func (e RowError) Error() string {
-	return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Reason)
-}
+// Error reads "file:line: reason", the form editors and terminals jump to.
+func (e RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
 
-// maxKeptErrors bounds ImportReport.Errors; Rejected counts them all.
+// maxKeptErrors bounds ExportCounts.Errors; Rejected counts them all.
 const maxKeptErrors = 1000
 
-// ImportReport says what an import did.
-type ImportReport struct {
-	// Contacts imported from contact rows; StubContacts created for
-	// activity rows whose contact was not in any contacts export.
-	Contacts, StubContacts           int
-	Conversations, Messages, History int
-	// Rejected counts rejected rows; Errors lists them (the first 1000).
-	Rejected int
-	Errors   []RowError
-	// Blank counts empty rows skipped.
-	Blank int
+// ExportCounts is what export files hold, as the parser read them.
+type ExportCounts struct {
+	// Contacts are contacts from contact rows; ContactsFromActivity are
+	// contacts that activity rows name but no contacts export among the
+	// files has, made from the rows (email, phone, name). They are not
+	// queued on their own: the messages carry them.
+	Contacts, ContactsFromActivity int
+	Conversations, Messages        int
+	// Timeline counts AD timeline entries (notes, form submissions): read
+	// but not mirrored, since the sync mirrors conversations.
+	Timeline int
+	// Blank counts empty rows skipped; Rejected rows that cannot be
+	// imported, of which Errors lists the first 1000.
+	Blank, Rejected int
+	Errors          []RowError
 	// Notes are things worth knowing that rejected nothing, such as
-	// columns that were not used.
+	// columns that are not used; a note about many rows is one note.
 	Notes []string
+	// Attachments are the files on this computer an import would upload
+	// to HighLevel (the first 1000; AttachmentFiles counts them all), so
+	// that the admin sees what would leave the computer before it does.
+	// The parser does not read attachments: the engine, which would
+	// upload them, fills these.
+	Attachments     []Attachment
+	AttachmentFiles int
+}
+
+// Attachment is a file an import would upload.
+type Attachment struct {
+	// Path is absolute; Size is in bytes.
+	Path string
+	Size int64
 }
 
 // String summarises the report with the rejected rows listed.
-func (r ImportReport) String() string {
+func (r ExportCounts) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "imported %d contacts", r.Contacts)
-	if r.StubContacts > 0 {
-		fmt.Fprintf(&b, " (+%d from activity only)", r.StubContacts)
+	if r.ContactsFromActivity > 0 {
+		fmt.Fprintf(&b, " (+%d from activity only)", r.ContactsFromActivity)
 	}
-	fmt.Fprintf(&b, ", %d messages in %d conversations, %d history entries; %d rows rejected", r.Messages, r.Conversations, r.History, r.Rejected)
+	fmt.Fprintf(&b, ", %d messages in %d conversations, %d history entries; %d rows rejected", r.Messages, r.Conversations, r.Timeline, r.Rejected)
 	if r.Blank > 0 {
 		fmt.Fprintf(&b, ", %d blank rows skipped", r.Blank)
 	}
@@ -162,7 +178,7 @@ func (r ImportReport) String() string {
 // columns, its first rows and the counts a full import would give.
 type ImportPreview struct {
 	File string
-	Kind ImportKind
+	Kind ExportKind
 	// Separator is the CSV separator found (',', ';' or '\t').
 	Separator rune
 	// Columns are the CSV header, or the keys of the first JSON elements.
@@ -170,7 +186,7 @@ type ImportPreview struct {
 	// Rows are the first rows, aligned with Columns.
 	Rows [][]string
 	// Report has the counts for the whole file.
-	Report ImportReport
+	Report ExportCounts
 }
 
 // Origin is where a row of an export starts.
@@ -214,7 +230,7 @@ func (r *rowRejection) Error() string { return r.reason }
 // error is for what stops an import (an unreadable file, a file of unknown
 // kind, an error of h, ctx). A source may be opened twice: a JSON export
 // holds contacts and activity, read in the two passes.
-func Stream(ctx context.Context, opts ImportOptions, h ImportHandler, sources ...ImportSource) (ImportReport, error) {
+func Stream(ctx context.Context, opts ImportOptions, h ImportHandler, sources ...ImportSource) (ExportCounts, error) {
 	im := newImporter(opts, h)
 	err := im.run(ctx, sources, nil)
 	return im.report, err
@@ -222,7 +238,7 @@ func Stream(ctx context.Context, opts ImportOptions, h ImportHandler, sources ..
 
 // Import reads export files and returns their data, held in memory, and a
 // report. Stream reads them without holding them.
-func Import(ctx context.Context, opts ImportOptions, sources ...ImportSource) (*ImportedData, ImportReport, error) {
+func Import(ctx context.Context, opts ImportOptions, sources ...ImportSource) (*ImportedData, ExportCounts, error) {
 	c := newCollector(opts.MediaDir)
 	rep, err := Stream(ctx, opts, c.handler(), sources...)
 	if err != nil {
@@ -297,17 +313,19 @@ type activity struct {
 type importer struct {
 	opts   ImportOptions
 	h      ImportHandler
-	report ImportReport
+	report ExportCounts
 	// err is the first error of h, which stops the import.
 	err error
 
-	// contacts hold what links activity to a contact and names it in a
-	// message, not the whole contact (h got that).
-	contacts []Contact
+	// contacts hold what names a contact in a message (id, names, email,
+	// phone), packed in one string each, not the whole contact (h got
+	// that); the indexes find them by a hash of id, email or phone. A
+	// contact costs about 100 bytes, however many columns its row had.
+	contacts []string
 	origin   []origin
-	byID     map[ID]int
-	byEmail  map[string]int
-	byPhone  map[string]int
+	byID     map[uint64]int32
+	byEmail  map[uint64]int32
+	byPhone  map[uint64]int32
 	// Messages and timeline entries seen, by a 64-bit hash of their id:
 	// the ids of a million messages would be tens of megabytes more, and
 	// a collision (about 1 in 10^7 for a million ids) would only reject a
@@ -335,6 +353,17 @@ func (im *importer) where(o origin) string {
 	return fmt.Sprintf("%s line %d", im.files[o.file], o.line)
 }
 
+// hash is the index key of an id, email or phone: 64 bits, so a
+// collision among a few million contacts (about 1 in 10^6) is as unlikely
+// as a typo in the export, and would only link a row to the wrong contact.
+func (im *importer) hash(s string) uint64 { return maphash.String(im.seed, s) }
+
+// contact unpacks contact i.
+func (im *importer) contact(i int32) Contact {
+	f := strings.SplitN(im.contacts[i], "\x00", 5)
+	return Contact{ID: ID(f[0]), FirstName: f[1], LastName: f[2], Email: f[3], Phone: f[4]}
+}
+
 func newImporter(opts ImportOptions, h ImportHandler) *importer {
 	if opts.Location == nil {
 		opts.Location = time.UTC
@@ -342,7 +371,7 @@ func newImporter(opts ImportOptions, h ImportHandler) *importer {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = phone.DefaultRegion
 	}
-	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{},
+	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{}, byPhone: map[uint64]int32{},
 		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]*Conversation{}}
 }
 
@@ -866,7 +895,7 @@ func controlChar(s string) (rune, bool) {
 // It reports whether the contact was added.
 func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	c.Email = strings.TrimSpace(c.Email)
-	for _, f := range []struct{ name, v string }{{"first_name", c.FirstName}, {"last_name", c.LastName}, {"email_address", c.Email}} {
+	for _, f := range []struct{ name, v string }{{"id", string(c.ID)}, {"first_name", c.FirstName}, {"last_name", c.LastName}, {"email_address", c.Email}} {
 		if r, bad := controlChar(f.v); bad {
 			im.reject(line, "%s contains the control character %U; remove it from the export", f.name, r)
 			return false
@@ -894,12 +923,12 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	}
 	email := strings.ToLower(c.Email)
 	if c.ID != "" {
-		if i, dup := im.byID[c.ID]; dup {
+		if i, dup := im.byID[im.hash(string(c.ID))]; dup {
 			im.reject(line, "duplicate of %s (same id %s)", im.where(im.origin[i]), c.ID)
 			return false
 		}
 	}
-	if i, dup := im.byEmail[email]; dup && email != "" {
+	if i, dup := im.byEmail[im.hash(email)]; dup && email != "" {
 		im.reject(line, "duplicate of %s (same email address)", im.where(im.origin[i]))
 		return false
 	}
@@ -910,20 +939,17 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	if im.h.Contact != nil && !im.handled(line, im.h.Contact(Origin{File: im.file, Line: line}, c, fromActivity)) {
 		return false
 	}
-	// Keep what links activity to the contact and names it in a message,
-	// copied: a CSV value shares the memory of its whole row.
-	slim := Contact{ID: ID(strings.Clone(string(c.ID))), FirstName: strings.Clone(c.FirstName), LastName: strings.Clone(c.LastName),
-		Email: strings.Clone(c.Email), Phone: strings.Clone(c.Phone)}
-	i := len(im.contacts)
-	im.contacts = append(im.contacts, slim)
+	// Packing copies too: a CSV value shares the memory of its whole row.
+	i := int32(len(im.contacts))
+	im.contacts = append(im.contacts, strings.Join([]string{string(c.ID), c.FirstName, c.LastName, c.Email, c.Phone}, "\x00"))
 	im.origin = append(im.origin, origin{file: uint32(im.fileIx), line: uint32(line)})
-	im.byID[slim.ID] = i
+	im.byID[im.hash(string(c.ID))] = i
 	if email != "" {
-		im.byEmail[strings.ToLower(slim.Email)] = i
+		im.byEmail[im.hash(email)] = i
 	}
-	if slim.Phone != "" {
-		if _, taken := im.byPhone[slim.Phone]; !taken {
-			im.byPhone[slim.Phone] = i
+	if c.Phone != "" {
+		if _, taken := im.byPhone[im.hash(c.Phone)]; !taken {
+			im.byPhone[im.hash(c.Phone)] = i
 		}
 	}
 	im.report.Contacts++
@@ -1320,7 +1346,7 @@ func (im *importer) link(a activity) {
 	if !ok {
 		return
 	}
-	c := im.contacts[ci]
+	c := im.contact(ci)
 	at := Origin{File: a.file, Line: a.line}
 	here := origin{file: uint32(im.fileIx), line: uint32(a.line)}
 	if !a.message {
@@ -1337,7 +1363,7 @@ func (im *importer) link(a activity) {
 			return
 		}
 		im.histSeen[key] = here
-		im.report.History++
+		im.report.Timeline++
 		return
 	}
 	convID := ID("imp-" + shortHash(string(c.ID), string(a.channel)))
@@ -1386,19 +1412,19 @@ func (im *importer) link(a activity) {
 
 // findContact finds an activity row's contact by id, email or phone, and
 // creates a stub contact from the row when it has an email or phone.
-func (im *importer) findContact(a activity) (int, bool) {
+func (im *importer) findContact(a activity) (int32, bool) {
 	if a.contactID != "" {
-		if i, ok := im.byID[ID(a.contactID)]; ok {
+		if i, ok := im.byID[im.hash(a.contactID)]; ok {
 			return i, true
 		}
 	}
 	if a.email != "" {
-		if i, ok := im.byEmail[strings.ToLower(a.email)]; ok {
+		if i, ok := im.byEmail[im.hash(strings.ToLower(a.email))]; ok {
 			return i, true
 		}
 	}
 	if a.phone != "" {
-		if i, ok := im.byPhone[a.phone]; ok {
+		if i, ok := im.byPhone[im.hash(a.phone)]; ok {
 			return i, true
 		}
 	}
@@ -1407,12 +1433,12 @@ func (im *importer) findContact(a activity) (int, bool) {
 		return 0, false
 	}
 	c := Contact{ID: ID(a.contactID), FirstName: a.first, LastName: a.last, Email: a.email, Phone: a.phone}
-	before := len(im.contacts)
+	before := int32(len(im.contacts))
 	if !im.addContact(a.line, c, true) {
 		return 0, false
 	}
 	im.report.Contacts--
-	im.report.StubContacts++
+	im.report.ContactsFromActivity++
 	return before, true
 }
 

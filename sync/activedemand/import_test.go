@@ -21,7 +21,7 @@ func td(name string) activedemand.ImportSource {
 	return activedemand.FileSource(filepath.Join("testdata", name))
 }
 
-func rowErrors(r activedemand.ImportReport) []string {
+func rowErrors(r activedemand.ExportCounts) []string {
 	var out []string
 	for _, e := range r.Errors {
 		out = append(out, fmt.Sprintf("%s:%d", e.File, e.Line))
@@ -35,7 +35,7 @@ func TestImportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Contacts != 5 || rep.StubContacts != 1 || rep.Messages != 6 || rep.Conversations != 4 || rep.History != 1 || rep.Rejected != 0 {
+	if rep.Contacts != 5 || rep.ContactsFromActivity != 1 || rep.Messages != 6 || rep.Conversations != 4 || rep.Timeline != 1 || rep.Rejected != 0 {
 		t.Fatalf("report:\n%s", rep)
 	}
 
@@ -146,7 +146,7 @@ func TestImportJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Contacts != 2 || rep.Messages != 3 || rep.Conversations != 2 || rep.History != 1 || rep.Rejected != 2 {
+	if rep.Contacts != 2 || rep.Messages != 3 || rep.Conversations != 2 || rep.Timeline != 1 || rep.Rejected != 2 {
 		t.Fatalf("report:\n%s", rep)
 	}
 	if got, want := rowErrors(rep), []string{"export.json:5", "export.json:12"}; !reflect.DeepEqual(got, want) {
@@ -322,7 +322,7 @@ func TestImportPreviewAndProgress(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pv.Kind != activedemand.KindActivityCSV || len(pv.Rows) != 3 || pv.Rows[2][5] != "Hello 2" || pv.Report.Messages != rows || pv.Report.StubContacts != 40 {
+	if pv.Kind != activedemand.KindActivityCSV || len(pv.Rows) != 3 || pv.Rows[2][5] != "Hello 2" || pv.Report.Messages != rows || pv.Report.ContactsFromActivity != 40 {
 		t.Fatalf("preview: kind %s rows %v report %s", pv.Kind, pv.Rows, pv.Report)
 	}
 	if len(progress) != rows/500+1 || !progress[len(progress)-1].Done || progress[len(progress)-1].Rows != rows || progress[len(progress)-1].Bytes != src.Size {

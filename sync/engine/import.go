@@ -20,74 +20,17 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+	"github.com/dustin/go-humanize/english"
+
 	"parley/store"
 	"parley/sync/activedemand"
 	"parley/sync/internal/media"
 )
 
-// ExportKind is what an export file holds, as a user would name it.
-type ExportKind string
-
-// Export kinds.
-const (
-	ExportContactsCSV ExportKind = "contacts CSV"
-	ExportActivityCSV ExportKind = "activity CSV"
-	ExportJSON        ExportKind = "JSON"
-)
-
-// RowError is a row of an export that was not imported, and why.
-type RowError struct {
-	// File is the file's base name; Line is where the row starts (1-based).
-	File   string
-	Line   int
-	Reason string
-}
-
-// Error reads "file:line: reason".
-func (e RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
-
-// ExportCounts is what export files hold, as the parser read them.
-type ExportCounts struct {
-	// Contacts are contacts from contact rows; ContactsFromActivity are
-	// contacts that activity rows name but no contacts export among the
-	// files has, made from the rows (email, phone, name). They are not
-	// queued on their own: the messages carry them.
-	Contacts, ContactsFromActivity int
-	Conversations, Messages        int
-	// Timeline counts AD timeline entries (notes, form submissions): read
-	// but not mirrored, since the sync mirrors conversations.
-	Timeline int
-	// Blank counts empty rows skipped; Rejected rows that cannot be
-	// imported, of which Errors lists the first 1000.
-	Blank, Rejected int
-	Errors          []RowError
-	// Notes are things worth knowing that rejected nothing, such as
-	// columns that are not used.
-	Notes []string
-	// Attachments are the files on this computer an import would upload
-	// to HighLevel (the first 1000; AttachmentFiles counts them all), so
-	// the admin sees what would leave the computer before it does.
-	Attachments     []Attachment
-	AttachmentFiles int
-}
-
-// Attachment is a file an import would upload.
-type Attachment struct {
-	// Path is absolute; Size is in bytes.
-	Path string
-	Size int64
-}
-
-func exportCounts(r activedemand.ImportReport) ExportCounts {
-	errs := make([]RowError, len(r.Errors))
-	for i, e := range r.Errors {
-		errs[i] = RowError{File: e.File, Line: e.Line, Reason: e.Reason}
-	}
-	return ExportCounts{
-		Contacts: r.Contacts, ContactsFromActivity: r.StubContacts, Conversations: r.Conversations, Messages: r.Messages,
-		Timeline: r.History, Blank: r.Blank, Rejected: r.Rejected, Errors: errs, Notes: r.Notes,
-	}
-}
+// ExportCounts is what export files hold. It is the parser's type, named
+// here too because the console's interface to the engine speaks of it.
+type ExportCounts = activedemand.ExportCounts
 
 // ImportPreview is what the console shows of one file before an import: its
 // kind, its columns and first rows, and what it holds on its own (Check
@@ -95,7 +38,7 @@ func exportCounts(r activedemand.ImportReport) ExportCounts {
 type ImportPreview struct {
 	// File is the base name, Path the path as given.
 	File, Path string
-	Kind       ExportKind
+	Kind       activedemand.ExportKind
 	// Separator names a CSV's separator ("comma", "semicolon", "tab");
 	// empty for JSON.
 	Separator string
@@ -171,23 +114,21 @@ type ImportResult struct {
 // queued, 2 rows rejected".
 func (r ImportResult) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s, %s queued, %d already queued, %s rejected",
-		strings.Join(r.Files, ", "), plural(r.ContactsQueued, "contact"), plural(r.MessagesQueued, "message"),
-		r.AlreadyQueued, plural(r.Rejected, "row"))
+	fmt.Fprintf(&b, "%s: %s, %s queued, %s already queued, %s rejected",
+		strings.Join(r.Files, ", "), Count(r.ContactsQueued, "contact", ""), Count(r.MessagesQueued, "message", ""),
+		humanize.Comma(int64(r.AlreadyQueued)), Count(r.Rejected, "row", ""))
 	if r.Timeline > 0 {
-		fmt.Fprintf(&b, ", %s not mirrored", plural(r.Timeline, "timeline entry", "timeline entries"))
+		fmt.Fprintf(&b, ", %s not mirrored", Count(r.Timeline, "timeline entry", "timeline entries"))
 	}
 	return b.String()
 }
 
-func plural(n int, one string, many ...string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	if len(many) > 0 {
-		return fmt.Sprintf("%d %s", n, many[0])
-	}
-	return fmt.Sprintf("%d %ss", n, one)
+// Count writes n things with thousands separators and the plural that
+// fits: "1 contact", "12,400 contacts". plural may be empty for a regular
+// one. The console words its counts with it too, so they read the same
+// everywhere.
+func Count(n int, singular, plural string) string {
+	return humanize.Comma(int64(n)) + " " + english.PluralWord(n, singular, plural)
 }
 
 // ImportFileError is an export file that cannot be imported at all (not a
@@ -301,7 +242,7 @@ func (im *Importer) Preview(ctx context.Context, path string) (ImportPreview, er
 		return ImportPreview{File: src.Name, Path: path}, fmt.Errorf("preview %s: %w", src.Name, fileError(err, []string{src.Name}))
 	}
 	out := ImportPreview{
-		File: src.Name, Path: path, Kind: ExportKind(p.Kind), Columns: p.Columns, Rows: p.Rows, Size: src.Size,
+		File: src.Name, Path: path, Kind: p.Kind, Columns: p.Columns, Rows: p.Rows, Size: src.Size,
 		ExportCounts: att.counts(p.Report),
 	}
 	if p.Kind != activedemand.KindJSON {
@@ -351,7 +292,7 @@ const maxListedAttachments = 1000
 type attachmentCheck struct {
 	media *mediaFinder
 	seen  map[string]bool
-	list  []Attachment
+	list  []activedemand.Attachment
 	n     int
 }
 
@@ -368,15 +309,15 @@ func (a *attachmentCheck) handler() activedemand.ImportHandler {
 			if err != nil {
 				return err
 			}
-			files := make([]Attachment, 0, len(mj.Media)+1)
+			files := make([]activedemand.Attachment, 0, len(mj.Media)+1)
 			for _, md := range mj.Media {
 				if md.File != "" {
-					files = append(files, Attachment{Path: md.File, Size: md.Size})
+					files = append(files, activedemand.Attachment{Path: md.File, Size: md.Size})
 				}
 			}
 			if mj.Call != nil && mj.Call.RecordingFile != "" {
 				_, size, _ := a.media.find(mj.Call.RecordingURL)
-				files = append(files, Attachment{Path: mj.Call.RecordingFile, Size: size})
+				files = append(files, activedemand.Attachment{Path: mj.Call.RecordingFile, Size: size})
 			}
 			for _, f := range files {
 				if a.seen[f.Path] {
@@ -393,8 +334,8 @@ func (a *attachmentCheck) handler() activedemand.ImportHandler {
 	}
 }
 
-func (a *attachmentCheck) counts(r activedemand.ImportReport) ExportCounts {
-	c := exportCounts(r)
+func (a *attachmentCheck) counts(r activedemand.ExportCounts) ExportCounts {
+	c := r
 	c.Attachments, c.AttachmentFiles = a.list, a.n
 	return c
 }
@@ -503,7 +444,7 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 			}
 		},
 	}, h, sources...)
-	res.ExportCounts = exportCounts(rep)
+	res.ExportCounts = rep
 	if err != nil {
 		return finish(fmt.Errorf("import: %w", fileError(err, res.Files)))
 	}

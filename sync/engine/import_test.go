@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"parley/store"
+	"parley/sync/activedemand"
 	"parley/sync/engine"
 )
 
@@ -57,7 +58,7 @@ func TestImportQueuesContactsThenMessagesOldestFirst(t *testing.T) {
 	}
 	want := engine.ImportResult{
 		Files:          []string{"activity.csv", "contacts.csv"},
-		ExportCounts:   engine.ExportCounts{Contacts: 5, ContactsFromActivity: 1, Conversations: 4, Messages: 6, Timeline: 1, Errors: []engine.RowError{}},
+		ExportCounts:   engine.ExportCounts{Contacts: 5, ContactsFromActivity: 1, Conversations: 4, Messages: 6, Timeline: 1, Errors: []activedemand.RowError{}},
 		ContactsQueued: 5, MessagesQueued: 6,
 	}
 	got := res
@@ -409,7 +410,7 @@ func TestImportRejectedRowsAreReported(t *testing.T) {
 			t.Errorf("row error without file, line or reason: %+v", e)
 		}
 	}
-	if !slices.ContainsFunc(res.Errors, func(e engine.RowError) bool {
+	if !slices.ContainsFunc(res.Errors, func(e activedemand.RowError) bool {
 		return e.Error() == "contacts-bad.csv:4: email_address \"bad-at-example.com\" is not an email address"
 	}) {
 		t.Errorf("the bad email's row is not reported as contacts-bad.csv:4: %v", res.Errors)
@@ -480,20 +481,20 @@ func TestPreview(t *testing.T) {
 	im := engine.NewImporter(newStore(t), engine.ImporterOptions{PreviewRows: 2})
 	tests := []struct {
 		file      string
-		kind      engine.ExportKind
+		kind      activedemand.ExportKind
 		separator string
 		columns   int
 		rows      int
 		// contacts, fromActivity, messages, timeline, rejected
 		counts [5]int
 	}{
-		{"contacts.csv", engine.ExportContactsCSV, "comma", 8, 2, [5]int{5, 0, 0, 0, 0}},
-		{"contacts-semicolon.csv", engine.ExportContactsCSV, "semicolon", 5, 2, [5]int{2, 0, 0, 0, 0}},
+		{"contacts.csv", activedemand.KindContactsCSV, "comma", 8, 2, [5]int{5, 0, 0, 0, 0}},
+		{"contacts-semicolon.csv", activedemand.KindContactsCSV, "semicolon", 5, 2, [5]int{2, 0, 0, 0, 0}},
 		// On its own, the activity export has rows naming contacts only
 		// by id, which are in contacts.csv: see TestCheck.
-		{"activity.csv", engine.ExportActivityCSV, "comma", 11, 2, [5]int{0, 3, 5, 0, 2}},
-		{"contacts-bad.csv", engine.ExportContactsCSV, "comma", 4, 2, [5]int{-1, 0, 0, 0, -1}},
-		{"export.json", engine.ExportJSON, "", -1, 2, [5]int{2, 0, -1, 1, -1}},
+		{"activity.csv", activedemand.KindActivityCSV, "comma", 11, 2, [5]int{0, 3, 5, 0, 2}},
+		{"contacts-bad.csv", activedemand.KindContactsCSV, "comma", 4, 2, [5]int{-1, 0, 0, 0, -1}},
+		{"export.json", activedemand.KindJSON, "", -1, 2, [5]int{2, 0, -1, 1, -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
