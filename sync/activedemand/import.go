@@ -332,8 +332,9 @@ type importer struct {
 	seed     maphash.Seed
 	msgSeen  map[uint64]origin
 	histSeen map[uint64]origin
-	convs    map[ID]*Conversation
-	files    []string
+	// convs holds each conversation's subject (the first seen).
+	convs map[ID]string
+	files []string
 
 	rowNotes     map[string]*rowNote
 	rowNoteOrder []string
@@ -371,7 +372,7 @@ func newImporter(opts ImportOptions, h ImportHandler) *importer {
 		opts.DefaultRegion = phone.DefaultRegion
 	}
 	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{}, byPhone: map[uint64]int32{},
-		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]*Conversation{}}
+		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]string{}}
 }
 
 // The two passes over the files: contacts, then activity.

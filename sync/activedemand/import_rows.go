@@ -417,17 +417,17 @@ func (im *importer) link(a activity) {
 	if a.channel == ChannelCall || a.duration > 0 || a.recordingURL != "" {
 		m.Call = &CallData{Duration: a.duration, Status: a.status, RecordingURL: a.recordingURL, Transcription: a.transcription}
 	}
-	cv, ok := im.convs[convID]
-	if !ok {
-		cv = &Conversation{ID: convID, ContactID: c.ID, Channel: a.channel, Status: StatusOpen}
+	subject, ok := im.convs[convID]
+	if subject == "" && a.subject != "" {
+		subject, ok = strings.Clone(a.subject), false
 	}
-	if cv.Subject == "" && a.subject != "" {
-		cv.Subject = strings.Clone(a.subject)
-	}
-	if im.h.Message != nil && !im.handled(a.line, im.h.Message(at, m, *cv, c)) {
+	cv := Conversation{ID: convID, ContactID: c.ID, Channel: a.channel, Status: StatusOpen, Subject: subject}
+	if im.h.Message != nil && !im.handled(a.line, im.h.Message(at, m, cv, c)) {
 		return
 	}
-	im.convs[convID] = cv
+	if !ok {
+		im.convs[convID] = subject
+	}
 	im.msgSeen[key] = here
 	im.report.Messages++
 }

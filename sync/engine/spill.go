@@ -14,8 +14,8 @@ import (
 )
 
 // defaultSpillRun is how many outbox items a spillSorter holds before it
-// writes them out: about 25 MB of messages, a few seconds of queueing.
-const defaultSpillRun = 50_000
+// writes them out: about 10 MB of messages, a second of queueing.
+const defaultSpillRun = 20_000
 
 // spillSorter orders outbox items by a time, file order among equals,
 // holding at most run of them in memory: a full run is sorted and written
