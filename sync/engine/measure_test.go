@@ -46,7 +46,11 @@ func TestMeasureImport(t *testing.T) {
 	}
 	runtime.GC()
 	start := time.Now()
-	im := engine.NewImporter(newStore(t), engine.ImporterOptions{})
+	opts := engine.ImporterOptions{}
+	if n, err := strconv.Atoi(os.Getenv("PARLEY_MEASURE_SPILL")); err == nil && n > 0 {
+		opts = engine.WithSpillRun(opts, n) // to weigh the sorters' share
+	}
+	im := engine.NewImporter(newStore(t), opts)
 	switch which {
 	case "contacts-preview", "messages-preview":
 		for _, f := range files {

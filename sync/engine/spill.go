@@ -14,8 +14,8 @@ import (
 )
 
 // defaultSpillRun is how many outbox items a spillSorter holds before it
-// writes them out: about 10 MB of messages, a second of queueing.
-const defaultSpillRun = 20_000
+// writes them out: about 5 MB of messages.
+const defaultSpillRun = 10_000
 
 // spillSorter orders outbox items by a time, file order among equals,
 // holding at most run of them in memory: a full run is sorted and written
@@ -123,7 +123,7 @@ func (s *spillSorter) each(fn func(store.OutboxJob) error) error {
 	}
 	h := &runHeap{}
 	for i, r := range s.runs {
-		rr := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.f, r[0], r[1]-r[0]), 64<<10), ix: i}
+		rr := &runReader{r: bufio.NewReaderSize(io.NewSectionReader(s.f, r[0], r[1]-r[0]), 16<<10), ix: i}
 		if ok, err := rr.next(); err != nil {
 			return err
 		} else if ok {
