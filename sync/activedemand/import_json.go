@@ -54,10 +54,8 @@ func (im *importer) readJSON(r io.Reader, pass int, tick func() error, pv *previ
 			isContacts = true
 		case "activity", "activities", "history", "histories":
 		default:
-			var skip json.RawMessage
-			base := dec.InputOffset()
-			if err := dec.Decode(&skip); err != nil {
-				return fatal(err, base)
+			if err := skipValue(dec, lt); err != nil {
+				return fatal(err, 0)
 			}
 			if pass == passContacts {
 				im.note("%s: key %q not used", im.file, key)
@@ -147,6 +145,29 @@ func (im *importer) readJSON(r io.Reader, pass int, tick func() error, pv *previ
 		return fatal(err, 0)
 	}
 	return nil
+}
+
+// skipValue skips the next value token by token, letting the line
+// tracker drop what was read: an unused key may hold more than the row cap
+// allows one element, and is not read into memory at all.
+func skipValue(dec *json.Decoder, lt *lineTracker) error {
+	depth := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		lt.advance(dec.InputOffset())
+		switch tok {
+		case json.Delim('['), json.Delim('{'):
+			depth++
+		case json.Delim(']'), json.Delim('}'):
+			depth--
+		}
+		if depth == 0 {
+			return nil
+		}
+	}
 }
 
 func flatPreview(obj object) ([]string, []string) {

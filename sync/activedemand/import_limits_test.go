@@ -125,3 +125,28 @@ func TestImportCapsRowSize(t *testing.T) {
 		t.Errorf("parsing allocated %d MB for a %d MB quote", got>>20, big>>20)
 	}
 }
+
+// TestImportSkipsBigUnusedKeys: a key the import does not use is skipped
+// token by token, so the row cap does not stop a file whose unused
+// section is bigger than a row may be.
+func TestImportSkipsBigUnusedKeys(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(`{"forms": [`)
+	for i := range 400_000 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id": %d, "name": "Contact us form, version %d"}`, i, i)
+	}
+	b.WriteString(`], "contacts": [{"id": "1", "email_address": "a@example.com"}], "activity": []}`)
+	if b.Len() < 20<<20 {
+		t.Fatalf("the unused key is only %d bytes", b.Len())
+	}
+	_, rep, err := activedemand.Import(t.Context(), activedemand.ImportOptions{}, activedemand.BytesSource("e.json", []byte(b.String())))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Contacts != 1 || rep.Rejected != 0 || len(rep.Notes) != 1 {
+		t.Fatalf("report:\n%s", rep)
+	}
+}
