@@ -52,20 +52,45 @@ func Sniff(head []byte) string {
 	return mt
 }
 
+// Accepted reports whether HighLevel takes files with the extension ext
+// (without the dot, any case), judged by the name alone.
+func Accepted(ext string) bool {
+	_, ok := accepted[strings.ToLower(ext)]
+	return ok
+}
+
+// RefusedError says why HighLevel would not take a file.
+type RefusedError struct {
+	// Name is the file's base name and Ext its extension, lower case.
+	Name, Ext string
+	// Detected is the media type its content sniffed as.
+	Detected string
+	// ByContent is true when the extension is one HighLevel takes but the
+	// content is not what the extension says.
+	ByContent bool
+}
+
+func (e *RefusedError) Error() string {
+	if e.ByContent {
+		return fmt.Sprintf("%s is named .%s but its content is %s", e.Name, e.Ext, e.Detected)
+	}
+	return fmt.Sprintf("HighLevel takes only jpg, png, mp4, mpeg, mp3, wav, pdf, doc, docx, txt, zip and rar attachments, not %q", e.Name)
+}
+
 // Check returns nil when HighLevel takes a file called name whose content
-// starts with head (SniffLen bytes, or all of a shorter file), and else an
-// error saying which test failed.
+// starts with head (SniffLen bytes, or all of a shorter file), and else a
+// *RefusedError saying which test failed.
 func Check(name string, head []byte) error {
 	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(name), "."))
+	got := Sniff(head)
 	want, ok := accepted[ext]
 	if !ok {
-		return fmt.Errorf("HighLevel takes only jpg, png, mp4, mpeg, mp3, wav, pdf, doc, docx, txt, zip and rar attachments, not %q", filepath.Base(name))
+		return &RefusedError{Name: filepath.Base(name), Ext: ext, Detected: got}
 	}
-	got := Sniff(head)
 	for _, w := range want {
 		if got == w {
 			return nil
 		}
 	}
-	return fmt.Errorf("%s is named .%s but its content is %s", filepath.Base(name), ext, got)
+	return &RefusedError{Name: filepath.Base(name), Ext: ext, Detected: got, ByContent: true}
 }
