@@ -89,6 +89,30 @@ func (e *SchemaTooNewError) Error() string {
 // Is makes errors.Is(err, ErrSchemaTooNew) true.
 func (e *SchemaTooNewError) Is(target error) bool { return target == ErrSchemaTooNew }
 
+// ErrDataDirUnusable is matched (errors.Is) by [*DataDirError].
+var ErrDataDirUnusable = errors.New("data folder cannot be written")
+
+// DataDirError is returned by [Open] when the data folder cannot be created
+// or written: a read-only disk, a folder owned by another user.
+type DataDirError struct {
+	// Dir is the absolute path of the folder.
+	Dir string
+	// Err is the operating system's error.
+	Err error
+}
+
+// Error names the folder, the cause and both ways out.
+func (e *DataDirError) Error() string {
+	return fmt.Sprintf("the data folder %s cannot be written (%v); make it writable (check its permissions and that its disk is not mounted read-only), or pass --data-dir to use another folder",
+		e.Dir, e.Err)
+}
+
+// Is makes errors.Is(err, ErrDataDirUnusable) true.
+func (e *DataDirError) Is(target error) bool { return target == ErrDataDirUnusable }
+
+// Unwrap exposes the operating system's error.
+func (e *DataDirError) Unwrap() error { return e.Err }
+
 // IDConflictError is returned by [Store.LinkIDs] when one side of the pair is
 // already linked to something else; linking anyway would silently send
 // updates to the wrong record.
