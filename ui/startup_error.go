@@ -2,6 +2,9 @@ package ui
 
 import (
 	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,11 +14,29 @@ import (
 	"fyne.io/fyne/v2/widget"
 )
 
+// FolderOpener returns a function that shows a folder in the system file
+// manager through app.OpenURL, which goes through the desktop portal where
+// there is one (a sandboxed Flatpak cannot start a browser helper).
+func FolderOpener(app fyne.App) func(path string) error {
+	return func(path string) error {
+		abs, err := filepath.Abs(path)
+		if err != nil {
+			return err
+		}
+		p := filepath.ToSlash(abs)
+		if !strings.HasPrefix(p, "/") {
+			p = "/" + p // Windows: file:///C:/Users/...
+		}
+		return app.OpenURL(&url.URL{Scheme: "file", Path: p})
+	}
+}
+
 // NewStartupErrorWindow is shown instead of the console when Parley cannot
 // start, e.g. when the database is damaged or from a newer version. Someone
 // who launched Parley from a desktop icon has no terminal to read an error
 // in, so it says there what went wrong and what to do, and offers the data
-// folder where the problem usually is.
+// folder where the problem usually is (deps.DataDir; the folder opens
+// through [FolderOpener], whatever deps.OpenFolder is).
 func NewStartupErrorWindow(app fyne.App, err error, deps Deps) fyne.Window {
 	deps = deps.withDefaults()
 	win := app.NewWindow("Parley cannot start")
@@ -30,8 +51,9 @@ func NewStartupErrorWindow(app fyne.App, err error, deps Deps) fyne.Window {
 	detail.Selectable = true // so it can be copied into a support request
 	nothingChanged := widget.NewLabel("Nothing was changed. Your data is where it was.")
 
+	openDir := FolderOpener(app)
 	openFolder := widget.NewButtonWithIcon("Open Data Folder", theme.FolderOpenIcon(), func() {
-		if err := deps.OpenFolder(deps.DataDir); err != nil {
+		if err := openDir(deps.DataDir); err != nil {
 			dialog.ShowError(fmt.Errorf("could not open %s: %w", deps.DataDir, err), win)
 		}
 	})
