@@ -89,3 +89,13 @@ func (b *Background) Close() error {
 	}
 	return nil
 }
+
+// URLs waits for the start and returns both base URLs, in the shape the
+// console's Deps.DemoSandboxes takes.
+func (b *Background) URLs() (adURL, ghlURL string, err error) {
+	sb, err := b.Wait()
+	if err != nil {
+		return "", "", err
+	}
+	return sb.AD.URL(), sb.GHL.URL(), nil
+}

@@ -112,6 +112,9 @@ func TestStartBackground(t *testing.T) {
 	if again, _ := b.Wait(); again != sb {
 		t.Error("a second Wait returned other sandboxes")
 	}
+	if ad, ghl, err := b.URLs(); err != nil || ad != url || ghl != sb.GHL.URL() {
+		t.Errorf("URLs = %q, %q, %v; want %q, %q", ad, ghl, err, url, sb.GHL.URL())
+	}
 	if err := b.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -125,6 +128,9 @@ func TestStartBackground(t *testing.T) {
 	b = StartBackground(dir, Options{ActivityEvery: -1})
 	if _, err := b.Wait(); err == nil || !strings.Contains(err.Error(), file) {
 		t.Fatalf("Wait = %v, want an error naming %s", err, file)
+	}
+	if _, _, err := b.URLs(); err == nil {
+		t.Error("URLs after a failed start returned no error")
 	}
 	if err := b.Close(); err != nil {
 		t.Errorf("Close after a failed start = %v", err)
