@@ -16,9 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // applicationID is written to the SQLite header (PRAGMA application_id) so a
@@ -312,12 +309,8 @@ func classify(dbPath string, err error) error {
 	if errors.As(err, &nd) || errors.As(err, &tooNew) {
 		return err
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
-			return &NotDatabaseError{Path: dbPath, Damaged: true, Reason: "SQLite cannot read it", Err: err}
-		}
+	if damaged := damageError(dbPath, err); errors.As(damaged, &nd) {
+		return damaged
 	}
 	return fmt.Errorf("open database %s: %w", dbPath, err)
 }

@@ -162,7 +162,7 @@ func (s *Store) prepareFile(ctx context.Context) error {
 }
 
 func (s *Store) openConns(ctx context.Context) error {
-	w, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+	w, err := openDB(fileURI(s.path, url.Values{
 		"_pragma": {
 			"busy_timeout(5000)",
 			"foreign_keys(1)",
@@ -176,7 +176,7 @@ func (s *Store) openConns(ctx context.Context) error {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
 		// fails half-way with SQLITE_BUSY when another process writes.
 		"_txlock": {"immediate"},
-	}))
+	}), s.path)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -189,10 +189,10 @@ func (s *Store) openConns(ctx context.Context) error {
 		return classify(s.path, err)
 	}
 
-	r, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+	r, err := openDB(fileURI(s.path, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
-	}))
+	}), s.path)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
