@@ -135,6 +135,11 @@ func (s *Store) prepareFile(ctx context.Context) error {
 	switch {
 	case errors.Is(err, os.ErrNotExist):
 		f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			// Created since the Stat by something not taking the lock (an
+			// older Parley): check it like any existing file.
+			return s.prepareFile(ctx)
+		}
 		if err != nil {
 			return dirError(filepath.Dir(s.path), err)
 		}
