@@ -32,9 +32,9 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
-	engine "parley/sync"
 	"parley/sync/activedemand"
 	"parley/sync/demo"
+	"parley/sync/engine"
 	"parley/ui"
 )
 

@@ -12,7 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // HistorySource is what the History screen reads: the store's sync history.

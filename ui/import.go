@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,7 +19,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 const (
@@ -48,7 +48,7 @@ type importFlow struct {
 	prefs       fyne.Preferences
 	showHistory func()
 
-	bg gosync.WaitGroup
+	bg sync.WaitGroup
 	// cancel stops the preview or import running now, if any.
 	cancel context.CancelFunc
 	// generation drops the result of a preview the user walked away from.
@@ -439,7 +439,7 @@ type progressRelay struct {
 	do   func(func())
 	show func(engine.ImportProgress)
 
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	latest  engine.ImportProgress
 	pending bool
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
 	"testing"
 	"time"
 
@@ -16,7 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // exportFile is one of the parser's test exports.
@@ -264,7 +264,7 @@ type pausingImporter struct {
 	*engine.Importer
 	after   int64
 	reached chan struct{}
-	once    gosync.Once
+	once    sync.Once
 }
 
 func (p *pausingImporter) Import(ctx context.Context, paths []string, progress func(engine.ImportProgress)) (engine.ImportResult, error) {

@@ -19,6 +19,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
@@ -28,6 +29,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"parley/sync/internal/phone"
 )
 
 // ImportSource is one export file.
@@ -84,6 +87,9 @@ type ImportOptions struct {
 	// its files). Without it, DownloadMedia on imported data fails with
 	// ErrMediaUnavailable.
 	MediaDir string
+	// DefaultRegion is the country (ISO 3166 code, e.g. "US", "GB") of
+	// phone numbers written without a country code; empty means "US".
+	DefaultRegion string
 }
 
 // ImportProgress reports how far an import is.
@@ -167,31 +173,73 @@ type ImportPreview struct {
 	Report ImportReport
 }
 
-// Import reads export files and returns their data and a report. Rows that
-// cannot be imported are rejected and listed in the report; the error is
-// for what stops an import (an unreadable file, a file of unknown kind, ctx).
+// Origin is where a row of an export starts.
+type Origin struct {
+	// File is the file's base name; Line is 1-based.
+	File string
+	Line int
+}
+
+// ImportHandler receives what an import reads while it reads it. The
+// import itself keeps only what links rows together (an index of the
+// contacts, the ids of messages seen), never the rows, so an export of any
+// size is read in memory that does not grow with its messages. Every
+// contacts export and the contacts of JSON exports are read first, then
+// the activity, so a message always comes after its contact. Nil funcs
+// are not called.
+type ImportHandler struct {
+	// Contact receives a contact of a contacts row, or with fromActivity
+	// one made from the first activity row naming a contact no contacts
+	// export has.
+	Contact func(at Origin, c Contact, fromActivity bool) error
+	// Message receives a message with its conversation (as read so far:
+	// Subject is the first subject seen) and its contact, in file order.
+	Message func(at Origin, m Message, cv Conversation, c Contact) error
+	// History receives a timeline entry (a note, a form submission).
+	History func(at Origin, h HistoryEntry) error
+}
+
+// RejectRow makes a handler's error reject the row it was given, with
+// reason, instead of stopping the import: a row the handler cannot take
+// (a job that cannot be encoded, an attachment that may not leave the
+// computer) is one rejected row, like any other.
+func RejectRow(reason string) error { return &rowRejection{reason: reason} }
+
+type rowRejection struct{ reason string }
+
+func (r *rowRejection) Error() string { return r.reason }
+
+// Stream reads export files and hands what they hold to h as it goes.
+// Rows that cannot be imported are rejected and listed in the report; the
+// error is for what stops an import (an unreadable file, a file of unknown
+// kind, an error of h, ctx). A source may be opened twice: a JSON export
+// holds contacts and activity, read in the two passes.
+func Stream(ctx context.Context, opts ImportOptions, h ImportHandler, sources ...ImportSource) (ImportReport, error) {
+	im := newImporter(opts, h)
+	err := im.run(ctx, sources, nil)
+	return im.report, err
+}
+
+// Import reads export files and returns their data, held in memory, and a
+// report. Stream reads them without holding them.
 func Import(ctx context.Context, opts ImportOptions, sources ...ImportSource) (*ImportedData, ImportReport, error) {
-	im := newImporter(opts)
-	for _, src := range sources {
-		if err := im.readSource(ctx, src, nil); err != nil {
-			return nil, im.report, err
-		}
+	c := newCollector(opts.MediaDir)
+	rep, err := Stream(ctx, opts, c.handler(), sources...)
+	if err != nil {
+		return nil, rep, err
 	}
-	data := im.finish()
-	return data, im.report, nil
+	return c.done(), rep, nil
 }
 
 // PreviewImport reads one file fully (streaming, keeping nothing) and
 // returns its first n rows and the counts an import would give.
-func PreviewImport(ctx context.Context, src ImportSource, n int, opts ImportOptions) (ImportPreview, error) {
-	im := newImporter(opts)
+// h, when not zero, is handed what the file holds as Stream would.
+func PreviewImport(ctx context.Context, src ImportSource, n int, opts ImportOptions, h ImportHandler) (ImportPreview, error) {
+	im := newImporter(opts, h)
 	pv := &ImportPreview{File: src.Name}
-	if err := im.readSource(ctx, src, &previewSink{p: pv, n: n}); err != nil {
-		return *pv, err
-	}
-	im.finish()
+	err := im.run(ctx, []ImportSource{src}, &previewSink{p: pv, n: n})
 	pv.Report = im.report
-	return *pv, nil
+	return *pv, err
 }
 
 type previewSink struct {
@@ -207,9 +255,20 @@ func (s *previewSink) row(cols []string, vals []string) {
 		s.p.Columns = slices.Clone(cols)
 	}
 	row := make([]string, len(s.p.Columns))
-	for i, c := range s.p.Columns {
-		if j := slices.Index(cols, c); j >= 0 && j < len(vals) {
-			row[i] = vals[j]
+	if len(cols) == len(s.p.Columns) && len(cols) > 0 && &cols[0] == &s.p.Columns[0] {
+		copy(row, vals) // a CSV row: already in the header's order
+	} else {
+		// A JSON element: its keys, indexed once per row rather than
+		// looked up per cell (a lookup per cell made 100,000 columns
+		// take minutes).
+		at := make(map[string]int, len(cols))
+		for j, c := range cols {
+			at[c] = j
+		}
+		for i, c := range s.p.Columns {
+			if j, ok := at[c]; ok && j < len(vals) {
+				row[i] = vals[j]
+			}
 		}
 	}
 	s.p.Rows = append(s.p.Rows, row)
@@ -237,26 +296,92 @@ type activity struct {
 
 type importer struct {
 	opts   ImportOptions
+	h      ImportHandler
 	report ImportReport
+	// err is the first error of h, which stops the import.
+	err error
 
+	// contacts hold what links activity to a contact and names it in a
+	// message, not the whole contact (h got that).
 	contacts []Contact
-	origin   []string // "file line N" of each contact, for duplicate messages
+	origin   []origin
 	byID     map[ID]int
 	byEmail  map[string]int
 	byPhone  map[string]int
-	acts     []activity
+	// Messages and timeline entries seen, by a 64-bit hash of their id:
+	// the ids of a million messages would be tens of megabytes more, and
+	// a collision (about 1 in 10^7 for a million ids) would only reject a
+	// row as a duplicate.
+	seed     maphash.Seed
+	msgSeen  map[uint64]origin
+	histSeen map[uint64]origin
+	convs    map[ID]*Conversation
+	files    []string
+
+	rowNotes     map[string]*rowNote
+	rowNoteOrder []string
 
 	// per-file state
 	file     string
+	fileIx   int
 	rows     int
 	rejected int
 }
 
-func newImporter(opts ImportOptions) *importer {
+// origin is an Origin in 8 bytes: index into importer.files and line.
+type origin struct{ file, line uint32 }
+
+func (im *importer) where(o origin) string {
+	return fmt.Sprintf("%s line %d", im.files[o.file], o.line)
+}
+
+func newImporter(opts ImportOptions, h ImportHandler) *importer {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	return &importer{opts: opts, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = phone.DefaultRegion
+	}
+	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{},
+		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]*Conversation{}}
+}
+
+// The two passes over the files: contacts, then activity.
+const (
+	passContacts = iota
+	passActivity
+)
+
+func (im *importer) run(ctx context.Context, sources []ImportSource, pv *previewSink) error {
+	for _, pass := range []int{passContacts, passActivity} {
+		for i, src := range sources {
+			if len(im.files) <= i {
+				im.files = append(im.files, src.Name)
+			}
+			im.fileIx = i
+			if err := im.readSource(ctx, src, pass, pv); err != nil {
+				return err
+			}
+		}
+	}
+	im.report.Conversations = len(im.convs)
+	im.flushRowNotes()
+	return nil
+}
+
+// handled turns an error of the handler into a rejected row or the error
+// that stops the import; it reports whether the row went through.
+func (im *importer) handled(line int, err error) bool {
+	if err == nil {
+		return true
+	}
+	var rr *rowRejection
+	if errors.As(err, &rr) {
+		im.reject(line, "%s", rr.reason)
+	} else if im.err == nil {
+		im.err = fmt.Errorf("activedemand: import %s line %d: %w", im.file, line, err)
+	}
+	return false
 }
 
 func (im *importer) reject(line int, format string, args ...any) {
@@ -269,6 +394,36 @@ func (im *importer) reject(line int, format string, args ...any) {
 
 func (im *importer) note(format string, args ...any) {
 	im.report.Notes = append(im.report.Notes, fmt.Sprintf(format, args...))
+}
+
+// rowNote is a note about one row. The same note about many rows is kept
+// once with a count: 200,000 contacts with two email addresses each make
+// one line, not 200,000.
+func (im *importer) rowNote(line int, text string) {
+	if n, ok := im.rowNotes[text]; ok {
+		n.count++
+		return
+	}
+	im.rowNotes[text] = &rowNote{first: fmt.Sprintf("%s line %d", im.file, line), count: 1}
+	im.rowNoteOrder = append(im.rowNoteOrder, text)
+}
+
+type rowNote struct {
+	first string
+	count int
+}
+
+// flushRowNotes adds the row notes to the report, each once.
+func (im *importer) flushRowNotes() {
+	for _, text := range im.rowNoteOrder {
+		n := im.rowNotes[text]
+		if n.count == 1 {
+			im.note("%s: %s", n.first, text)
+		} else {
+			im.note("%d rows: %s (the first at %s)", n.count, text, n.first)
+		}
+	}
+	im.rowNotes, im.rowNoteOrder = map[string]*rowNote{}, nil
 }
 
 // countingReader counts bytes for progress reports.
@@ -285,7 +440,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 const progressEvery = 500
 
-func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previewSink) error {
+func (im *importer) readSource(ctx context.Context, src ImportSource, pass int, pv *previewSink) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
 	}
@@ -306,6 +461,9 @@ func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previe
 	}
 	tick := func() error {
 		im.rows++
+		if im.err != nil {
+			return im.err
+		}
 		if im.rows%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
@@ -320,20 +478,30 @@ func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previe
 	}
 	first, err := firstNonSpace(br)
 	if err != nil {
+		if pass == passActivity {
+			return nil // said in the first pass
+		}
 		return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
 	}
+	var mine bool
 	if first == '{' || first == '[' {
 		if pv != nil {
 			pv.p.Kind = KindJSON
 		}
-		err = im.readJSON(br, tick, pv)
+		err = im.readJSON(br, pass, tick, pv)
+		mine = pass == passActivity // a JSON file's progress is its second reading
 	} else {
-		err = im.readCSV(br, tick, pv)
+		mine, err = im.readCSV(br, pass, tick, pv)
+	}
+	if err == nil {
+		err = im.err
 	}
 	if err != nil {
 		return err
 	}
-	progress(true)
+	if mine {
+		progress(true)
+	}
 	return nil
 }
 
@@ -439,14 +607,17 @@ func isActivityHeader(cols []string) bool {
 	return false
 }
 
-func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink) error {
+// readCSV reads a CSV export in its pass (contacts files in the first,
+// activity files in the second) and reports whether this was its pass.
+func (im *importer) readCSV(br *bufio.Reader, pass int, tick func() error, pv *previewSink) (bool, error) {
 	sep := sniffSeparator(br)
-	r := csv.NewReader(br)
+	lim := &rowLimiter{r: br, max: maxRowBytes}
+	r := csv.NewReader(lim)
 	r.Comma = sep
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("activedemand: import %s: cannot read the header row: %w", im.file, err)
+		return false, fmt.Errorf("activedemand: import %s: cannot read the header row: %w", im.file, err)
 	}
 	cols := make([]string, len(header))
 	raw := make([]string, len(header))
@@ -475,16 +646,19 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 			continue
 		}
 		if prev, dup := seen[k]; dup {
-			return fmt.Errorf("activedemand: import %s: columns %q and %q both give %s; remove one", im.file, prev, raw[i], k)
+			return false, fmt.Errorf("activedemand: import %s: columns %q and %q both give %s; remove one", im.file, prev, raw[i], k)
 		}
 		seen[k] = raw[i]
 		canon[i] = k
 	}
 	if !activityFile && seen["email"] == "" && seen["phone"] == "" && seen["id"] == "" {
-		return fmt.Errorf("activedemand: import %s: the header (%s) has no email_address, phone_number or id column, so this is neither a contacts nor an activity export", im.file, strings.Join(raw, ", "))
+		return false, fmt.Errorf("activedemand: import %s: the header (%s) has no email_address, phone_number or id column, so this is neither a contacts nor an activity export", im.file, strings.Join(raw, ", "))
 	}
 	if activityFile && seen["date"] == "" {
-		return fmt.Errorf("activedemand: import %s: the activity export has no date column; the header is %s", im.file, strings.Join(raw, ", "))
+		return false, fmt.Errorf("activedemand: import %s: the activity export has no date column; the header is %s", im.file, strings.Join(raw, ", "))
+	}
+	if activityFile != (pass == passActivity) {
+		return false, nil
 	}
 	if len(unused) > 0 {
 		im.note("%s: columns not used: %s", im.file, strings.Join(unused, ", "))
@@ -497,13 +671,23 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 		pv.p.Separator = sep
 		pv.p.Columns = raw
 	}
+	nextLine := 2 // where the row after the last one read starts, near enough
 	for {
+		lim.n = 0
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
-			return nil
+			return true, nil
 		}
 		if terr := tick(); terr != nil {
-			return terr
+			return true, terr
+		}
+		if errors.Is(err, errRowTooLong) {
+			im.reject(nextLine, "the row is longer than %d MiB (a quote that is never closed?); the rest of the file was not read", maxRowBytes>>20)
+			return true, nil
+		}
+		if len(rec) > 0 {
+			l, _ := r.FieldPos(len(rec) - 1)
+			nextLine = l + strings.Count(rec[len(rec)-1], "\n") + 1
 		}
 		if err != nil {
 			var perr *csv.ParseError
@@ -511,7 +695,7 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 				im.reject(perr.StartLine, "%s", perr.Err.Error())
 				continue
 			}
-			return fmt.Errorf("activedemand: import %s: %w", im.file, err)
+			return false, fmt.Errorf("activedemand: import %s: %w", im.file, err)
 		}
 		line, _ := r.FieldPos(0)
 		if blank(rec) {
@@ -539,6 +723,33 @@ func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink
 	}
 }
 
+// maxRowBytes caps a CSV row and a JSON element. A quote that is never
+// closed makes the rest of the file one field; without a cap the parser
+// would hold all of it. Real rows are a few KB; an email body with HTML
+// rarely tops a few hundred.
+const maxRowBytes = 4 << 20
+
+var errRowTooLong = errors.New("row too long")
+
+// rowLimiter fails a read once the row being read passes max bytes; the
+// reader resets n before each row.
+type rowLimiter struct {
+	r      io.Reader
+	n, max int
+}
+
+func (l *rowLimiter) Read(p []byte) (int, error) {
+	if l.n >= l.max {
+		return 0, errRowTooLong
+	}
+	if len(p) > l.max-l.n {
+		p = p[:l.max-l.n]
+	}
+	n, err := l.r.Read(p)
+	l.n += n
+	return n, err
+}
+
 func blank(rec []string) bool {
 	for _, v := range rec {
 		if strings.TrimSpace(v) != "" {
@@ -556,6 +767,9 @@ func (im *importer) contactRow(line int, vals map[string]string) {
 			continue
 		}
 		t, err := parseTimeIn(vals[k], im.opts.Location)
+		if err == nil {
+			err = plausibleDate(t)
+		}
 		if err != nil {
 			im.reject(line, "%s: %v", k, err)
 			return
@@ -582,7 +796,7 @@ func (im *importer) contactRow(line int, vals map[string]string) {
 			c.Fields[k] = v
 		}
 	}
-	im.addContact(line, c)
+	im.addContact(line, c, false)
 }
 
 // contactColumnCanon are the canonical contact keys handled explicitly.
@@ -590,89 +804,130 @@ var contactColumnCanon = map[string]bool{"id": true, "first_name": true, "last_n
 
 func validEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t,;<>") && strings.Contains(s[at:], ".")
-}
-
-// normPhone keeps a leading + and the digits; ok is false with fewer than
-// 7 digits or letters in the number.
-func normPhone(s string) (string, bool) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return "", false
-		}
-	}
-	return b.String(), digits >= 7 && digits <= 15
+	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t\r\n,;<>") && strings.Contains(s[at:], ".")
 }
 
 // checkAddress rejects the row when its email or phone (named by their
 // columns) is not one, and returns the phone in E.164.
-func (im *importer) checkAddress(line int, emailCol, email, phoneCol, phone string) (string, bool) {
+func (im *importer) checkAddress(line int, emailCol, email, phoneCol, number string) (string, bool) {
 	if email != "" && !validEmail(email) {
 		im.reject(line, "%s %q is not an email address", emailCol, truncate(email, 60))
 		return "", false
 	}
-	if phone == "" {
+	if number == "" {
 		return "", true
 	}
-	p, ok := normPhone(phone)
-	if !ok {
-		im.reject(line, "%s %q is not a phone number", phoneCol, truncate(phone, 40))
+	// A number that is not one rejects the row rather than travelling on
+	// as written: the sync finds HighLevel contacts by phone, and HighLevel
+	// refuses what is not E.164, so it would fail later, one job at a
+	// time, far from the file and line that can be fixed.
+	p, err := phone.Normalize(number, im.opts.DefaultRegion)
+	if err != nil {
+		im.reject(line, "%s %q is not a phone number (%s numbers may omit the country code)", phoneCol, truncate(number, 40), im.opts.DefaultRegion)
+		return "", false
 	}
-	return p, ok
+	return p, true
+}
+
+// Dates an export can plausibly hold. No conversation in an ActiveDEMAND
+// account predates 1990 (the platform and the SMS it mirrors are far
+// younger), and a date more than a year ahead is a typo or a unit mix-up
+// (milliseconds read as seconds), not a scheduled message: a year of slack
+// covers clocks and time zones. Outside the range, a date would either be
+// queued and then fail every worker (0001-01-01 is the zero time, which a
+// job may not have) or not encode at all (years past 9999).
+var earliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+func latestDate() time.Time { return time.Now().AddDate(1, 0, 0) }
+
+// plausibleDate rejects a date outside earliestDate .. a year from now.
+func plausibleDate(t time.Time) error {
+	if latest := latestDate(); t.Before(earliestDate) || t.After(latest) {
+		return fmt.Errorf("%s is outside %s .. %s, the dates an export can hold; correct it in the export or remove the row",
+			t.Format(time.RFC3339), earliestDate.Format(time.DateOnly), latest.Format(time.DateOnly))
+	}
+	return nil
+}
+
+// controlChar finds a control character (a NUL included) in s: a name or an
+// address with one is damaged, and would reach HighLevel as such. Tabs and
+// line breaks are white space a quoted CSV value may hold, not damage; an
+// email address with one is refused by validEmail.
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // addContact validates and stores a contact, rejecting duplicates.
-func (im *importer) addContact(line int, c Contact) {
+// It reports whether the contact was added.
+func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	c.Email = strings.TrimSpace(c.Email)
+	for _, f := range []struct{ name, v string }{{"first_name", c.FirstName}, {"last_name", c.LastName}, {"email_address", c.Email}} {
+		if r, bad := controlChar(f.v); bad {
+			im.reject(line, "%s contains the control character %U; remove it from the export", f.name, r)
+			return false
+		}
+	}
+	for _, t := range []time.Time{c.CreatedAt, c.UpdatedAt} {
+		if !t.IsZero() {
+			if err := plausibleDate(t); err != nil {
+				im.reject(line, "date: %v", err)
+				return false
+			}
+		}
+	}
 	var ok bool
 	if c.Phone, ok = im.checkAddress(line, "email_address", c.Email, "phone_number", c.Phone); !ok {
-		return
+		return false
 	}
 	if c.Email == "" && c.Phone == "" && c.ID == "" {
 		im.reject(line, "no email_address, phone_number or id: a contact needs one of them")
-		return
+		return false
 	}
 	if strings.ContainsAny(string(c.ID), "/?#") {
 		im.reject(line, "id %q contains / ? or #", truncate(string(c.ID), 40))
-		return
+		return false
 	}
 	email := strings.ToLower(c.Email)
 	if c.ID != "" {
 		if i, dup := im.byID[c.ID]; dup {
-			im.reject(line, "duplicate of %s (same id %s)", im.origin[i], c.ID)
-			return
+			im.reject(line, "duplicate of %s (same id %s)", im.where(im.origin[i]), c.ID)
+			return false
 		}
 	}
 	if i, dup := im.byEmail[email]; dup && email != "" {
-		im.reject(line, "duplicate of %s (same email address)", im.origin[i])
-		return
+		im.reject(line, "duplicate of %s (same email address)", im.where(im.origin[i]))
+		return false
 	}
 	if c.ID == "" {
 		c.ID = ID("imp-" + shortHash(email, c.Phone))
 	}
 	c.Emails, c.Phones = nonEmpty(c.Email), nonEmpty(c.Phone)
-	i := len(im.contacts)
-	im.contacts = append(im.contacts, c)
-	im.origin = append(im.origin, fmt.Sprintf("%s line %d", im.file, line))
-	im.byID[c.ID] = i
-	if email != "" {
-		im.byEmail[email] = i
+	if im.h.Contact != nil && !im.handled(line, im.h.Contact(Origin{File: im.file, Line: line}, c, fromActivity)) {
+		return false
 	}
-	if c.Phone != "" {
-		if _, taken := im.byPhone[c.Phone]; !taken {
-			im.byPhone[c.Phone] = i
+	// Keep what links activity to the contact and names it in a message,
+	// copied: a CSV value shares the memory of its whole row.
+	slim := Contact{ID: ID(strings.Clone(string(c.ID))), FirstName: strings.Clone(c.FirstName), LastName: strings.Clone(c.LastName),
+		Email: strings.Clone(c.Email), Phone: strings.Clone(c.Phone)}
+	i := len(im.contacts)
+	im.contacts = append(im.contacts, slim)
+	im.origin = append(im.origin, origin{file: uint32(im.fileIx), line: uint32(line)})
+	im.byID[slim.ID] = i
+	if email != "" {
+		im.byEmail[strings.ToLower(slim.Email)] = i
+	}
+	if slim.Phone != "" {
+		if _, taken := im.byPhone[slim.Phone]; !taken {
+			im.byPhone[slim.Phone] = i
 		}
 	}
 	im.report.Contacts++
+	return true
 }
 
 func nonEmpty(s string) []string {
@@ -752,6 +1007,13 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		im.reject(line, "no contact: give contact_id, contact_email or contact_phone")
 		return
 	}
+	for _, f := range []struct{ name, v string }{{"first_name", a.first}, {"last_name", a.last}, {"contact_email", a.email},
+		{"sender_name", a.senderName}, {"sender_email", a.senderEmail}} {
+		if r, bad := controlChar(f.v); bad {
+			im.reject(line, "%s contains the control character %U; remove it from the export", f.name, r)
+			return
+		}
+	}
 	var ok bool
 	if a.phone, ok = im.checkAddress(line, "contact_email", a.email, "contact_phone", a.phone); !ok {
 		return
@@ -765,6 +1027,9 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		return
 	}
 	at, err := parseTimeIn(v["date"], im.opts.Location)
+	if err == nil {
+		err = plausibleDate(at)
+	}
 	if err != nil {
 		im.reject(line, "date: %v", err)
 		return
@@ -792,7 +1057,7 @@ func (im *importer) activityRow(line int, v map[string]string) {
 			im.reject(line, "neither channel nor type is set: a message needs a channel, a history entry a type")
 			return
 		}
-		im.acts = append(im.acts, a)
+		im.link(a)
 		return
 	}
 	if d := v["direction"]; d != "" {
@@ -823,11 +1088,14 @@ func (im *importer) activityRow(line int, v map[string]string) {
 		im.reject(line, "the %s message has no body and no attachment", a.channel)
 		return
 	}
-	im.acts = append(im.acts, a)
+	im.link(a)
 }
 
 // readJSON reads {"contacts": [...], "activity": [...]} element by element.
-func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) error {
+// Contacts are read in the first pass, activity in the second; each pass
+// skips the other's elements, and the first says what is wrong with the
+// file's shape.
+func (im *importer) readJSON(r io.Reader, pass int, tick func() error, pv *previewSink) error {
 	lt := &lineTracker{r: r, line: 1}
 	dec := json.NewDecoder(lt)
 	dec.UseNumber()
@@ -835,6 +1103,9 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 	// SyntaxError from Decode counts from the start of the value being
 	// decoded (base); one from Token counts from the start of the input.
 	fatal := func(err error, base int64) error {
+		if pass == passActivity {
+			return nil // said in the first pass
+		}
 		var se *json.SyntaxError
 		line := lt.lineAt(dec.InputOffset())
 		if errors.As(err, &se) {
@@ -867,7 +1138,9 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 			if err := dec.Decode(&skip); err != nil {
 				return fatal(err, base)
 			}
-			im.note("%s: key %q not used", im.file, key)
+			if pass == passContacts {
+				im.note("%s: key %q not used", im.file, key)
+			}
 			continue
 		}
 		tok, err := dec.Token()
@@ -878,7 +1151,9 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 			continue
 		}
 		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			im.reject(lt.lineAt(dec.InputOffset()), "%q must be an array; it was skipped", key)
+			if pass == passContacts {
+				im.reject(lt.lineAt(dec.InputOffset()), "%q must be an array; it was skipped", key)
+			}
 			if _, isDelim := tok.(json.Delim); isDelim {
 				return fatal(fmt.Errorf("%q is an object", key), 0)
 			}
@@ -887,6 +1162,13 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 		for dec.More() {
 			base := dec.InputOffset()
 			line := lt.startLine(base)
+			if isContacts != (pass == passContacts) {
+				var skip json.RawMessage
+				if err := dec.Decode(&skip); err != nil {
+					return fatal(err, base)
+				}
+				continue
+			}
 			var el any
 			if err := dec.Decode(&el); err != nil {
 				return fatal(err, base)
@@ -912,9 +1194,9 @@ func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) er
 					continue
 				}
 				if len(c.Emails) > 1 || len(c.Phones) > 1 {
-					im.note("%s line %d: only the first email address and phone number are imported", im.file, line)
+					im.rowNote(line, "only the first email address and phone number are imported")
 				}
-				im.addContact(line, c)
+				im.addContact(line, c, false)
 				continue
 			}
 			vals := map[string]string{}
@@ -977,6 +1259,9 @@ type lineTracker struct {
 }
 
 func (t *lineTracker) Read(p []byte) (int, error) {
+	if len(t.buf) > maxRowBytes {
+		return 0, fmt.Errorf("an element is longer than %d MiB", maxRowBytes>>20)
+	}
 	n, err := t.r.Read(p)
 	t.buf = append(t.buf, p[:n]...)
 	return n, err
@@ -1028,101 +1313,75 @@ func (a activity) contactKey() string {
 	}
 }
 
-// finish links activity to contacts and builds the conversations.
-func (im *importer) finish() *ImportedData {
-	d := &ImportedData{
-		messages:  map[ID][]Message{},
-		history:   map[ID][]HistoryEntry{},
-		contactIx: map[ID]int{},
-		mediaDir:  im.opts.MediaDir,
+// link finds or makes an activity row's contact and hands the row on as a
+// message or a timeline entry.
+func (im *importer) link(a activity) {
+	ci, ok := im.findContact(a)
+	if !ok {
+		return
 	}
-	convIx := map[ID]int{}
-	msgOrigin := map[ID]string{}
-	histOrigin := map[ID]string{}
-	for _, a := range im.acts {
-		im.file = a.file
-		ci, ok := im.findContact(a)
-		if !ok {
-			continue
-		}
-		c := im.contacts[ci]
-		if !a.message {
-			id := ID(a.id)
-			if id == "" {
-				id = ID("imp-" + shortHash(a.contactKey(), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
-			}
-			if o, dup := histOrigin[id]; dup {
-				im.reject(a.line, "duplicate of %s", o)
-				continue
-			}
-			histOrigin[id] = fmt.Sprintf("%s line %d", a.file, a.line)
-			d.history[c.ID] = append(d.history[c.ID], HistoryEntry{ID: id, ContactID: c.ID, Type: a.typ, Subject: a.subject, Body: a.body, At: a.at})
-			im.report.History++
-			continue
-		}
-		convID := ID("imp-" + shortHash(string(c.ID), string(a.channel)))
+	c := im.contacts[ci]
+	at := Origin{File: a.file, Line: a.line}
+	here := origin{file: uint32(im.fileIx), line: uint32(a.line)}
+	if !a.message {
 		id := ID(a.id)
 		if id == "" {
-			id = ID("imp-" + shortHash(a.contactKey(), string(a.channel), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
+			id = ID("imp-" + shortHash(a.contactKey(), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
 		}
-		if o, dup := msgOrigin[id]; dup {
-			im.reject(a.line, "duplicate of %s", o)
-			continue
+		key := maphash.String(im.seed, string(id))
+		if o, dup := im.histSeen[key]; dup {
+			im.reject(a.line, "duplicate of %s", im.where(o))
+			return
 		}
-		msgOrigin[id] = fmt.Sprintf("%s line %d", a.file, a.line)
-		m := Message{ID: id, ConversationID: convID, ContactID: c.ID, Channel: a.channel, Direction: a.direction,
-			Subject: a.subject, Body: a.body, SentAt: a.at, Status: MessageStatus(a.status)}
-		if a.direction == Inbound {
-			m.SenderName, m.SenderAddress, m.SenderPhone = c.Name(), c.Email, c.Phone
-			if m.Status == "" {
-				m.Status = MessageReceived
-			}
-		} else {
-			m.SenderName, m.SenderAddress, m.SenderPhone = a.senderName, a.senderEmail, a.senderPhone
-			if m.Status == "" {
-				m.Status = MessageSent
-			}
+		if im.h.History != nil && !im.handled(a.line, im.h.History(at, HistoryEntry{ID: id, ContactID: c.ID, Type: a.typ, Subject: a.subject, Body: a.body, At: a.at})) {
+			return
 		}
-		if a.media != nil {
-			m.Media = []MediaRef{*a.media}
-		}
-		if a.channel == ChannelCall || a.duration > 0 || a.recordingURL != "" {
-			m.Call = &CallData{Duration: a.duration, Status: a.status, RecordingURL: a.recordingURL, Transcription: a.transcription}
-		}
-		i, ok := convIx[convID]
-		if !ok {
-			i = len(d.convs)
-			convIx[convID] = i
-			d.convs = append(d.convs, Conversation{ID: convID, ContactID: c.ID, Channel: a.channel, Status: StatusOpen})
-		}
-		cv := &d.convs[i]
-		if cv.Subject == "" && a.subject != "" {
-			cv.Subject = a.subject
-		}
-		if a.at.After(cv.UpdatedAt) {
-			cv.UpdatedAt = a.at
-		}
-		d.messages[convID] = append(d.messages[convID], m)
-		im.report.Messages++
+		im.histSeen[key] = here
+		im.report.History++
+		return
 	}
-	for id := range d.messages {
-		sort.SliceStable(d.messages[id], func(i, j int) bool { return d.messages[id][i].SentAt.Before(d.messages[id][j].SentAt) })
+	convID := ID("imp-" + shortHash(string(c.ID), string(a.channel)))
+	id := ID(a.id)
+	if id == "" {
+		id = ID("imp-" + shortHash(a.contactKey(), string(a.channel), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
 	}
-	for id := range d.history {
-		sort.SliceStable(d.history[id], func(i, j int) bool { return d.history[id][i].At.Before(d.history[id][j].At) })
+	key := maphash.String(im.seed, string(id))
+	if o, dup := im.msgSeen[key]; dup {
+		im.reject(a.line, "duplicate of %s", im.where(o))
+		return
 	}
-	sort.SliceStable(d.convs, func(i, j int) bool {
-		if !d.convs[i].UpdatedAt.Equal(d.convs[j].UpdatedAt) {
-			return d.convs[i].UpdatedAt.Before(d.convs[j].UpdatedAt)
+	m := Message{ID: id, ConversationID: convID, ContactID: c.ID, Channel: a.channel, Direction: a.direction,
+		Subject: a.subject, Body: a.body, SentAt: a.at, Status: MessageStatus(a.status)}
+	if a.direction == Inbound {
+		m.SenderName, m.SenderAddress, m.SenderPhone = c.Name(), c.Email, c.Phone
+		if m.Status == "" {
+			m.Status = MessageReceived
 		}
-		return d.convs[i].ID < d.convs[j].ID
-	})
-	d.contacts = im.contacts
-	for i, c := range d.contacts {
-		d.contactIx[c.ID] = i
+	} else {
+		m.SenderName, m.SenderAddress, m.SenderPhone = a.senderName, a.senderEmail, a.senderPhone
+		if m.Status == "" {
+			m.Status = MessageSent
+		}
 	}
-	im.report.Conversations = len(d.convs)
-	return d
+	if a.media != nil {
+		m.Media = []MediaRef{*a.media}
+	}
+	if a.channel == ChannelCall || a.duration > 0 || a.recordingURL != "" {
+		m.Call = &CallData{Duration: a.duration, Status: a.status, RecordingURL: a.recordingURL, Transcription: a.transcription}
+	}
+	cv, ok := im.convs[convID]
+	if !ok {
+		cv = &Conversation{ID: convID, ContactID: c.ID, Channel: a.channel, Status: StatusOpen}
+	}
+	if cv.Subject == "" && a.subject != "" {
+		cv.Subject = strings.Clone(a.subject)
+	}
+	if im.h.Message != nil && !im.handled(a.line, im.h.Message(at, m, *cv, c)) {
+		return
+	}
+	im.convs[convID] = cv
+	im.msgSeen[key] = here
+	im.report.Messages++
 }
 
 // findContact finds an activity row's contact by id, email or phone, and
@@ -1149,8 +1408,7 @@ func (im *importer) findContact(a activity) (int, bool) {
 	}
 	c := Contact{ID: ID(a.contactID), FirstName: a.first, LastName: a.last, Email: a.email, Phone: a.phone}
 	before := len(im.contacts)
-	im.addContact(a.line, c)
-	if len(im.contacts) == before {
+	if !im.addContact(a.line, c, true) {
 		return 0, false
 	}
 	im.report.Contacts--
@@ -1171,6 +1429,67 @@ type ImportedData struct {
 }
 
 var _ Conversations = (*ImportedData)(nil)
+
+// collector builds an ImportedData from what Stream hands it.
+type collector struct {
+	d      *ImportedData
+	convIx map[ID]int
+}
+
+func newCollector(mediaDir string) *collector {
+	return &collector{d: &ImportedData{messages: map[ID][]Message{}, history: map[ID][]HistoryEntry{}, contactIx: map[ID]int{}, mediaDir: mediaDir},
+		convIx: map[ID]int{}}
+}
+
+func (c *collector) handler() ImportHandler {
+	d := c.d
+	return ImportHandler{
+		Contact: func(_ Origin, ct Contact, _ bool) error {
+			d.contactIx[ct.ID] = len(d.contacts)
+			d.contacts = append(d.contacts, ct)
+			return nil
+		},
+		History: func(_ Origin, h HistoryEntry) error {
+			d.history[h.ContactID] = append(d.history[h.ContactID], h)
+			return nil
+		},
+		Message: func(_ Origin, m Message, cv Conversation, _ Contact) error {
+			i, ok := c.convIx[cv.ID]
+			if !ok {
+				i = len(d.convs)
+				c.convIx[cv.ID] = i
+				d.convs = append(d.convs, cv)
+			}
+			if m.SentAt.After(d.convs[i].UpdatedAt) {
+				d.convs[i].UpdatedAt = m.SentAt
+			}
+			if d.convs[i].Subject == "" {
+				d.convs[i].Subject = cv.Subject
+			}
+			d.messages[cv.ID] = append(d.messages[cv.ID], m)
+			return nil
+		},
+	}
+}
+
+// done orders what was collected: messages and history oldest first,
+// conversations by their last message.
+func (c *collector) done() *ImportedData {
+	d := c.d
+	for id := range d.messages {
+		sort.SliceStable(d.messages[id], func(i, j int) bool { return d.messages[id][i].SentAt.Before(d.messages[id][j].SentAt) })
+	}
+	for id := range d.history {
+		sort.SliceStable(d.history[id], func(i, j int) bool { return d.history[id][i].At.Before(d.history[id][j].At) })
+	}
+	sort.SliceStable(d.convs, func(i, j int) bool {
+		if !d.convs[i].UpdatedAt.Equal(d.convs[j].UpdatedAt) {
+			return d.convs[i].UpdatedAt.Before(d.convs[j].UpdatedAt)
+		}
+		return d.convs[i].ID < d.convs[j].ID
+	})
+	return d
+}
 
 const importPageSize = 500
 
