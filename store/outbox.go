@@ -439,43 +439,47 @@ type outboxRow struct {
 // one of the from states and, for a claim with an attempt, still under that
 // claim.
 func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
-	id := c.ID
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		var r outboxRow
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		r.state = OutboxState(state)
-		if c.Attempt != 0 {
-			switch {
-			case r.attempts > c.Attempt:
-				return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
-			// Settled behind the worker's back, not claimed again yet.
-			case r.attempts == c.Attempt && r.state == OutboxPending:
-				return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
-			case r.attempts == c.Attempt && r.state == OutboxDead:
-				return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
-			}
-		}
-		if !slices.Contains(from, r.state) {
-			return invalidf("item is %s", r.state)
-		}
-		if c.Attempt != 0 && r.attempts != c.Attempt {
-			return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
-		}
-		assign, args := set(r)
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...)
-		return err
-	})
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return finishOutboxTx(ctx, tx, c, from, set) })
 	if err != nil {
-		return fmt.Errorf("%s outbox item %d: %w", verb, id, err)
+		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
 	return nil
+}
+
+// finishOutboxTx is finishOutbox inside tx, for callers that write more in
+// the same transaction.
+func finishOutboxTx(ctx context.Context, tx *sql.Tx, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
+	id := c.ID
+	var r outboxRow
+	var state string
+	err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	r.state = OutboxState(state)
+	if c.Attempt != 0 {
+		switch {
+		case r.attempts > c.Attempt:
+			return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+		// Settled behind the worker's back, not claimed again yet.
+		case r.attempts == c.Attempt && r.state == OutboxPending:
+			return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
+		case r.attempts == c.Attempt && r.state == OutboxDead:
+			return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
+		}
+	}
+	if !slices.Contains(from, r.state) {
+		return invalidf("item is %s", r.state)
+	}
+	if c.Attempt != 0 && r.attempts != c.Attempt {
+		return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+	}
+	assign, args := set(r)
+	_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...)
+	return err
 }
 
 // OutboxItemByID returns one item, for showing details of stuck or dead work.
