@@ -79,6 +79,11 @@ type Options struct {
 	// "messages": [...]}} and {"message": {...}, "traceId": "..."}. Clients
 	// must accept both.
 	SpecShapes bool
+	// RecordStatus is the status a successful record (POST
+	// /conversations/messages/inbound and /outbound) answers: 200, the
+	// documented one and the default, or 201, which the live API also
+	// sends (ERRATA 7). Clients must accept both.
+	RecordStatus int
 }
 
 // Rejection is one request the sandbox refused because it does not follow
@@ -130,6 +135,13 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.AccessTokenTTL <= 0 {
 		opts.AccessTokenTTL = 24 * time.Hour
+	}
+	switch opts.RecordStatus {
+	case 0:
+		opts.RecordStatus = http.StatusOK
+	case http.StatusOK, http.StatusCreated:
+	default:
+		return nil, fmt.Errorf("ghltest: RecordStatus %d: records answer 200 or 201", opts.RecordStatus)
 	}
 	if opts.RateLimit.Burst > 0 && opts.RateLimit.Window <= 0 {
 		opts.RateLimit.Window = 10 * time.Second
@@ -246,6 +258,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if strings.HasPrefix(r.URL.Path, filesPrefix) {
 		s.serveFile(w, r)
+		return
+	}
+	if r.URL.Path == TrafficPath {
+		s.serveTraffic(w, r)
 		return
 	}
 	route, pathParams, err := s.spec.findRoute(r)
