@@ -165,4 +165,3 @@ func TestManyMessagesOfOneContactShareOneConversation(t *testing.T) {
 		t.Errorf("%d calls to find and create the contact and conversation, want 4: %v", calls, r.gs.CallCounts())
 	}
 }
-

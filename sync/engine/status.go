@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"maps"
 	"time"
 
 	"parley/store"
@@ -123,15 +122,4 @@ func (e *Engine) count(kind string, f func(*KindStats)) {
 		e.stats[kind] = s
 	}
 	f(s)
-}
-
-// jobsDone is Snapshot's Jobs without the queue, for tests and benchmarks.
-func (e *Engine) jobsDone() map[string]KindStats {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	out := map[string]KindStats{}
-	for k, v := range e.stats {
-		out[k] = *v
-	}
-	return maps.Clone(out)
 }
