@@ -51,11 +51,16 @@ func (s *Store) LinkIDs(ctx context.Context, kind EntityKind, adID, ghlID string
 	return nil
 }
 
+// linkLookupSQL finds a link that uses either id of a pair (kind, AD id,
+// kind, GHL id). Written as OR, SQLite scans the table; each half of the
+// union is one primary or unique key lookup.
+const linkLookupSQL = `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ad_id = ?
+	UNION ALL SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ghl_id = ? LIMIT 1`
+
 // linkIDsTx is LinkIDs inside tx, after validation.
 func (s *Store) linkIDsTx(ctx context.Context, tx *sql.Tx, kind EntityKind, adID, ghlID string) error {
 	var ad, ghl string
-	err := tx.QueryRowContext(ctx, `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND (ad_id = ? OR ghl_id = ?) LIMIT 1`,
-		string(kind), adID, ghlID).Scan(&ad, &ghl)
+	err := tx.QueryRowContext(ctx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		_, err = tx.ExecContext(ctx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
