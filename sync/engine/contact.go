@@ -27,6 +27,9 @@ type resolver struct {
 type resolved struct {
 	mu                  sync.Mutex
 	ghlContact, ghlConv string
+	// contactLinked and convLinked are set once the id map holds the
+	// links, so later jobs need not write them again.
+	contactLinked, convLinked bool
 }
 
 func newResolver() *resolver { return &resolver{contacts: map[string]*resolved{}} }
@@ -88,7 +91,7 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 			return fmt.Errorf("update contact %s: %w: HighLevel matched its email or phone to contact %s, not to %s, which it is linked to; merge the two in HighLevel or fix the contact in ActiveDEMAND, then replay the job",
 				cj.ContactID, errPermanent, id, known)
 		}
-		c.ghlContact = id
+		c.ghlContact, c.contactLinked = id, true
 		return nil
 	}
 	id, err := e.findOrUpsert(ctx, j, cj.ContactID, in)
@@ -97,6 +100,7 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 	}
 	c.ghlContact = id
 	j.link(store.KindContact, cj.ContactID, id)
+	j.onDone(func() { c.mu.Lock(); c.contactLinked = true; c.mu.Unlock() })
 	return nil
 }
 

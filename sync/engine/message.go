@@ -55,8 +55,6 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
-	j.link(store.KindContact, mj.Contact.ID, contactID)
-	j.link(store.KindConversation, conversationKey(mj.Contact.ID), convID)
 
 	if j.retried() {
 		// An earlier attempt may have recorded it and died before
@@ -96,6 +94,7 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 		if err != nil {
 			return "", "", err
 		}
+		c.contactLinked = ok
 		if !ok {
 			in := e.contactInput("", "", mj.Contact.Name, mj.Contact.Email, mj.Contact.Phone)
 			if in.Email == "" && in.Phone == "" {
@@ -114,6 +113,7 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 		if err != nil {
 			return "", "", err
 		}
+		c.convLinked = ok
 		if !ok {
 			if id, err = e.findOrCreateConversation(ctx, j, key, c.ghlContact); err != nil {
 				if errors.Is(err, ghl.ErrNotFound) || errors.Is(err, ghl.ErrValidation) {
@@ -124,6 +124,16 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 			}
 		}
 		c.ghlConv = id
+	}
+	// Until a job that links them completes, every job links them: the
+	// job that learnt them may yet fail.
+	if !c.contactLinked {
+		j.link(store.KindContact, mj.Contact.ID, c.ghlContact)
+		j.onDone(func() { c.mu.Lock(); c.contactLinked = true; c.mu.Unlock() })
+	}
+	if !c.convLinked {
+		j.link(store.KindConversation, conversationKey(mj.Contact.ID), c.ghlConv)
+		j.onDone(func() { c.mu.Lock(); c.convLinked = true; c.mu.Unlock() })
 	}
 	return c.ghlContact, c.ghlConv, nil
 }

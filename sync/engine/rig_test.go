@@ -145,7 +145,7 @@ func (r *rig) run(e *engine.Engine, until func() bool) {
 			<-done
 			r.t.Fatalf("the engine did not get there in time; outbox: %v", r.items())
 		}
-		time.Sleep(5 * time.Millisecond)
+		time.Sleep(25 * time.Millisecond)
 	}
 	cancel()
 	if err := <-done; err != nil {

@@ -21,7 +21,11 @@ type job struct {
 	item    store.OutboxItem
 	links   []store.IDLink
 	history []store.HistoryEntry
+	// done runs once the job's completion is committed.
+	done []func()
 }
+
+func (j *job) onDone(f func()) { j.done = append(j.done, f) }
 
 // retried says whether an earlier attempt of this job may have reached
 // HighLevel: it failed, timed out or its worker died. Such a job looks
@@ -66,6 +70,9 @@ func (e *Engine) settle(ctx context.Context, j *job, err error) {
 	if err == nil {
 		err = e.st.CompleteOutboxWith(ctx, it.Claim(), j.links, j.history)
 		if err == nil {
+			for _, f := range j.done {
+				f()
+			}
 			e.count(it.Kind, func(s *KindStats) { s.Done++ })
 			return
 		}
