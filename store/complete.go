@@ -82,36 +82,10 @@ func (s *Store) ReleaseOutbox(ctx context.Context, c Claim, errText string, at t
 // settleWith changes a claimed item with set and stores links and entries
 // in the same transaction.
 func (s *Store) settleWith(ctx context.Context, verb string, c Claim, links []IDLink, entries []HistoryEntry, set func(outboxRow) (string, []any)) error {
-	if c.Attempt <= 0 {
-		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, invalidf("claim has no attempt; use the claim ClaimDue handed out"))
+	if err := validateSettle(c, links, entries); err != nil {
+		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
-	for i, l := range links {
-		if err := validateID(l.Kind, "AD", l.ADID); err != nil {
-			return fmt.Errorf("%s outbox item %d: link %d: %w", verb, c.ID, i, err)
-		}
-		if err := validateID(l.Kind, "GHL", l.GHLID); err != nil {
-			return fmt.Errorf("%s outbox item %d: link %d: %w", verb, c.ID, i, err)
-		}
-	}
-	for i, e := range entries {
-		if err := validateHistoryEntry(e); err != nil {
-			return fmt.Errorf("%s outbox item %d: history entry %d: %w", verb, c.ID, i, err)
-		}
-	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		if err := finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set); err != nil {
-			return err
-		}
-		for _, l := range links {
-			if err := s.linkIDsTx(ctx, tx, l.Kind, l.ADID, l.GHLID); err != nil {
-				return err
-			}
-		}
-		if len(entries) == 0 {
-			return nil
-		}
-		return s.appendHistoryTx(ctx, tx, entries)
-	})
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return settleTx(ctx, s, tx, c, links, entries, set) })
 	if err != nil {
 		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
@@ -119,4 +93,103 @@ func (s *Store) settleWith(ctx context.Context, verb string, c Claim, links []ID
 		s.kickIndexer()
 	}
 	return nil
+}
+
+func validateSettle(c Claim, links []IDLink, entries []HistoryEntry) error {
+	if c.Attempt <= 0 {
+		return invalidf("claim has no attempt; use the claim ClaimDue handed out")
+	}
+	for i, l := range links {
+		if err := validateID(l.Kind, "AD", l.ADID); err != nil {
+			return fmt.Errorf("link %d: %w", i, err)
+		}
+		if err := validateID(l.Kind, "GHL", l.GHLID); err != nil {
+			return fmt.Errorf("link %d: %w", i, err)
+		}
+	}
+	for i, e := range entries {
+		if err := validateHistoryEntry(e); err != nil {
+			return fmt.Errorf("history entry %d: %w", i, err)
+		}
+	}
+	return nil
+}
+
+// settleTx is settleWith inside tx, after validation.
+func settleTx(ctx context.Context, s *Store, tx *sql.Tx, c Claim, links []IDLink, entries []HistoryEntry, set func(outboxRow) (string, []any)) error {
+	if err := finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set); err != nil {
+		return err
+	}
+	for _, l := range links {
+		if err := s.linkIDsTx(ctx, tx, l.Kind, l.ADID, l.GHLID); err != nil {
+			return err
+		}
+	}
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.appendHistoryTx(ctx, tx, entries)
+}
+
+// Completion is one job's CompleteOutboxWith, for CompleteOutboxBatch.
+type Completion struct {
+	Claim   Claim
+	Links   []IDLink
+	Entries []HistoryEntry
+}
+
+// CompleteOutboxBatch is CompleteOutboxWith for several jobs in one
+// transaction, so that workers finishing at the same moment share one
+// commit instead of queueing for the writer one by one. Each job is still
+// all or nothing on its own: errs[i] is its error (a lost claim, a link
+// conflict, invalid input) and nothing of it is stored then, while the
+// others are. An error that ends the transaction is every job's error.
+func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (errs []error) {
+	errs = make([]error, len(batch))
+	valid := make([]bool, len(batch))
+	for i, c := range batch {
+		errs[i] = validateSettle(c.Claim, c.Links, c.Entries)
+		valid[i] = errs[i] == nil
+	}
+	done := func(outboxRow) (string, []any) {
+		return `state = 'done', lease_until = 0, last_error = '', updated_at = ?`, []any{toMillis(s.now())}
+	}
+	history := false
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		for i, c := range batch {
+			if !valid[i] {
+				continue
+			}
+			// A savepoint per job undoes only that job when it fails.
+			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+				return err
+			}
+			jerr := settleTx(ctx, s, tx, c.Claim, c.Links, c.Entries, done)
+			if jerr != nil {
+				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+					return err
+				}
+				errs[i] = jerr
+			} else if len(c.Entries) > 0 {
+				history = true
+			}
+			if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	for i, c := range batch {
+		e := errs[i]
+		if err != nil && valid[i] {
+			e = err
+		}
+		if e != nil {
+			errs[i] = fmt.Errorf("complete outbox item %d: %w", c.Claim.ID, e)
+		}
+	}
+	if err == nil && history {
+		s.kickIndexer()
+	}
+	return errs
 }

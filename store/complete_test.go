@@ -131,3 +131,48 @@ func TestRetryKillAndReleaseWith(t *testing.T) {
 		t.Errorf("history has %d rows after a refused kill, want 2", len(h))
 	}
 }
+
+// TestCompleteOutboxBatch: jobs completed together share a transaction but
+// not a fate: a lost claim or a conflicting link undoes only its own job.
+func TestCompleteOutboxBatch(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	if err := s.LinkIDs(ctx, KindContact, "c-old", "gc-old"); err != nil {
+		t.Fatal(err)
+	}
+	ok, _, _ := s.Enqueue(ctx, "k", "ok", nil)
+	lostID, _, _ := s.Enqueue(ctx, "k", "lost", nil)
+	conflict, _, _ := s.Enqueue(ctx, "k", "conflict", nil)
+	items := mustClaim(t, s, clock.t, 3, time.Minute)
+	row := func(id string) []HistoryEntry {
+		return []HistoryEntry{{Operation: OpInboundRecord, System: SystemGHL, LocalID: id, Outcome: OutcomeOK}}
+	}
+	lost := items[1].Claim()
+	lost.Attempt = 7 // not the item's attempt: as if claimed again since
+	errs := s.CompleteOutboxBatch(ctx, []Completion{
+		{Claim: items[0].Claim(), Links: []IDLink{{KindMessage, "m-ok", "g-ok"}}, Entries: row("m-ok")},
+		{Claim: lost, Links: []IDLink{{KindMessage, "m-lost", "g-lost"}}, Entries: row("m-lost")},
+		{Claim: items[2].Claim(), Links: []IDLink{{KindMessage, "m-c", "g-c"}, {KindContact, "c-old", "gc-new"}}, Entries: row("m-c")},
+		{Claim: Claim{ID: ok}},
+	})
+	if errs[0] != nil || !errors.Is(errs[1], ErrClaimLost) || !errors.Is(errs[2], ErrIDConflict) || !errors.Is(errs[3], ErrInvalid) {
+		t.Fatalf("errs = %v, want nil, ErrClaimLost, ErrIDConflict, ErrInvalid", errs)
+	}
+	want := map[int64]OutboxState{ok: OutboxDone, lostID: OutboxInFlight, conflict: OutboxInFlight}
+	for id, st := range want {
+		if it, _ := s.OutboxItemByID(ctx, id); it.State != st {
+			t.Errorf("item %d is %s, want %s", id, it.State, st)
+		}
+	}
+	for _, ad := range []string{"m-lost", "m-c"} {
+		if _, linked, _ := s.GHLIDFor(ctx, KindMessage, ad); linked {
+			t.Errorf("%s was linked by a job that failed", ad)
+		}
+	}
+	if _, linked, _ := s.GHLIDFor(ctx, KindMessage, "m-ok"); !linked {
+		t.Error("the good job's link is missing")
+	}
+	if h := historyRows(t, s); len(h) != 1 || h[0].LocalID != "m-ok" {
+		t.Errorf("history = %+v, want only the good job's row", h)
+	}
+}
