@@ -82,6 +82,10 @@ type Engine struct {
 	res  *resolver
 	wake chan struct{}
 
+	// completions carries finished jobs to the one goroutine that commits
+	// them, in batches; set by Run before its workers start.
+	completions chan completion
+
 	mu      sync.Mutex // guards the fields below
 	running bool
 	paused  bool
@@ -167,7 +171,9 @@ func (e *Engine) Run(ctx context.Context) error {
 	jobCtx, stopJobs := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopJobs()
 	drained := make(chan struct{})
-	var workers, watcher sync.WaitGroup
+	var workers, watcher, committer sync.WaitGroup
+	e.completions = make(chan completion)
+	committer.Go(func() { e.commit(jobCtx) })
 	jobs := make(chan store.OutboxItem)
 	for range e.cfg.Workers {
 		workers.Go(func() {
@@ -194,6 +200,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	err := e.dispatch(ctx, jobs)
 	close(jobs)
 	workers.Wait()
+	close(e.completions)
+	committer.Wait()
 	close(drained)
 	watcher.Wait()
 	return err
@@ -253,5 +261,61 @@ func (e *Engine) release(items []store.OutboxItem, why string) {
 		if err := e.st.ReleaseOutbox(ctx, it.Claim(), why, e.now()); err != nil && !errors.Is(err, store.ErrClaimLost) {
 			e.log.Warn("sync engine: could not hand back a job; it is taken again after its lease", "job", it.ID, "kind", it.Kind, "err", err)
 		}
+	}
+}
+
+// completion is a finished job waiting for its commit.
+type completion struct {
+	job   *job
+	reply chan error // buffered: commit never waits for the worker
+}
+
+// maxCommitBatch bounds how many jobs share one commit.
+const maxCommitBatch = 64
+
+// commit completes finished jobs until the completions channel closes.
+// Jobs that finish while a commit is running are committed together in
+// the next one (store.CompleteOutboxBatch), so the workers share the one
+// writer instead of queueing for it job by job.
+func (e *Engine) commit(ctx context.Context) {
+	batch := make([]completion, 0, maxCommitBatch)
+	args := make([]store.Completion, 0, maxCommitBatch)
+	for c := range e.completions {
+		batch, args = append(batch[:0], c), args[:0]
+	more:
+		for len(batch) < maxCommitBatch {
+			select {
+			case c, ok := <-e.completions:
+				if !ok {
+					break more
+				}
+				batch = append(batch, c)
+			default:
+				break more
+			}
+		}
+		for _, c := range batch {
+			args = append(args, store.Completion{Claim: c.job.item.Claim(), Links: c.job.links, Entries: c.job.history})
+		}
+		errs := e.st.CompleteOutboxBatch(ctx, args)
+		for i, c := range batch {
+			c.reply <- errs[i]
+		}
+	}
+}
+
+// complete commits a finished job through commit and returns its error.
+func (e *Engine) complete(ctx context.Context, j *job) error {
+	reply := make(chan error, 1)
+	select {
+	case e.completions <- completion{job: j, reply: reply}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-reply:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 }

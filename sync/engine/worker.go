@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"parley/store"
@@ -39,6 +40,8 @@ func (j *job) link(kind store.EntityKind, adID, ghlID string) {
 // work runs one claimed job and settles it.
 func (e *Engine) work(ctx context.Context, it store.OutboxItem) {
 	j := &job{item: it}
+	ctx, stop := e.keepLeased(ctx, it)
+	defer stop()
 	var err error
 	switch it.Kind {
 	case JobMirrorContact:
@@ -68,7 +71,7 @@ func (e *Engine) settle(ctx context.Context, j *job, err error) {
 		return
 	}
 	if err == nil {
-		err = e.st.CompleteOutboxWith(ctx, it.Claim(), j.links, j.history)
+		err = e.complete(ctx, j)
 		if err == nil {
 			for _, f := range j.done {
 				f()
@@ -170,4 +173,42 @@ func (e *Engine) call(ctx context.Context, j *job, op store.Operation, method, l
 	}
 	j.history = append(j.history, row)
 	return id, err
+}
+
+// keepLeased extends the job's lease while it runs, every third of the
+// lease, so that slow work (a slow HighLevel, a long upload) is not handed
+// to another worker. If the lease is lost anyway (the process stalled
+// longer than a lease), the returned context is cancelled: another worker
+// owns the job now. stop ends the extensions and waits for them.
+func (e *Engine) keepLeased(ctx context.Context, it store.OutboxItem) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		t := time.NewTicker(e.cfg.Lease / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				err := e.st.ExtendLease(ctx, it.Claim(), e.now().Add(e.cfg.Lease))
+				if errors.Is(err, store.ErrClaimLost) {
+					e.log.Warn("sync engine: lost a job's lease while working on it; another worker has it", "job", it.ID, "kind", it.Kind)
+					cancel()
+					return
+				}
+				if err != nil && ctx.Err() == nil {
+					e.log.Warn("sync engine: could not extend a job's lease", "job", it.ID, "kind", it.Kind, "err", err)
+				}
+			}
+		}
+	})
+	return ctx, func() {
+		close(done)
+		wg.Wait()
+		cancel()
+	}
 }
