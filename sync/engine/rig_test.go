@@ -22,6 +22,8 @@ type rig struct {
 	gc    *ghl.Client
 	clock *clock
 	cfg   engine.Config
+	// pollEvery is how often run checks its condition.
+	pollEvery time.Duration
 }
 
 // clock is the engine's clock in tests: real time plus a skew the test
@@ -77,7 +79,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(gc.CloseIdleConnections)
-	r := &rig{t: t, st: newStore(t), gs: gs, gc: gc, clock: &clock{}}
+	r := &rig{t: t, st: newStore(t), gs: gs, gc: gc, clock: &clock{}, pollEvery: 25 * time.Millisecond}
 	r.cfg = engine.Config{Store: r.st, GHL: gc, ProviderID: gs.ConversationProviderID(), Now: r.clock.now,
 		PollInterval: 20 * time.Millisecond, Lease: time.Minute}
 	return r
@@ -145,7 +147,7 @@ func (r *rig) run(e *engine.Engine, until func() bool) {
 			<-done
 			r.t.Fatalf("the engine did not get there in time; outbox: %v", r.items())
 		}
-		time.Sleep(25 * time.Millisecond)
+		time.Sleep(r.pollEvery)
 	}
 	cancel()
 	if err := <-done; err != nil {
