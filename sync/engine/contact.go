@@ -74,6 +74,13 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 		return err
 	}
 	in := e.contactInput(cj.FirstName, cj.LastName, "", cj.Email, cj.Phone)
+	if in.Email == "" && in.Phone == "" {
+		// HighLevel matches contacts by email or phone only: without
+		// either, a retry after an uncertain create would make a second
+		// contact, and nothing could find the first.
+		return fmt.Errorf("contact %s: %w: it has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND (a new job is queued when it changes)",
+			cj.ContactID, errPermanent)
+	}
 	c := e.res.lock(cj.ContactID)
 	defer c.mu.Unlock()
 	known, ok, err := e.st.GHLIDFor(ctx, store.KindContact, cj.ContactID)

@@ -133,3 +133,27 @@ func TestSlowJobKeepsItsLease(t *testing.T) {
 		t.Errorf("recorded %d times", n)
 	}
 }
+
+// TestRunDrainsRunningJobs: when Run's context ends while a record is on
+// its way, the job is finished and completed, not abandoned.
+func TestRunDrainsRunningJobs(t *testing.T) {
+	r := newRig(t, rigOptions{ghl: ghltest.Options{Faults: []sandboxkit.Fault{{Route: recordRoute, Kind: sandboxkit.FaultSlow, Delay: 300 * time.Millisecond}}}})
+	c := contactJob("ad-c1", "Kit", "", "kit@example.com", "")
+	r.queue(c, messageJob("ad-m1", c, "sms", "inbound", "slow", t0))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.engine().Run(ctx) }()
+	for r.gs.Calls(recordRoute) == 0 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if it := r.item("ad:message:ad-m1"); it.State != store.OutboxDone {
+		t.Errorf("job is %s after Run returned, want done", it.State)
+	}
+	if n := r.byAltID()["ad-m1"]; n != 1 {
+		t.Errorf("recorded %d times", n)
+	}
+}

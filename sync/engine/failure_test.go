@@ -140,3 +140,22 @@ func TestMessageWhoseContactIsGone(t *testing.T) {
 		t.Errorf("%d failed history rows for the gone contact, want 1: %+v", failed, r.history())
 	}
 }
+
+// TestContactWithoutEmailOrPhone is given up with a history row that says
+// why: HighLevel could neither find it nor be kept from duplicating it.
+func TestContactWithoutEmailOrPhone(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	c := contactJob("ad-c1", "Lou", "", "", "not a number")
+	r.queue(c)
+	r.run(r.engine(), nil)
+	if it := r.item(c.Key()); it.State != store.OutboxDead || !strings.Contains(it.LastError, "neither an email nor a usable phone") {
+		t.Errorf("job = %s (%q), want dead with the reason", it.State, it.LastError)
+	}
+	if n := len(r.gs.Contacts()); n != 0 {
+		t.Errorf("%d contacts created", n)
+	}
+	h := r.history()
+	if len(h) != 1 || h[0].Outcome != store.OutcomeFailed || h[0].Operation != store.OpContactUpsert || h[0].Error == "" {
+		t.Errorf("history = %+v, want one failed upsert row", h)
+	}
+}
