@@ -214,7 +214,7 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if err := e.waitWhilePaused(ctx); err != nil {
 			return nil
 		}
-		items, err := e.st.ClaimDue(ctx, e.now(), batch, e.cfg.Lease)
+		items, err := e.st.ClaimDueOf(ctx, e.now(), batch, e.cfg.Lease, JobMirrorContact, JobMirrorMessage)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -223,16 +223,14 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		}
 		for i, it := range items {
 			if e.isPaused() || ctx.Err() != nil {
-				e.release(items[i:], "the sync stopped before this job started")
+				e.release(items[i:], "the sync paused or stopped before this job started")
 				break
 			}
 			select {
 			case jobs <- it:
 			case <-ctx.Done():
 				e.release(items[i:], "the sync stopped before this job started")
-			}
-			if ctx.Err() != nil {
-				break
+				return nil
 			}
 		}
 		if ctx.Err() != nil {

@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"context"
 	"net/http"
 	"testing"
 	"time"
@@ -163,5 +164,20 @@ func TestManyMessagesOfOneContactShareOneConversation(t *testing.T) {
 		r.gs.Calls("GET /conversations/search") + r.gs.Calls("POST /conversations/")
 	if calls != 4 {
 		t.Errorf("%d calls to find and create the contact and conversation, want 4: %v", calls, r.gs.CallCounts())
+	}
+}
+
+// TestOtherKindsAreLeftAlone: jobs of kinds the engine does not handle
+// stay queued for their own workers, untouched.
+func TestOtherKindsAreLeftAlone(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	if _, _, err := r.st.Enqueue(context.Background(), "media.fetch", "media:1", []byte("{}")); err != nil {
+		t.Fatal(err)
+	}
+	c := contactJob("ad-c1", "Mo", "", "mo@example.com", "")
+	r.queue(c)
+	r.run(r.engine(), func() bool { return r.item(c.Key()).State == store.OutboxDone })
+	if it := r.item("media:1"); it.State != store.OutboxPending || it.Attempts != 0 || it.LastError != "" || !it.UpdatedAt.Equal(it.CreatedAt) {
+		t.Errorf("other kind's job = %+v, want untouched", it)
 	}
 }

@@ -49,13 +49,8 @@ func (e *Engine) work(ctx context.Context, it store.OutboxItem) {
 	case JobMirrorMessage:
 		err = e.mirrorMessage(ctx, j)
 	default:
-		// Another part of Parley's job: hand it back for its own worker.
-		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
-		if err := e.st.ReleaseOutbox(rctx, it.Claim(), "", e.now().Add(e.cfg.PollInterval)); err != nil && !errors.Is(err, store.ErrClaimLost) {
-			e.log.Warn("sync engine: could not hand back a job of another kind", "job", it.ID, "kind", it.Kind, "err", err)
-		}
-		return
+		// ClaimDueOf hands out only the kinds above.
+		err = fmt.Errorf("%w: the engine has no worker for jobs of kind %q", errPermanent, it.Kind)
 	}
 	e.settle(ctx, j, err)
 }
