@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync"
 	"testing"
@@ -155,5 +156,44 @@ func TestRunDrainsRunningJobs(t *testing.T) {
 	}
 	if n := r.byAltID()["ad-m1"]; n != 1 {
 		t.Errorf("recorded %d times", n)
+	}
+}
+
+// TestStopLeavesNothingClaimed: jobs claimed but not started when Run's
+// context ends are handed back untried, and running ones finish, so
+// nothing waits for a lease to run out and no attempt is spent.
+func TestStopLeavesNothingClaimed(t *testing.T) {
+	r := newRig(t, rigOptions{ghl: ghltest.Options{Faults: []sandboxkit.Fault{{Route: recordRoute, Kind: sandboxkit.FaultSlow, Delay: 100 * time.Millisecond, Times: -1}}}})
+	c := contactJob("ad-c1", "Nan", "", "nan@example.com", "")
+	jobs := []any{c}
+	for i := range 20 {
+		jobs = append(jobs, messageJob(fmt.Sprintf("ad-m%02d", i), c, "sms", "inbound", "x", t0.Add(time.Duration(i)*time.Second)))
+	}
+	r.queue(jobs...)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.engine(func(c *engine.Config) { c.Workers = 2 }).Run(ctx) }()
+	for r.gs.Calls(recordRoute) < 2 {
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	recorded := r.byAltID()
+	for _, it := range r.items() {
+		switch it.State {
+		case store.OutboxInFlight:
+			t.Errorf("job %s left claimed", it.Key)
+		case store.OutboxPending:
+			if it.Attempts != 0 {
+				t.Errorf("job %s handed back with %d attempts counted", it.Key, it.Attempts)
+			}
+		}
+	}
+	for alt, n := range recorded {
+		if n != 1 {
+			t.Errorf("%s recorded %d times", alt, n)
+		}
 	}
 }
