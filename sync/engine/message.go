@@ -68,7 +68,7 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 				LocalID: mj.MessageID, RemoteID: m.ID, Outcome: store.OutcomeSkipped, Attempts: j.item.Attempts,
 				Error: "already recorded by an earlier attempt; found by its altId"})
 			j.link(store.KindMessage, mj.MessageID, m.ID)
-			return nil
+			return e.mirrorStatus(ctx, j, mj, m.ID)
 		}
 	}
 	id, err := e.record(ctx, j, mj, contactID, convID)
@@ -76,12 +76,44 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 		return err
 	}
 	j.link(store.KindMessage, mj.MessageID, id)
+	if err := e.mirrorStatus(ctx, j, mj, id); err != nil {
+		return err
+	}
 	if len(mj.Media) > 0 {
 		j.history = append(j.history, store.HistoryEntry{At: e.now(), Operation: store.OpMediaUpload, System: store.SystemGHL,
 			LocalID: mj.MessageID, RemoteID: id, Outcome: store.OutcomeSkipped, Attempts: j.item.Attempts,
 			Error: fmt.Sprintf("%d attachment(s) not mirrored yet: this version records the message text only", len(mj.Media))})
 	}
 	return nil
+}
+
+// statuses maps the ActiveDEMAND statuses a record does not already say
+// (a record is delivered) to HighLevel's.
+var statuses = map[activedemand.MessageStatus]ghl.MessageStatus{
+	activedemand.MessageRead:    ghl.StatusRead,
+	activedemand.MessageFailed:  ghl.StatusFailed,
+	activedemand.MessagePending: ghl.StatusPending,
+}
+
+// mirrorStatus sets the recorded message's status when ActiveDEMAND's says
+// more than delivered. HighLevel lets only the conversation provider's app
+// set a status: a 403 is recorded once in history and not retried (it
+// would be refused again), and the message stays mirrored.
+func (e *Engine) mirrorStatus(ctx context.Context, j *job, mj MessageJob, ghlID string) error {
+	st, ok := statuses[activedemand.MessageStatus(mj.Status)]
+	if !ok {
+		return nil
+	}
+	_, err := e.call(ctx, j, store.OpStatusUpdate, http.MethodPut, mj.MessageID, true, func(ctx context.Context) (string, error) {
+		_, err := e.ghl.UpdateMessageStatus(ctx, ghlID, ghl.StatusUpdate{Status: st})
+		return ghlID, err
+	})
+	if errors.Is(err, ghl.ErrForbidden) {
+		row := &j.history[len(j.history)-1]
+		row.Error = "HighLevel lets only the conversation provider's app set a message's status; status " + string(st) + " was not mirrored and is not tried again: " + row.Error
+		return nil
+	}
+	return err
 }
 
 // resolveConversation finds or makes the message's HighLevel contact and

@@ -2,13 +2,16 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
 	"parley/store"
 	"parley/sync/engine"
 	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 // TestMirrorContactAndMessages mirrors one contact and one message of each
@@ -179,5 +182,57 @@ func TestOtherKindsAreLeftAlone(t *testing.T) {
 	r.run(r.engine(), func() bool { return r.item(c.Key()).State == store.OutboxDone })
 	if it := r.item("media:1"); it.State != store.OutboxPending || it.Attempts != 0 || it.LastError != "" || !it.UpdatedAt.Equal(it.CreatedAt) {
 		t.Errorf("other kind's job = %+v, want untouched", it)
+	}
+}
+
+// TestMessageStatus: a message AD says was read is read in GHL too; when
+// GHL refuses the status (403: only the provider's app may set it), the
+// refusal is one history row, the message stays mirrored and nothing is
+// retried or paused.
+func TestMessageStatus(t *testing.T) {
+	const statusRoute = "PUT /conversations/messages/{messageId}/status"
+	for _, refused := range []bool{false, true} {
+		t.Run(fmt.Sprintf("refused=%v", refused), func(t *testing.T) {
+			var o rigOptions
+			if refused {
+				o.ghl.Faults = []sandboxkit.Fault{{Route: statusRoute, Kind: sandboxkit.FaultStatus, Status: http.StatusForbidden}}
+			}
+			r := newRig(t, o)
+			c := contactJob("ad-c1", "Oz", "", "oz@example.com", "")
+			m := messageJob("ad-m1", c, "sms", "outbound", "seen?", t0)
+			m.Status = "read"
+			plain := messageJob("ad-m2", c, "sms", "outbound", "sent", t0.Add(time.Second))
+			plain.Status = "delivered"
+			r.queue(c, m, plain)
+			e := r.engine()
+			r.run(e, nil)
+			if it := r.item(m.Key()); it.State != store.OutboxDone || it.Attempts != 1 {
+				t.Fatalf("job = %s after %d attempts, want done after 1", it.State, it.Attempts)
+			}
+			if n := r.gs.Calls(statusRoute); n != 1 {
+				t.Errorf("%d status requests, want 1 (none for the delivered message, no retry)", n)
+			}
+			got, _ := r.gs.Message(r.ghlID(store.KindMessage, "ad-m1"))
+			var rows []store.HistoryEntry
+			for _, h := range r.history() {
+				if h.Operation == store.OpStatusUpdate {
+					rows = append(rows, h)
+				}
+			}
+			snap, _ := e.Snapshot(context.Background())
+			if refused {
+				if got.Status != "delivered" || len(rows) != 1 || rows[0].HTTPStatus != 403 || rows[0].Outcome != store.OutcomeFailed ||
+					!strings.Contains(rows[0].Error, "only the conversation provider") {
+					t.Errorf("status %q, rows %+v; want delivered and one refused row", got.Status, rows)
+				}
+				if snap.Reason != "" {
+					t.Errorf("a refused status paused the engine: %q", snap.Reason)
+				}
+				return
+			}
+			if got.Status != "read" || len(rows) != 1 || rows[0].Outcome != store.OutcomeOK {
+				t.Errorf("status %q, rows %+v; want read and one ok row", got.Status, rows)
+			}
+		})
 	}
 }
