@@ -6,6 +6,7 @@ package engine
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"parley/store"
@@ -60,18 +61,27 @@ func classify(err error) (c failClass, retryAfter time.Duration) {
 // errPermanent marks failures the engine itself decides cannot succeed.
 var errPermanent = errors.New("cannot be mirrored")
 
-// pauseHint says what the user should do about a pausing error.
-func pauseHint(err error) string {
+// pauseText says, in words for the user, why the engine paused (the same
+// words for the same cause, so that repeated pauses refresh one alert) and
+// what to do about it.
+func pauseText(err error) (why, hint string) {
 	var rl *ghl.RateLimitError
 	switch {
 	case errors.As(err, &rl) && rl.Daily:
-		return "HighLevel's daily request quota for this location is used up; the sync resumes when you press Resume after it resets"
+		why, hint = "HighLevel's daily request quota for this location is used up",
+			"resume the sync once the quota resets"
+		if rl.RetryAfter > 0 {
+			hint += fmt.Sprintf(" (HighLevel says in %s)", rl.RetryAfter.Round(time.Minute))
+		}
 	case errors.Is(err, ghl.ErrUnauthorized):
-		return "reconnect HighLevel in Connections, then resume the sync"
+		why, hint = "HighLevel refused Parley's credentials", "reconnect HighLevel in Connections, then resume the sync"
 	case errors.Is(err, ghl.ErrForbidden):
-		return "reconnect HighLevel for this location and approve the scopes Parley asks for, then resume the sync"
+		why, hint = "HighLevel refused a request for lack of a scope or for another location",
+			"reconnect HighLevel for this location and approve the scopes Parley asks for, then resume the sync"
 	case errors.Is(err, ghl.ErrTokenNotSaved):
-		return "Parley could not save HighLevel's new token in the keyring; check that the keyring is unlocked, then resume the sync"
+		why, hint = "Parley could not save HighLevel's new token", "check that the keyring is unlocked, then resume the sync"
+	default:
+		why, hint = "the sync hit an error only a person can fix", "fix the cause, then resume the sync"
 	}
-	return "fix the cause, then resume the sync"
+	return "The sync with HighLevel is paused: " + why, hint + ". Details: " + err.Error()
 }

@@ -159,3 +159,32 @@ func TestContactWithoutEmailOrPhone(t *testing.T) {
 		t.Errorf("history = %+v, want one failed upsert row", h)
 	}
 }
+
+// TestDailyQuotaPauses: once HighLevel's daily quota is used up the engine
+// pauses with an alert instead of spending the jobs' attempts on 429s.
+func TestDailyQuotaPauses(t *testing.T) {
+	r := newRig(t, rigOptions{ghl: ghltest.Options{RateLimit: sandboxkit.RateLimit{Daily: 3}}})
+	c := contactJob("ad-c1", "Pia", "", "pia@example.com", "")
+	var jobs []any
+	for i := range 5 {
+		jobs = append(jobs, messageJob("ad-m"+string(rune('A'+i)), c, "sms", "inbound", "x", t0))
+	}
+	r.queue(append([]any{c}, jobs...)...)
+	e := r.engine(func(c *engine.Config) { c.Workers = 1 })
+	r.run(e, func() bool {
+		s, _ := e.Snapshot(context.Background())
+		return s.State == engine.StatePaused
+	})
+	alerts, _ := r.st.OpenAlerts(context.Background())
+	if len(alerts) != 1 || !strings.Contains(alerts[0].Hint, "daily") {
+		t.Errorf("alerts = %+v, want one about the daily quota", alerts)
+	}
+	for _, it := range r.items() {
+		if it.State == store.OutboxDead || it.Attempts > 1 {
+			t.Errorf("job %s = %s after %d attempts: the quota burnt attempts", it.Key, it.State, it.Attempts)
+		}
+	}
+	if n := r.gs.Traffic().Records; n > 3 {
+		t.Errorf("%d records within a daily quota of 3 requests", n)
+	}
+}

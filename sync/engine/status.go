@@ -68,14 +68,18 @@ func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 // Pause stops the engine claiming jobs, with reason shown to the user;
 // running jobs finish. The engine pauses itself when HighLevel refuses
 // its credentials or the daily quota is used up.
-func (e *Engine) Pause(reason string) {
+func (e *Engine) Pause(reason string) { e.pause(reason) }
+
+// pause pauses the engine and reports whether it was running until now.
+func (e *Engine) pause(reason string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.paused {
-		return
+		return false
 	}
 	e.paused, e.reason = true, reason
 	e.resume = make(chan struct{})
+	return true
 }
 
 // Resume lets a paused engine claim jobs again, once the user fixed what

@@ -88,7 +88,7 @@ func (e *Engine) settle(ctx context.Context, j *job, err error) {
 		e.log.Info("sync engine: job was taken over after its lease ran out; its result is dropped", "job", it.ID, "kind", it.Kind)
 		return
 	case pause:
-		e.pauseFor(ctx, err, after)
+		e.pauseFor(ctx, err)
 		serr = e.st.ReleaseOutbox(ctx, it.Claim(), text, e.now())
 		if serr == nil {
 			serr = e.st.AppendHistory(ctx, j.failed(it, text, store.OutcomeRetrying)...)
@@ -129,17 +129,15 @@ func opFor(kind string) store.Operation {
 	return store.OpInboundRecord
 }
 
-// pauseFor pauses the engine because of err and raises an alert saying
-// what to do.
-func (e *Engine) pauseFor(ctx context.Context, err error, after time.Duration) {
-	hint := pauseHint(err)
-	if after > 0 {
-		hint += fmt.Sprintf(" (HighLevel says in %s)", after.Round(time.Minute))
+// pauseFor pauses the engine because of err and, unless it was paused
+// already, raises an alert saying what to do.
+func (e *Engine) pauseFor(ctx context.Context, err error) {
+	why, hint := pauseText(err)
+	if !e.pause(why) {
+		return
 	}
-	msg := "The sync with HighLevel is paused: " + err.Error()
-	e.Pause(msg)
 	e.log.Warn("sync engine: paused", "err", err)
-	if _, aerr := e.st.RaiseAlert(ctx, store.Alert{Severity: store.SeverityError, Source: alertSource, Message: msg, Hint: hint}); aerr != nil {
+	if _, aerr := e.st.RaiseAlert(ctx, store.Alert{Severity: store.SeverityError, Source: alertSource, Message: why, Hint: hint}); aerr != nil {
 		e.log.Error("sync engine: could not raise an alert", "err", aerr)
 	}
 }
