@@ -268,8 +268,12 @@ type completion struct {
 	reply chan error // buffered: commit never waits for the worker
 }
 
-// maxCommitBatch bounds how many jobs share one commit.
-const maxCommitBatch = 64
+// maxCommitBatch bounds how many jobs share one commit; commitLinger is
+// how long a commit waits for more jobs while fewer than the workers wait.
+const (
+	maxCommitBatch = 64
+	commitLinger   = time.Millisecond
+)
 
 // commit completes finished jobs until the completions channel closes.
 // Jobs that finish while a commit is running are committed together in
@@ -278,20 +282,27 @@ const maxCommitBatch = 64
 func (e *Engine) commit(ctx context.Context) {
 	batch := make([]completion, 0, maxCommitBatch)
 	args := make([]store.Completion, 0, maxCommitBatch)
+	linger := time.NewTimer(0)
+	defer linger.Stop()
 	for c := range e.completions {
 		batch, args = append(batch[:0], c), args[:0]
+		// Wait a moment for the other workers' jobs: a commit costs about
+		// as much as the rows it writes, so sharing it halves the store's
+		// cost per job, for a millisecond of latency.
+		linger.Reset(commitLinger)
 	more:
-		for len(batch) < maxCommitBatch {
+		for len(batch) < maxCommitBatch && len(batch) < e.cfg.Workers {
 			select {
 			case c, ok := <-e.completions:
 				if !ok {
 					break more
 				}
 				batch = append(batch, c)
-			default:
+			case <-linger.C:
 				break more
 			}
 		}
+		linger.Stop()
 		for _, c := range batch {
 			args = append(args, store.Completion{Claim: c.job.item.Claim(), Links: c.job.links, Entries: c.job.history})
 		}
