@@ -12,6 +12,13 @@
 //
 // Where the spec is wrong or silent, openapi/ERRATA.md says so and
 // patches.go corrects the loaded spec, one named function per item.
+//
+// Two routes are the sandbox's own, outside the spec's paths and answered
+// without a token: GET /files/{id}/{name} serves uploaded attachments, and
+// GET /_sandbox/traffic ([TrafficPath]) counts deliveries (POST
+// /conversations/messages, which makes HighLevel send to the customer)
+// apart from records, so anyone watching a mirror can check that it
+// delivered nothing.
 package ghltest
 
 import (
