@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +25,8 @@ type rig struct {
 	cfg   engine.Config
 	// pollEvery is how often run checks its condition.
 	pollEvery time.Duration
+	// token is the client's private token, which nothing may store.
+	token string
 }
 
 // clock is the engine's clock in tests: real time plus a skew the test
@@ -62,10 +65,11 @@ func newRig(t testing.TB, o rigOptions) *rig {
 	if o.transport != nil {
 		rt = o.transport(rt)
 	}
+	token := gs.PrivateToken()
 	cfg := ghl.Config{
 		BaseURL:        gs.URL(),
 		LocationID:     gs.LocationID(),
-		PrivateToken:   ghl.Secret(gs.PrivateToken()),
+		PrivateToken:   ghl.Secret(token),
 		HTTPClient:     &http.Client{Transport: engine.Transport(rt)},
 		RateLimit:      ghl.RateLimit{Disabled: true},
 		Retry:          ghl.RetryPolicy{Sleep: func(ctx context.Context, _ time.Duration) error { return ctx.Err() }},
@@ -79,7 +83,7 @@ func newRig(t testing.TB, o rigOptions) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(gc.CloseIdleConnections)
-	r := &rig{t: t, st: newStore(t), gs: gs, gc: gc, clock: &clock{}, pollEvery: 25 * time.Millisecond}
+	r := &rig{t: t, st: newStore(t), gs: gs, gc: gc, clock: &clock{}, pollEvery: 25 * time.Millisecond, token: token}
 	r.cfg = engine.Config{Store: r.st, GHL: gc, ProviderID: gs.ConversationProviderID(), Now: r.clock.now,
 		PollInterval: 20 * time.Millisecond, Lease: time.Minute}
 	return r
@@ -228,4 +232,30 @@ func messageJob(id string, c engine.ContactJob, channel, direction, body string,
 		Conversation: engine.ConversationRef{ID: "cv-" + c.ContactID + "-" + channel},
 		Contact:      engine.ContactRef{ID: c.ContactID, Name: c.FirstName + " " + c.LastName, Email: c.Email, Phone: c.Phone},
 		Channel:      channel, Direction: direction, Body: body, SentAt: at}
+}
+
+// noSecrets fails the test if the token appears in history, alerts or the
+// outbox's errors.
+func (r *rig) noSecrets() {
+	r.t.Helper()
+	var texts []string
+	for _, h := range r.history() {
+		texts = append(texts, h.Error, h.LocalID, h.RemoteID)
+	}
+	alerts, err := r.st.RecentAlerts(context.Background(), 1000)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, a := range alerts {
+		texts = append(texts, a.Message, a.Hint)
+	}
+	for _, it := range r.items() {
+		texts = append(texts, it.LastError)
+	}
+	secret := strings.TrimPrefix(r.token, "pit-")
+	for _, s := range texts {
+		if strings.Contains(s, secret) {
+			r.t.Errorf("the token is stored: %q", s)
+		}
+	}
 }
