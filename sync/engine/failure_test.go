@@ -64,6 +64,9 @@ func TestFailureClasses(t *testing.T) {
 			}
 			alerts, _ := r.st.OpenAlerts(context.Background())
 			if tt.paused {
+				if st := snap.Jobs[engine.JobMirrorMessage]; st.LastError == "" || st.Failed+st.Retried != 0 {
+					t.Errorf("snapshot stats %+v, want the error and no attempt spent", st)
+				}
 				if snap.Reason == "" || len(alerts) != 1 || alerts[0].Hint == "" {
 					t.Errorf("paused engine: reason %q, alerts %+v; want a reason and one alert with a hint", snap.Reason, alerts)
 				}

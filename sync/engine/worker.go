@@ -88,6 +88,7 @@ func (e *Engine) settle(ctx context.Context, j *job, err error) {
 		e.log.Info("sync engine: job was taken over after its lease ran out; its result is dropped", "job", it.ID, "kind", it.Kind)
 		return
 	case pause:
+		e.count(it.Kind, func(s *KindStats) { s.LastError, s.LastErrorAt = text, e.now() })
 		e.pauseFor(ctx, err)
 		serr = e.st.ReleaseOutbox(ctx, it.Claim(), text, e.now())
 		if serr == nil {
