@@ -138,58 +138,64 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...HistoryEntry) erro
 	if len(entries) == 0 {
 		return nil
 	}
-	now := s.now()
-	ops := make(map[Operation]bool)
 	for i, e := range entries {
 		if err := validateHistoryEntry(e); err != nil {
 			return fmt.Errorf("append history entry %d: %w", i, err)
 		}
-		ops[e.Operation] = true
 	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, 10*historyRowsPerInsert)
-		add := func(e HistoryEntry) {
-			at := e.At
-			if at.IsZero() {
-				at = now
-			}
-			args = append(args, at.UnixMilli(), string(e.Operation), string(e.System), e.LocalID, e.RemoteID,
-				string(e.Outcome), e.HTTPStatus, e.Attempts, e.Latency.Microseconds(), e.Error)
-		}
-		rest := entries
-		if len(rest) >= historyRowsPerInsert {
-			st := tx.StmtContext(ctx, s.insertHistoryN)
-			for ; len(rest) >= historyRowsPerInsert; rest = rest[historyRowsPerInsert:] {
-				args = args[:0]
-				for _, e := range rest[:historyRowsPerInsert] {
-					add(e)
-				}
-				if _, err := st.ExecContext(ctx, args...); err != nil {
-					return err
-				}
-			}
-		}
-		if len(rest) > 0 {
-			st := tx.StmtContext(ctx, s.insertHistory1)
-			for _, e := range rest {
-				args = args[:0]
-				add(e)
-				if _, err := st.ExecContext(ctx, args...); err != nil {
-					return err
-				}
-			}
-		}
-		for op := range ops {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return s.appendHistoryTx(ctx, tx, entries) })
 	if err != nil {
 		return fmt.Errorf("append %d history entries: %w", len(entries), err)
 	}
 	s.kickIndexer()
+	return nil
+}
+
+// appendHistoryTx writes validated entries inside tx; the caller kicks the
+// indexer once tx has committed.
+func (s *Store) appendHistoryTx(ctx context.Context, tx *sql.Tx, entries []HistoryEntry) error {
+	now := s.now()
+	ops := make(map[Operation]bool)
+	for _, e := range entries {
+		ops[e.Operation] = true
+	}
+	args := make([]any, 0, 10*historyRowsPerInsert)
+	add := func(e HistoryEntry) {
+		at := e.At
+		if at.IsZero() {
+			at = now
+		}
+		args = append(args, at.UnixMilli(), string(e.Operation), string(e.System), e.LocalID, e.RemoteID,
+			string(e.Outcome), e.HTTPStatus, e.Attempts, e.Latency.Microseconds(), e.Error)
+	}
+	rest := entries
+	if len(rest) >= historyRowsPerInsert {
+		st := tx.StmtContext(ctx, s.insertHistoryN)
+		for ; len(rest) >= historyRowsPerInsert; rest = rest[historyRowsPerInsert:] {
+			args = args[:0]
+			for _, e := range rest[:historyRowsPerInsert] {
+				add(e)
+			}
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	if len(rest) > 0 {
+		st := tx.StmtContext(ctx, s.insertHistory1)
+		for _, e := range rest {
+			args = args[:0]
+			add(e)
+			if _, err := st.ExecContext(ctx, args...); err != nil {
+				return err
+			}
+		}
+	}
+	for op := range ops {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -44,27 +44,35 @@ func (s *Store) LinkIDs(ctx context.Context, kind EntityKind, adID, ghlID string
 	if err := validateID(kind, "GHL", ghlID); err != nil {
 		return fmt.Errorf("link %s ids: %w", kind, err)
 	}
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		var ad, ghl string
-		err := tx.QueryRowContext(ctx, `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND (ad_id = ? OR ghl_id = ?) LIMIT 1`,
-			string(kind), adID, ghlID).Scan(&ad, &ghl)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
-				string(kind), adID, ghlID, toMillis(s.now()))
-			return err
-		case err != nil:
-			return err
-		case ad == adID && ghl == ghlID:
-			return nil
-		default:
-			return &IDConflictError{Kind: kind, ADID: adID, GHLID: ghlID, ExistingADID: ad, ExistingGHLID: ghl}
-		}
-	})
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return s.linkIDsTx(ctx, tx, kind, adID, ghlID) })
 	if err != nil {
 		return fmt.Errorf("link %s ids: %w", kind, err)
 	}
 	return nil
+}
+
+// linkLookupSQL finds a link that uses either id of a pair (kind, AD id,
+// kind, GHL id). Written as OR, SQLite scans the table; each half of the
+// union is one primary or unique key lookup.
+const linkLookupSQL = `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ad_id = ?
+	UNION ALL SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ghl_id = ? LIMIT 1`
+
+// linkIDsTx is LinkIDs inside tx, after validation.
+func (s *Store) linkIDsTx(ctx context.Context, tx *sql.Tx, kind EntityKind, adID, ghlID string) error {
+	var ad, ghl string
+	err := tx.QueryRowContext(ctx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = tx.ExecContext(ctx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
+			string(kind), adID, ghlID, toMillis(s.now()))
+		return err
+	case err != nil:
+		return err
+	case ad == adID && ghl == ghlID:
+		return nil
+	default:
+		return &IDConflictError{Kind: kind, ADID: adID, GHLID: ghlID, ExistingADID: ad, ExistingGHLID: ghl}
+	}
 }
 
 // GHLIDFor returns the GHL id linked to an AD id; ok is false when there is none.

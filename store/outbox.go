@@ -244,6 +244,20 @@ func stallBackoff(attempt int) time.Duration {
 // write transaction, so two workers, in this process or another, never
 // claim the same item.
 func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]OutboxItem, error) {
+	return s.claimDue(ctx, now, limit, lease, nil)
+}
+
+// ClaimDueOf is ClaimDue for the items of the given kinds only, for a
+// worker pool that handles some kinds and must leave the others to theirs.
+// Expired leases are settled for every kind, as in ClaimDue.
+func (s *Store) ClaimDueOf(ctx context.Context, now time.Time, limit int, lease time.Duration, kinds ...string) ([]OutboxItem, error) {
+	if len(kinds) == 0 {
+		return nil, fmt.Errorf("claim outbox items: %w", invalidf("no kinds given"))
+	}
+	return s.claimDue(ctx, now, limit, lease, kinds)
+}
+
+func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, lease time.Duration, kinds []string) ([]OutboxItem, error) {
 	if limit <= 0 {
 		return nil, fmt.Errorf("claim outbox items: %w", invalidf("limit %d must be positive", limit))
 	}
@@ -256,11 +270,20 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 		if err := settleExpiredLeases(ctx, tx, n, updated); err != nil {
 			return err
 		}
+		due, args := dueInClaimOrderSQL, []any{until, updated, n, limit}
+		if len(kinds) > 0 {
+			due = dueOfKindsSQL(len(kinds))
+			args = []any{until, updated, n}
+			for _, k := range kinds {
+				args = append(args, k)
+			}
+			args = append(args, limit)
+		}
 		var err error
 		items, err = queryAll(ctx, tx, scanOutbox, `UPDATE outbox
 			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
-			WHERE id IN (`+dueInClaimOrderSQL+`)
-			RETURNING `+outboxColumns, until, updated, n, limit)
+			WHERE id IN (`+due+`)
+			RETURNING `+outboxColumns, args...)
 		return err
 	})
 	if err != nil {
@@ -280,6 +303,15 @@ func (s *Store) ClaimDue(ctx context.Context, now time.Time, limit int, lease ti
 const dueInClaimOrderSQL = `SELECT id FROM outbox
 	WHERE state = 'pending' AND next_attempt_at <= ?
 	ORDER BY next_attempt_at, id LIMIT ?`
+
+// dueOfKindsSQL is dueInClaimOrderSQL for items of n kinds (the kinds
+// follow the time in the arguments). It reads the same index in the same
+// order, skipping the other kinds' rows.
+func dueOfKindsSQL(n int) string {
+	return `SELECT id FROM outbox
+	WHERE state = 'pending' AND next_attempt_at <= ? AND kind IN (` + strings.TrimSuffix(strings.Repeat("?, ", n), ", ") + `)
+	ORDER BY next_attempt_at, id LIMIT ?`
+}
 
 // expiredLease is an in_flight item whose lease ran out.
 type expiredLease struct {
@@ -439,43 +471,47 @@ type outboxRow struct {
 // one of the from states and, for a claim with an attempt, still under that
 // claim.
 func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
-	id := c.ID
-	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		var r outboxRow
-		var state string
-		err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
-		if errors.Is(err, sql.ErrNoRows) {
-			return ErrNotFound
-		}
-		if err != nil {
-			return err
-		}
-		r.state = OutboxState(state)
-		if c.Attempt != 0 {
-			switch {
-			case r.attempts > c.Attempt:
-				return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
-			// Settled behind the worker's back, not claimed again yet.
-			case r.attempts == c.Attempt && r.state == OutboxPending:
-				return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
-			case r.attempts == c.Attempt && r.state == OutboxDead:
-				return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
-			}
-		}
-		if !slices.Contains(from, r.state) {
-			return invalidf("item is %s", r.state)
-		}
-		if c.Attempt != 0 && r.attempts != c.Attempt {
-			return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
-		}
-		assign, args := set(r)
-		_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...)
-		return err
-	})
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return finishOutboxTx(ctx, tx, c, from, set) })
 	if err != nil {
-		return fmt.Errorf("%s outbox item %d: %w", verb, id, err)
+		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
 	return nil
+}
+
+// finishOutboxTx is finishOutbox inside tx, for callers that write more in
+// the same transaction.
+func finishOutboxTx(ctx context.Context, tx *sql.Tx, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
+	id := c.ID
+	var r outboxRow
+	var state string
+	err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	r.state = OutboxState(state)
+	if c.Attempt != 0 {
+		switch {
+		case r.attempts > c.Attempt:
+			return fmt.Errorf("%w (claimed again since: attempt %d, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+		// Settled behind the worker's back, not claimed again yet.
+		case r.attempts == c.Attempt && r.state == OutboxPending:
+			return fmt.Errorf("%w (attempt %d's lease ran out and the item was put back in the queue)", ErrClaimLost, c.Attempt)
+		case r.attempts == c.Attempt && r.state == OutboxDead:
+			return fmt.Errorf("%w (the item is dead: attempt %d was its last and its lease ran out, or it was given up on)", ErrClaimLost, c.Attempt)
+		}
+	}
+	if !slices.Contains(from, r.state) {
+		return invalidf("item is %s", r.state)
+	}
+	if c.Attempt != 0 && r.attempts != c.Attempt {
+		return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
+	}
+	assign, args := set(r)
+	_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...)
+	return err
 }
 
 // OutboxItemByID returns one item, for showing details of stuck or dead work.

@@ -720,6 +720,7 @@ func (s *Server) hSendMessage(c *reqCtx) {
 	}
 	cv, _ := s.st.addConversation(Conversation{ContactID: ct.ID}, now)
 	s.st.addMessage(cv, m)
+	s.st.deliveries++
 	reply.ConversationID, reply.MessageID = cv.ID, m.ID
 	writeJSON(c.w, http.StatusOK, reply)
 }
@@ -848,8 +849,9 @@ func (s *Server) record(c *reqCtx, body recordBody) {
 		m.Meta = &MessageMeta{CallStatus: body.Call.Status}
 	}
 	s.st.addMessage(cv, m)
+	s.st.records++
 	reply.ConversationID, reply.MessageID, reply.ContactID, reply.DateAdded = cv.ID, m.ID, cv.ContactID, isoTime(m.DateAdded)
-	writeJSON(c.w, http.StatusOK, reply)
+	writeJSON(c.w, s.opts.RecordStatus, reply)
 }
 
 // hUpdateStatus is PUT /conversations/messages/{messageId}/status: a custom

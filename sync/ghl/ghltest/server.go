@@ -12,6 +12,13 @@
 //
 // Where the spec is wrong or silent, openapi/ERRATA.md says so and
 // patches.go corrects the loaded spec, one named function per item.
+//
+// Two routes are the sandbox's own, outside the spec's paths and answered
+// without a token: GET /files/{id}/{name} serves uploaded attachments, and
+// GET /_sandbox/traffic ([TrafficPath]) counts deliveries (POST
+// /conversations/messages, which makes HighLevel send to the customer)
+// apart from records, so anyone watching a mirror can check that it
+// delivered nothing.
 package ghltest
 
 import (
@@ -79,6 +86,11 @@ type Options struct {
 	// "messages": [...]}} and {"message": {...}, "traceId": "..."}. Clients
 	// must accept both.
 	SpecShapes bool
+	// RecordStatus is the status a successful record (POST
+	// /conversations/messages/inbound and /outbound) answers: 200, the
+	// documented one and the default, or 201, which the live API also
+	// sends (ERRATA 7). Clients must accept both.
+	RecordStatus int
 }
 
 // Rejection is one request the sandbox refused because it does not follow
@@ -130,6 +142,13 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.AccessTokenTTL <= 0 {
 		opts.AccessTokenTTL = 24 * time.Hour
+	}
+	switch opts.RecordStatus {
+	case 0:
+		opts.RecordStatus = http.StatusOK
+	case http.StatusOK, http.StatusCreated:
+	default:
+		return nil, fmt.Errorf("ghltest: RecordStatus %d: records answer 200 or 201", opts.RecordStatus)
 	}
 	if opts.RateLimit.Burst > 0 && opts.RateLimit.Window <= 0 {
 		opts.RateLimit.Window = 10 * time.Second
@@ -246,6 +265,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	if strings.HasPrefix(r.URL.Path, filesPrefix) {
 		s.serveFile(w, r)
+		return
+	}
+	if r.URL.Path == TrafficPath {
+		s.serveTraffic(w, r)
 		return
 	}
 	route, pathParams, err := s.spec.findRoute(r)

@@ -247,6 +247,11 @@ type state struct {
 
 	contactByKey map[string]string // demobiz contact key → contact id
 	messageByKey map[string]string // demobiz message key → message id
+
+	// deliveries and records count the messages POST
+	// /conversations/messages delivered and the records the record routes
+	// created, since the sandbox started (seeded messages are neither).
+	deliveries, records int
 }
 
 func newState(locationID, companyID string, seedValue uint64) *state {

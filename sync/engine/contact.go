@@ -1,0 +1,137 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"parley/store"
+	"parley/sync/ghl"
+	"parley/sync/internal/phone"
+)
+
+// resolver remembers, per ActiveDEMAND contact, the HighLevel contact and
+// conversation this process has found or made, and serialises their
+// resolution: the messages of one contact run on several workers at once,
+// and without it each would search and create on its own (the calls per
+// message would grow with the workers, and two creates race). What it
+// remembers are facts read from HighLevel, true whether or not the job that
+// learnt them completed; the id map stays the durable record.
+type resolver struct {
+	mu       sync.Mutex
+	contacts map[string]*resolved
+}
+
+type resolved struct {
+	mu                  sync.Mutex
+	ghlContact, ghlConv string
+	// contactLinked and convLinked are set once the id map holds the
+	// links, so later jobs need not write them again.
+	contactLinked, convLinked bool
+}
+
+func newResolver() *resolver { return &resolver{contacts: map[string]*resolved{}} }
+
+// lock returns the contact's entry, locked; the caller unlocks it.
+func (r *resolver) lock(adContactID string) *resolved {
+	r.mu.Lock()
+	c := r.contacts[adContactID]
+	if c == nil {
+		c = &resolved{}
+		r.contacts[adContactID] = c
+	}
+	r.mu.Unlock()
+	c.mu.Lock()
+	return c
+}
+
+// contactInput is the default field mapping from an ActiveDEMAND contact to
+// HighLevel's: names, the first email and the first phone in E.164. AD
+// custom fields wait for the configurable mapping.
+func (e *Engine) contactInput(first, last, name, email, ph string) ghl.ContactInput {
+	if first == "" && last == "" && name != "" {
+		first, last, _ = strings.Cut(strings.TrimSpace(name), " ")
+	}
+	in := ghl.ContactInput{FirstName: first, LastName: strings.TrimSpace(last), Email: strings.TrimSpace(strings.ToLower(email)), Source: "ActiveDEMAND"}
+	if ph != "" {
+		// A number that cannot be one is left out rather than failing the
+		// contact: email still finds it, and HighLevel would refuse it.
+		if p, err := phone.Normalize(ph, e.cfg.PhoneRegion); err == nil {
+			in.Phone = p
+		}
+	}
+	return in
+}
+
+// mirrorContact is a JobMirrorContact: link the contact to its HighLevel
+// twin (id map, then a duplicate search by email and phone, then an
+// upsert), or update the twin when the contact is known and changed.
+func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
+	cj, err := DecodeContactJob(j.item.Payload)
+	if err != nil {
+		return err
+	}
+	in := e.contactInput(cj.FirstName, cj.LastName, "", cj.Email, cj.Phone)
+	if in.Email == "" && in.Phone == "" {
+		// HighLevel matches contacts by email or phone only: without
+		// either, a retry after an uncertain create would make a second
+		// contact, and nothing could find the first.
+		return fmt.Errorf("contact %s: %w: it has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND (a new job is queued when it changes)",
+			cj.ContactID, errPermanent)
+	}
+	c := e.res.lock(cj.ContactID)
+	defer c.mu.Unlock()
+	known, ok, err := e.st.GHLIDFor(ctx, store.KindContact, cj.ContactID)
+	if err != nil {
+		return err
+	}
+	if ok {
+		// A new job for a known contact carries changed details (the job
+		// key hashes them): bring HighLevel up to date.
+		id, err := e.upsert(ctx, j, cj.ContactID, in)
+		if err != nil {
+			return err
+		}
+		if id != known {
+			return fmt.Errorf("update contact %s: %w: HighLevel matched its email or phone to contact %s, not to %s, which it is linked to; merge the two in HighLevel or fix the contact in ActiveDEMAND, then replay the job",
+				cj.ContactID, errPermanent, id, known)
+		}
+		c.ghlContact, c.contactLinked = id, true
+		return nil
+	}
+	id, err := e.findOrUpsert(ctx, j, cj.ContactID, in)
+	if err != nil {
+		return err
+	}
+	c.ghlContact = id
+	j.link(store.KindContact, cj.ContactID, id)
+	j.onDone(func() { c.mu.Lock(); c.contactLinked = true; c.mu.Unlock() })
+	return nil
+}
+
+// findOrUpsert finds the HighLevel contact matching in's email or phone,
+// or creates it.
+func (e *Engine) findOrUpsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (string, error) {
+	if in.Email != "" || in.Phone != "" {
+		id, err := e.call(ctx, j, store.OpContactLookup, http.MethodGet, adID, false, func(ctx context.Context) (string, error) {
+			ct, found, err := e.ghl.FindDuplicateContact(ctx, in.Email, in.Phone)
+			if err != nil || !found {
+				return "", err
+			}
+			return ct.ID, nil
+		})
+		if err != nil || id != "" {
+			return id, err
+		}
+	}
+	return e.upsert(ctx, j, adID, in)
+}
+
+func (e *Engine) upsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (string, error) {
+	return e.call(ctx, j, store.OpContactUpsert, http.MethodPost, adID, true, func(ctx context.Context) (string, error) {
+		ct, _, err := e.ghl.UpsertContact(ctx, in)
+		return ct.ID, err
+	})
+}

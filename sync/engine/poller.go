@@ -1,0 +1,173 @@
+package engine
+
+// The ActiveDEMAND poller: one trigger of the engine. It reads the
+// conversations that changed since its saved cursor, queues their messages
+// (and the contacts they belong to) as outbox jobs, and only then saves
+// the cursor, like a Singer tap: a crash between the two reads the same
+// page again, and the outbox's keys make that harmless.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"time"
+
+	"parley/store"
+	"parley/sync/activedemand"
+)
+
+// DefaultPollEvery is how often the poller looks for changes.
+const DefaultPollEvery = 15 * time.Second
+
+// PollCursor is the store cursor stream of the poller.
+const PollCursor = "ad.conversations"
+
+// ContactSource lists ActiveDEMAND contacts; *activedemand.Client is one.
+// The Conversations interface names a conversation's contact by id only,
+// and a message job needs the contact's email and phone to find or create
+// it in HighLevel.
+type ContactSource interface {
+	AllContacts(ctx context.Context) iter.Seq2[activedemand.Contact, error]
+}
+
+// PollerConfig configures a Poller. Store, AD and Contacts are required.
+type PollerConfig struct {
+	Store    *store.Store
+	AD       activedemand.Conversations
+	Contacts ContactSource
+	// Every is the interval between polls (default DefaultPollEvery).
+	Every time.Duration
+	// Queued, if set, is called after a poll queued new jobs, e.g. with
+	// Engine.Wake.
+	Queued func()
+	Logger *slog.Logger
+}
+
+// Poller queues the messages of changed ActiveDEMAND conversations.
+type Poller struct {
+	cfg PollerConfig
+	log *slog.Logger
+}
+
+// NewPoller checks cfg and returns a poller. It reads nothing.
+func NewPoller(cfg PollerConfig) (*Poller, error) {
+	if cfg.Store == nil || cfg.AD == nil || cfg.Contacts == nil {
+		return nil, errors.New("sync poller: store, ActiveDEMAND conversations and contacts are all required")
+	}
+	if cfg.Every <= 0 {
+		cfg.Every = DefaultPollEvery
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Poller{cfg: cfg, log: cfg.Logger}, nil
+}
+
+// Run polls every Config.Every until ctx ends. A failed poll is logged and
+// tried again at the next tick; it returns nil when ctx ends.
+func (p *Poller) Run(ctx context.Context) error {
+	t := time.NewTicker(p.cfg.Every)
+	defer t.Stop()
+	for {
+		if _, err := p.Poll(ctx); err != nil && ctx.Err() == nil {
+			p.log.Warn("sync poller: poll failed; trying again at the next tick", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// PollResult counts what one poll did.
+type PollResult struct {
+	Conversations, Messages int
+	// Queued counts the jobs that were new to the outbox.
+	Queued int
+}
+
+// Poll reads every conversation changed since the saved cursor and queues
+// its contact and messages, one page at a time: a page's jobs are stored
+// in one transaction, then the page's cursor is saved. An error stops the
+// poll with the cursor after the last page whose jobs are stored.
+func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
+	var res PollResult
+	st := p.cfg.Store
+	saved, _, err := st.Cursor(ctx, PollCursor)
+	if err != nil {
+		return res, err
+	}
+	cursor := activedemand.Cursor(saved)
+	var contacts map[activedemand.ID]activedemand.Contact
+	var token activedemand.PageToken
+	for {
+		page, next, err := p.cfg.AD.ChangedConversations(ctx, cursor, token)
+		if err != nil {
+			return res, fmt.Errorf("sync poller: list changed conversations since %q: %w", cursor, err)
+		}
+		var jobs []store.OutboxJob
+		for _, cv := range page.Items {
+			res.Conversations++
+			if contacts == nil || contacts[cv.ContactID].ID == "" {
+				// Read the contacts once per poll, and again when a
+				// contact created since shows up.
+				if contacts, err = p.readContacts(ctx); err != nil {
+					return res, err
+				}
+			}
+			c, ok := contacts[cv.ContactID]
+			if !ok {
+				c = activedemand.Contact{ID: cv.ContactID}
+			} else {
+				cj, err := APIContactJob(c)
+				if err != nil {
+					return res, err
+				}
+				jobs = append(jobs, cj)
+			}
+			for m, err := range activedemand.AllMessages(ctx, p.cfg.AD, cv.ID) {
+				if err != nil {
+					return res, fmt.Errorf("sync poller: list messages of conversation %s: %w", cv.ID, err)
+				}
+				mj, err := APIMessageJob(m, cv, c)
+				if err != nil {
+					return res, err
+				}
+				jobs = append(jobs, mj)
+				res.Messages++
+			}
+		}
+		n, err := st.EnqueueBatch(ctx, jobs)
+		if err != nil {
+			return res, fmt.Errorf("sync poller: %w", err)
+		}
+		res.Queued += n
+		if next != "" && next != cursor {
+			// Saved only now that the page's jobs are durable.
+			if err := st.SaveCursor(ctx, PollCursor, string(next)); err != nil {
+				return res, fmt.Errorf("sync poller: %w", err)
+			}
+		}
+		if n > 0 && p.cfg.Queued != nil {
+			p.cfg.Queued()
+		}
+		if page.Next == "" {
+			return res, nil
+		}
+		token = page.Next
+	}
+}
+
+func (p *Poller) readContacts(ctx context.Context) (map[activedemand.ID]activedemand.Contact, error) {
+	out := map[activedemand.ID]activedemand.Contact{}
+	for c, err := range p.cfg.Contacts.AllContacts(ctx) {
+		if err != nil {
+			return nil, fmt.Errorf("sync poller: list contacts: %w", err)
+		}
+		out[c.ID] = c
+	}
+	return out, nil
+}
