@@ -248,6 +248,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveFile(w, r)
 		return
 	}
+	if r.URL.Path == ConsentPath {
+		s.serveConsent(w, r)
+		return
+	}
 	route, pathParams, err := s.spec.findRoute(r)
 	if err != nil {
 		s.setLimitHeaders(w, s.opts.LocationID, false)
