@@ -18,9 +18,11 @@ const ConsentPath = "/oauth/chooselocation"
 const sandboxLocationName = "Harbourview Renovations (sandbox)"
 
 // consentPage is deliberately plain: a test drives it through its ids
-// (#location, #allow, #deny), a person through its labels.
+// (#location, #allow, #deny), a person through its labels. Its empty data:
+// icon keeps a browser from asking the sandbox for /favicon.ico, which is
+// not in the spec and would count as a rejected request.
 var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Choose a location – HighLevel sandbox</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Choose a location – HighLevel sandbox</title></head>
 <body>
 <h1>{{.ClientID}} wants access to a location</h1>
 <form method="post" action="{{.Action}}">
@@ -39,7 +41,7 @@ var consentPage = template.Must(template.New("consent").Parse(`<!doctype html>
 `))
 
 var consentError = template.Must(template.New("error").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Cannot connect – HighLevel sandbox</title></head>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Cannot connect – HighLevel sandbox</title></head>
 <body><h1>This app cannot be connected</h1><p id="error">{{.}}</p></body></html>
 `))
 
