@@ -16,7 +16,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,39 +30,6 @@ import (
 	"parley/sync/connect"
 	"parley/sync/ghl/ghltest"
 )
-
-// memVault is the keyring in memory: what the screen saves is visible to
-// the test, and nothing touches the machine's keyring.
-type memVault struct {
-	mu sync.Mutex
-	m  map[secrets.Name]string
-}
-
-func (v *memVault) Get(n secrets.Name) (string, error) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if s, ok := v.m[n]; ok {
-		return s, nil
-	}
-	return "", fmt.Errorf("read %s: %w", n, secrets.ErrNotFound)
-}
-
-func (v *memVault) Set(n secrets.Name, s string) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	if v.m == nil {
-		v.m = map[secrets.Name]string{}
-	}
-	v.m[n] = s
-	return nil
-}
-
-func (v *memVault) Delete(n secrets.Name) error {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	delete(v.m, n)
-	return nil
-}
 
 // consentByHTTP is a browser without a screen: it loads the consent page,
 // answers it, and follows the redirect to Parley's listener, all over real
@@ -98,7 +64,7 @@ func consentByHTTP(decision string) func(string) error {
 type connRig struct {
 	c     *Console
 	loop  uiLoop
-	vault *memVault
+	vault *secrets.Memory
 	ghl   *ghltest.Server
 	ad    *adtest.Server
 	svc   *connect.Service
@@ -106,7 +72,7 @@ type connRig struct {
 
 func newConnRig(t *testing.T, d Deps, open func(string) error, now func() time.Time) *connRig {
 	t.Helper()
-	r := &connRig{vault: &memVault{}, ghl: ghltest.NewTestServer(t, ghltest.Options{Seed: 1}), ad: adtest.NewTestServer(t, adtest.Options{Seed: 1})}
+	r := &connRig{vault: &secrets.Memory{}, ghl: ghltest.NewTestServer(t, ghltest.Options{Seed: 1}), ad: adtest.NewTestServer(t, adtest.Options{Seed: 1})}
 	a := test.NewTempApp(t)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
