@@ -1,8 +1,14 @@
 package store
 
 import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrNotDatabase is matched (errors.Is) by every error that means the file at
@@ -89,6 +95,30 @@ func (e *SchemaTooNewError) Error() string {
 // Is makes errors.Is(err, ErrSchemaTooNew) true.
 func (e *SchemaTooNewError) Is(target error) bool { return target == ErrSchemaTooNew }
 
+// ErrDataDirUnusable is matched (errors.Is) by [*DataDirError].
+var ErrDataDirUnusable = errors.New("data folder cannot be written")
+
+// DataDirError is returned by [Open] when the data folder cannot be created
+// or written: a read-only disk, a folder owned by another user.
+type DataDirError struct {
+	// Dir is the absolute path of the folder.
+	Dir string
+	// Err is the operating system's error.
+	Err error
+}
+
+// Error names the folder, the cause and both ways out.
+func (e *DataDirError) Error() string {
+	return fmt.Sprintf("the data folder %s cannot be written (%v); make it writable (check its permissions and that its disk is not mounted read-only), or pass --data-dir to use another folder",
+		e.Dir, e.Err)
+}
+
+// Is makes errors.Is(err, ErrDataDirUnusable) true.
+func (e *DataDirError) Is(target error) bool { return target == ErrDataDirUnusable }
+
+// Unwrap exposes the operating system's error.
+func (e *DataDirError) Unwrap() error { return e.Err }
+
 // IDConflictError is returned by [Store.LinkIDs] when one side of the pair is
 // already linked to something else; linking anyway would silently send
 // updates to the wrong record.
@@ -115,3 +145,166 @@ func (e *IDConflictError) Is(target error) bool { return target == ErrIDConflict
 func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// damageError turns SQLite's "this file is broken" result codes into a
+// damaged [*NotDatabaseError] naming the file; any other error is returned
+// as it is, so callers (and database/sql, for driver.ErrBadConn) still see
+// what they test for.
+func damageError(dbPath string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
+			return &NotDatabaseError{Path: dbPath, Damaged: true, Reason: "SQLite cannot read it", Err: err}
+		}
+	}
+	return err
+}
+
+// openDB opens a pool whose every error goes through damageError: damage
+// that Open's quick check cannot see (a bad page deep in the history) shows
+// at the first query that reads it, anywhere in the store, and must still
+// say which file it is and what to do. A full PRAGMA quick_check at each
+// start would find it earlier, but takes seconds on a big history.
+func openDB(dsn, dbPath string) (*sql.DB, error) {
+	probe, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, err
+	}
+	drv := probe.Driver()
+	if err := probe.Close(); err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(damageConnector{drv: drv, dsn: dsn, path: dbPath}), nil
+}
+
+type damageConnector struct {
+	drv       driver.Driver
+	dsn, path string
+}
+
+// sqliteConn is what modernc's connection implements and database/sql uses.
+type sqliteConn interface {
+	driver.Conn
+	driver.ConnPrepareContext
+	driver.ConnBeginTx
+	driver.ExecerContext
+	driver.QueryerContext
+	driver.Pinger
+	driver.SessionResetter
+	driver.Validator
+}
+
+func (c damageConnector) Connect(context.Context) (driver.Conn, error) {
+	conn, err := c.drv.Open(c.dsn)
+	if err != nil {
+		return nil, damageError(c.path, err)
+	}
+	sc, ok := conn.(sqliteConn)
+	if !ok {
+		return conn, nil
+	}
+	return damageConn{sc, c.path}, nil
+}
+
+func (c damageConnector) Driver() driver.Driver { return c.drv }
+
+type damageConn struct {
+	sqliteConn
+	path string
+}
+
+func (c damageConn) Prepare(query string) (driver.Stmt, error) {
+	return c.PrepareContext(context.Background(), query)
+}
+
+func (c damageConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	st, err := c.sqliteConn.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, damageError(c.path, err)
+	}
+	if s, ok := st.(sqliteStmt); ok {
+		return damageStmt{s, c.path}, nil
+	}
+	return st, nil
+}
+
+func (c damageConn) Begin() (driver.Tx, error) {
+	return c.BeginTx(context.Background(), driver.TxOptions{})
+}
+
+func (c damageConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.Tx, error) {
+	tx, err := c.sqliteConn.BeginTx(ctx, opts)
+	if err != nil {
+		return nil, damageError(c.path, err)
+	}
+	return damageTx{tx, c.path}, nil
+}
+
+func (c damageConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	r, err := c.sqliteConn.ExecContext(ctx, query, args)
+	return r, damageError(c.path, err)
+}
+
+func (c damageConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	r, err := c.sqliteConn.QueryContext(ctx, query, args)
+	if err != nil {
+		return nil, damageError(c.path, err)
+	}
+	return damageRows{r, c.path}, nil
+}
+
+type sqliteStmt interface {
+	driver.Stmt
+	driver.StmtExecContext
+	driver.StmtQueryContext
+}
+
+type damageStmt struct {
+	sqliteStmt
+	path string
+}
+
+// Exec and Query complete driver.Stmt; database/sql calls the context
+// versions below.
+func (s damageStmt) Exec(args []driver.Value) (driver.Result, error) {
+	r, err := s.sqliteStmt.Exec(args)
+	return r, damageError(s.path, err)
+}
+
+func (s damageStmt) Query(args []driver.Value) (driver.Rows, error) {
+	r, err := s.sqliteStmt.Query(args)
+	if err != nil {
+		return nil, damageError(s.path, err)
+	}
+	return damageRows{r, s.path}, nil
+}
+
+func (s damageStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	r, err := s.sqliteStmt.ExecContext(ctx, args)
+	return r, damageError(s.path, err)
+}
+
+func (s damageStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	r, err := s.sqliteStmt.QueryContext(ctx, args)
+	if err != nil {
+		return nil, damageError(s.path, err)
+	}
+	return damageRows{r, s.path}, nil
+}
+
+type damageRows struct {
+	driver.Rows
+	path string
+}
+
+func (r damageRows) Next(dest []driver.Value) error {
+	return damageError(r.path, r.Rows.Next(dest))
+}
+
+type damageTx struct {
+	driver.Tx
+	path string
+}
+
+func (t damageTx) Commit() error { return damageError(t.path, t.Tx.Commit()) }

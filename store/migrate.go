@@ -16,9 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"sync"
-
-	"modernc.org/sqlite"
-	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // applicationID is written to the SQLite header (PRAGMA application_id) so a
@@ -105,11 +102,14 @@ func applyMigration(ctx context.Context, db *sql.DB, dbPath string, m migration,
 	if current > supported {
 		return &SchemaTooNewError{Path: dbPath, Found: current, Supported: supported}
 	}
+	if current < 0 || current < m.version-1 {
+		// inspect refuses both; only a change between the check and now,
+		// or a caller skipping it, gets here.
+		return &NotDatabaseError{Path: dbPath, Damaged: true,
+			Reason: fmt.Sprintf("its schema_migrations table records version %d where migration %04d_%s expects %d", current, m.version, m.name, m.version-1)}
+	}
 	if current >= m.version {
 		return nil
-	}
-	if current != m.version-1 {
-		return fmt.Errorf("migration %04d_%s: database is at version %d", m.version, m.name, current)
 	}
 	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
 		return fmt.Errorf("migration %04d_%s: %w", m.version, m.name, err)
@@ -193,12 +193,22 @@ func inspectSchema(ctx context.Context, db *sql.DB, dbPath string) (int, error) 
 	if !slices.Contains(tables, "schema_migrations") {
 		return 0, &NotDatabaseError{Path: dbPath, Damaged: true, Reason: "its schema version table is missing"}
 	}
-	var version int
-	if err := db.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&version); err != nil {
+	var rows, lowest, version int
+	if err := db.QueryRowContext(ctx, `SELECT count(*), coalesce(min(version), 0), coalesce(max(version), 0) FROM schema_migrations`).Scan(&rows, &lowest, &version); err != nil {
 		return 0, err
 	}
-	if version > LatestSchemaVersion() {
+	damaged := func(format string, args ...any) error {
+		return &NotDatabaseError{Path: dbPath, Damaged: true, Reason: fmt.Sprintf(format, args...)}
+	}
+	switch {
+	case rows == 0:
+		return 0, damaged("its schema_migrations table is empty, so its schema version is unknown; restore it from a backup if you have one")
+	case lowest < 1:
+		return 0, damaged("its schema_migrations table records version %d, outside 1 to %d", lowest, LatestSchemaVersion())
+	case version > LatestSchemaVersion():
 		return version, &SchemaTooNewError{Path: dbPath, Found: version, Supported: LatestSchemaVersion()}
+	case rows != version:
+		return 0, damaged("its schema_migrations table lists %d versions up to %d, some were deleted; restore it from a backup if you have one", rows, version)
 	}
 	want, err := expectedTables(version)
 	if err != nil {
@@ -207,6 +217,17 @@ func inspectSchema(ctx context.Context, db *sql.DB, dbPath string) (int, error) 
 	for _, t := range want {
 		if !slices.Contains(tables, t) {
 			return 0, &NotDatabaseError{Path: dbPath, Damaged: true, Reason: fmt.Sprintf("table %s of schema version %d is missing", t, version)}
+		}
+	}
+	// Tables of a later version mean its schema_migrations rows were
+	// deleted; migrating would fail half-way with "table already exists".
+	latest, err := expectedTables(LatestSchemaVersion())
+	if err != nil {
+		return 0, err
+	}
+	for _, t := range latest {
+		if slices.Contains(tables, t) && !slices.Contains(want, t) {
+			return 0, damaged("its schema_migrations table says version %d, but it has table %s of a later version; restore it from a backup if you have one", version, t)
 		}
 	}
 	// Reading one row of every table touches each b-tree's root and first
@@ -288,12 +309,8 @@ func classify(dbPath string, err error) error {
 	if errors.As(err, &nd) || errors.As(err, &tooNew) {
 		return err
 	}
-	var se *sqlite.Error
-	if errors.As(err, &se) {
-		switch se.Code() & 0xff {
-		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
-			return &NotDatabaseError{Path: dbPath, Damaged: true, Reason: "SQLite cannot read it", Err: err}
-		}
+	if damaged := damageError(dbPath, err); errors.As(damaged, &nd) {
+		return damaged
 	}
 	return fmt.Errorf("open database %s: %w", dbPath, err)
 }

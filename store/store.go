@@ -55,8 +55,11 @@ type options struct {
 // engine to read concurrently, small enough to keep per-connection caches cheap.
 const readers = 4
 
-// Open opens the Parley database at path, creating it (and its parent
-// directories, mode 0700) if needed and migrating it to the current schema.
+// Open opens the Parley database at path, creating it (mode 0600, and its
+// parent directories, mode 0700) if needed and migrating it to the current
+// schema. Starts racing on the same file take turns through a lock file
+// beside it (path + ".lock"); a folder that cannot be written yields a
+// [*DataDirError].
 //
 // An existing file is checked before anything is written to it: a file that
 // is not a Parley database yields an error matching [ErrNotDatabase], one
@@ -75,34 +78,39 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 		return nil, fmt.Errorf("open database %s: %w", path, err)
 	}
 	if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+		return nil, dirError(filepath.Dir(abs), err)
 	}
 	if opt.now == nil {
 		opt.now = time.Now
 	}
 
-	fi, err := os.Stat(abs)
-	switch {
-	case err == nil && !fi.Mode().IsRegular():
-		return nil, &NotDatabaseError{Path: abs, Reason: "it is not a regular file"}
-	case err == nil && fi.Size() > 0:
-		// An empty file is what SQLite itself creates; only files with
-		// content need checking.
-		if _, err := inspect(ctx, abs); err != nil {
-			return nil, err
-		}
-	case err != nil && !errors.Is(err, os.ErrNotExist):
-		return nil, fmt.Errorf("open database %s: %w", abs, err)
-	}
-
-	s := &Store{path: abs, now: opt.now, indexKick: make(chan struct{}, 1), indexDone: make(chan struct{})}
-	if err := s.openConns(ctx); err != nil {
-		s.closeConns()
+	// Everything from the first look at the file to the last migration
+	// happens under the folder's lock: two first starts at once would
+	// otherwise see each other's half-created file.
+	unlock, err := lockDatabase(ctx, abs)
+	if err != nil {
 		return nil, err
 	}
-	if err := migrate(ctx, s.w, abs, LatestSchemaVersion(), func() int64 { return toMillis(s.now()) }); err != nil {
-		s.closeConns()
-		return nil, classify(abs, err)
+	defer unlock()
+
+	s := &Store{path: abs, now: opt.now, indexKick: make(chan struct{}, 1), indexDone: make(chan struct{})}
+	err = retryBusy(ctx, func() error {
+		if err := s.prepareFile(ctx); err != nil {
+			return err
+		}
+		err := s.openConns(ctx)
+		if err == nil {
+			err = migrate(ctx, s.w, abs, LatestSchemaVersion(), func() int64 { return toMillis(s.now()) })
+		}
+		if err != nil {
+			s.closeConns()
+			s.w, s.r = nil, nil
+			return classify(abs, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
 		s.closeConns()
@@ -119,8 +127,47 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 	return s, nil
 }
 
+// prepareFile checks an existing file before anything is written to it, and
+// creates a missing one owner-only: SQLite would create it 0644, and gives
+// the -wal and -shm files the database's own mode.
+func (s *Store) prepareFile(ctx context.Context) error {
+	fi, err := os.Stat(s.path)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		f, err := os.OpenFile(s.path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+		if errors.Is(err, os.ErrExist) {
+			// Created since the Stat by something not taking the lock (an
+			// older Parley): check it like any existing file.
+			return s.prepareFile(ctx)
+		}
+		if err != nil {
+			return dirError(filepath.Dir(s.path), err)
+		}
+		return f.Close()
+	case err != nil:
+		return fmt.Errorf("open database %s: %w", s.path, err)
+	case !fi.Mode().IsRegular():
+		return &NotDatabaseError{Path: s.path, Reason: "it is not a regular file"}
+	case fi.Size() > 0:
+		// An empty file is what SQLite itself creates; only files with
+		// content need checking.
+		if _, err := inspect(ctx, s.path); err != nil {
+			return err
+		}
+	}
+	// An earlier Parley left its files 0644; the history is nobody else's.
+	for _, p := range []string{s.path, s.path + "-wal", s.path + "-shm"} {
+		if fi, err := os.Stat(p); err == nil && fi.Mode().Perm()&0o077 != 0 {
+			if err := os.Chmod(p, fi.Mode().Perm()&0o700); err != nil {
+				return fmt.Errorf("make %s private: %w", p, err)
+			}
+		}
+	}
+	return nil
+}
+
 func (s *Store) openConns(ctx context.Context) error {
-	w, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+	w, err := openDB(fileURI(s.path, url.Values{
 		"_pragma": {
 			"busy_timeout(5000)",
 			"foreign_keys(1)",
@@ -134,7 +181,7 @@ func (s *Store) openConns(ctx context.Context) error {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
 		// fails half-way with SQLITE_BUSY when another process writes.
 		"_txlock": {"immediate"},
-	}))
+	}), s.path)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -147,10 +194,10 @@ func (s *Store) openConns(ctx context.Context) error {
 		return classify(s.path, err)
 	}
 
-	r, err := sql.Open("sqlite", fileURI(s.path, url.Values{
+	r, err := openDB(fileURI(s.path, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
-	}))
+	}), s.path)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}

@@ -250,8 +250,8 @@ func TestOpenPathsNeedingEscape(t *testing.T) {
 				t.Fatal(err)
 			}
 			entries, err := os.ReadDir(dir)
-			if err != nil || len(entries) != 1 || entries[0].Name() != DatabaseFile {
-				t.Fatalf("directory holds %v (%v), want just %s", entries, err, DatabaseFile)
+			if err != nil || len(entries) != 2 || entries[0].Name() != DatabaseFile || entries[1].Name() != DatabaseFile+".lock" {
+				t.Fatalf("directory holds %v (%v), want just %s and its lock", entries, err, DatabaseFile)
 			}
 			s, err = Open(ctx, path)
 			if err != nil {

@@ -12,8 +12,8 @@ import (
 	"fyne.io/fyne/v2"
 
 	"parley/store"
-	engine "parley/sync"
 	"parley/sync/connect"
+	"parley/sync/engine"
 )
 
 // HistorySource is what the History screen reads: the store's sync history.

@@ -30,7 +30,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // variantTheme is Fyne's default theme held to one variant, whatever the

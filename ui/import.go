@@ -6,9 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
-	gosync "sync"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -19,7 +18,10 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
-	engine "parley/sync"
+	"github.com/dustin/go-humanize"
+
+	"parley/sync/activedemand"
+	"parley/sync/engine"
 )
 
 const (
@@ -48,9 +50,13 @@ type importFlow struct {
 	prefs       fyne.Preferences
 	showHistory func()
 
-	bg gosync.WaitGroup
-	// cancel stops the preview or import running now, if any.
-	cancel context.CancelFunc
+	bg sync.WaitGroup
+	// life ends with the window (stop): every preview and import runs
+	// under it, so none outlives the window, even one the user walked
+	// away from. cancel stops the preview or import running now, if any.
+	life    context.Context
+	endLife context.CancelFunc
+	cancel  context.CancelFunc
 	// generation drops the result of a preview the user walked away from.
 	generation int
 
@@ -67,7 +73,8 @@ type importFlow struct {
 	summary       *widget.Label
 	tabs          *container.AppTabs
 	rejected      *widget.List
-	rejectedRows  []engine.RowError
+	rejectedRows  []activedemand.RowError
+	attachments   *widget.List
 	importButton  *widget.Button
 	addButton     *widget.Button
 	running       *dialog.CustomDialog
@@ -83,18 +90,19 @@ type importFlow struct {
 }
 
 func newImportFlow(win fyne.Window, imp ExportImporter, do func(func()), prefs fyne.Preferences, showHistory func()) *importFlow {
-	return &importFlow{win: win, imp: imp, do: do, prefs: prefs, showHistory: showHistory, previews: map[string]engine.ImportPreview{}}
+	life, endLife := context.WithCancel(context.Background())
+	return &importFlow{win: win, imp: imp, do: do, prefs: prefs, showHistory: showHistory, previews: map[string]engine.ImportPreview{},
+		life: life, endLife: endLife}
 }
 
 // available reports whether there is an engine to import with.
 func (f *importFlow) available() bool { return f.imp != nil }
 
-// stop cancels a running preview or import and waits for its goroutine.
-// Batches already written stay queued.
+// stop ends the flow with its window: it cancels every preview and import
+// still running and waits for their goroutines. Batches already written
+// stay queued.
 func (f *importFlow) stop() {
-	if f.cancel != nil {
-		f.cancel()
-	}
+	f.endLife()
 	f.bg.Wait()
 }
 
@@ -161,7 +169,7 @@ func (f *importFlow) startImport(paths []string) {
 			todo = append(todo, p)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(f.life)
 	f.cancel = cancel
 	f.generation++
 	gen := f.generation
@@ -271,11 +279,23 @@ func (f *importFlow) showPreview() {
 	} else {
 		f.rejected, f.rejectedRows = nil, nil
 	}
-	for _, note := range n.Notes {
-		l := widget.NewLabel("Note: " + note)
-		l.Wrapping = fyne.TextWrapWord
-		l.Importance = widget.LowImportance
-		bottom.Add(l)
+	if n.AttachmentFiles > 0 {
+		head := widget.NewLabelWithStyle(fmt.Sprintf("%s on this computer will be uploaded to HighLevel:", plural(n.AttachmentFiles, "file")),
+			fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		f.attachments = attachmentList(n.Attachments, n.AttachmentFiles)
+		bottom.Add(head)
+		bottom.Add(container.NewGridWrap(fyne.NewSize(previewWidth-40, 80), f.attachments))
+	} else {
+		f.attachments = nil
+	}
+	// The parser already counts a note repeated over many rows once; the
+	// cap keeps many different notes from pushing the buttons off screen.
+	for i, note := range n.Notes {
+		if i == maxNotesShown {
+			bottom.Add(lowLabel(fmt.Sprintf("… and %s", plural(len(n.Notes)-maxNotesShown, "more note"))))
+			break
+		}
+		bottom.Add(lowLabel("Note: " + note))
 	}
 
 	content := container.NewBorder(f.summary, bottom, nil, nil, f.tabs)
@@ -300,6 +320,36 @@ func (f *importFlow) showPreview() {
 	f.preview.Show()
 }
 
+// maxNotesShown is how many notes a preview shows.
+const maxNotesShown = 5
+
+func lowLabel(text string) *widget.Label {
+	l := widget.NewLabel(text)
+	l.Wrapping = fyne.TextWrapWord
+	l.Importance = widget.LowImportance
+	return l
+}
+
+// attachmentList lists the files an import would upload, with their sizes.
+func attachmentList(files []activedemand.Attachment, total int) *widget.List {
+	lines := make([]string, 0, len(files)+1)
+	for _, a := range files {
+		lines = append(lines, fmt.Sprintf("%s (%s)", a.Path, byteSize(a.Size)))
+	}
+	if total > len(files) {
+		lines = append(lines, fmt.Sprintf("… and %s more", plural(total-len(files), "file")))
+	}
+	return widget.NewList(
+		func() int { return len(lines) },
+		func() fyne.CanvasObject {
+			l := widget.NewLabel("")
+			l.Truncation = fyne.TextTruncateEllipsis
+			return l
+		},
+		func(id widget.ListItemID, o fyne.CanvasObject) { o.(*widget.Label).SetText(lines[id]) },
+	)
+}
+
 // previewSummary says what the files hold and what importing them does.
 func previewSummary(paths []string, previews map[string]engine.ImportPreview, n engine.ExportCounts) string {
 	var b strings.Builder
@@ -307,7 +357,7 @@ func previewSummary(paths []string, previews map[string]engine.ImportPreview, n 
 	hasContacts := false
 	for i, p := range paths {
 		names[i] = previews[p].File
-		hasContacts = hasContacts || previews[p].Kind == engine.ExportContactsCSV || previews[p].Kind == engine.ExportJSON
+		hasContacts = hasContacts || previews[p].Kind == activedemand.KindContactsCSV || previews[p].Kind == activedemand.KindJSON
 	}
 	fmt.Fprintf(&b, "%s: %s and %s", joinNames(names), plural(n.Contacts, "contact"), plural(n.Messages, "message"))
 	if n.Messages > 0 {
@@ -367,7 +417,7 @@ func fileView(pv engine.ImportPreview) fyne.CanvasObject {
 }
 
 // rowErrorList lists rejected rows as "file:line: reason", scrollable.
-func rowErrorList(errs []engine.RowError, total int) *widget.List {
+func rowErrorList(errs []activedemand.RowError, total int) *widget.List {
 	lines := make([]string, 0, len(errs)+1)
 	for _, e := range errs {
 		lines = append(lines, e.Error())
@@ -391,7 +441,7 @@ func rowErrorList(errs []engine.RowError, total int) *widget.List {
 // runImport imports the previewed files with a determinate progress bar.
 func (f *importFlow) runImport() {
 	paths := slices.Clone(f.paths)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(f.life)
 	f.cancel = cancel
 
 	f.bar = widget.NewProgressBar()
@@ -427,7 +477,7 @@ func (f *importFlow) showProgress(p engine.ImportProgress) {
 	case engine.PhaseReading:
 		f.phase.SetText(fmt.Sprintf("Reading %s… (%s of %s)", p.File, byteSize(p.Done), byteSize(p.Total)))
 	case engine.PhaseQueueing:
-		f.phase.SetText(fmt.Sprintf("Queueing contacts and messages for the sync: %s of %s…", num(int(p.Done)), num(int(p.Total))))
+		f.phase.SetText(fmt.Sprintf("Queueing contacts and messages for the sync: %s of %s…", humanize.Comma(p.Done), humanize.Comma(p.Total)))
 	}
 	f.bar.SetValue(p.Fraction())
 }
@@ -439,7 +489,7 @@ type progressRelay struct {
 	do   func(func())
 	show func(engine.ImportProgress)
 
-	mu      gosync.Mutex
+	mu      sync.Mutex
 	latest  engine.ImportProgress
 	pending bool
 }
@@ -546,32 +596,10 @@ func joinNames(names []string) string {
 	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
-// num writes a count with thousands separators: 100,000 reads at a glance.
-func num(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
-
+// plural is "1 row" or "1,200 rows": the engine's wording, so that counts
+// read the same in the console and in the history.
 func plural(n int, one string, many ...string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	if len(many) > 0 {
-		return num(n) + " " + many[0]
-	}
-	return num(n) + " " + one + "s"
+	return engine.Count(n, one, strings.Join(many, ""))
 }
 
 // pluralVerb is "1 row was" or "3 rows were".
@@ -579,7 +607,7 @@ func pluralVerb(n int, one, many string) string {
 	if n == 1 {
 		return "1 " + one
 	}
-	return num(n) + " " + many
+	return humanize.Comma(int64(n)) + " " + many
 }
 
 func isAre(n int) string {
@@ -589,14 +617,5 @@ func isAre(n int) string {
 	return "are"
 }
 
-func byteSize(n int64) string {
-	switch {
-	case n < 1000:
-		return fmt.Sprintf("%d bytes", n)
-	case n < 1000*1000:
-		return fmt.Sprintf("%.1f KB", float64(n)/1000)
-	case n < 1000*1000*1000:
-		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
-	}
-	return fmt.Sprintf("%.1f GB", float64(n)/1e9)
-}
+// byteSize is a size in SI units ("1.2 MB"), as humanize spells them.
+func byteSize(n int64) string { return humanize.Bytes(uint64(max(n, 0))) }

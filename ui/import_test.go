@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	gosync "sync"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -16,7 +17,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // exportFile is one of the parser's test exports.
@@ -264,7 +265,7 @@ type pausingImporter struct {
 	*engine.Importer
 	after   int64
 	reached chan struct{}
-	once    gosync.Once
+	once    sync.Once
 }
 
 func (p *pausingImporter) Import(ctx context.Context, paths []string, progress func(engine.ImportProgress)) (engine.ImportResult, error) {
@@ -452,10 +453,102 @@ func TestProgressRelayKeepsOneUpdateInFlight(t *testing.T) {
 	}
 }
 
-func TestNum(t *testing.T) {
-	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 100000: "100,000", 1234567: "1,234,567", -4200: "-4,200"} {
-		if got := num(n); got != want {
-			t.Errorf("num(%d) = %q, want %q", n, got, want)
+func TestCountsAndSizesInWords(t *testing.T) {
+	for _, tt := range []struct{ got, want string }{
+		{plural(1, "row"), "1 row"},
+		{plural(0, "row"), "0 rows"},
+		{plural(100000, "contact"), "100,000 contacts"},
+		{plural(2, "timeline entry", "timeline entries"), "2 timeline entries"},
+		{pluralVerb(1234567, "row was", "rows were"), "1,234,567 rows were"},
+		{byteSize(999), "999 B"},
+		{byteSize(209_715_200), "210 MB"},
+	} {
+		if tt.got != tt.want {
+			t.Errorf("got %q, want %q", tt.got, tt.want)
 		}
+	}
+}
+
+// blockingImporter previews until its context ends, and counts the
+// previews still running.
+type blockingImporter struct {
+	ExportImporter
+	running atomic.Int32
+}
+
+func (b *blockingImporter) Preview(ctx context.Context, path string) (engine.ImportPreview, error) {
+	b.running.Add(1)
+	defer b.running.Add(-1)
+	<-ctx.Done()
+	return engine.ImportPreview{}, ctx.Err()
+}
+
+// A preview the user walked away from (another file picked while it ran)
+// still ends with the window, so closing it never waits on a big file.
+func TestImportWorkEndsWithTheWindow(t *testing.T) {
+	imp := &blockingImporter{}
+	c, _ := newTestConsole(t, Deps{Importer: imp})
+	f := c.importer
+	waitRunning := func(n int32) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); imp.running.Load() != n; time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d previews running, want %d", imp.running.Load(), n)
+			}
+		}
+	}
+	f.startImport([]string{"a.csv"})
+	waitRunning(1)
+	f.startImport([]string{"b.csv"})
+	waitRunning(2)
+	stopped := make(chan struct{})
+	go func() {
+		f.stop()
+		close(stopped)
+	}()
+	select {
+	case <-stopped:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("closing the window left %d previews running", imp.running.Load())
+	}
+}
+
+// The preview lists the files an import would upload, and a note about
+// many rows is one line.
+func TestImportPreviewListsAttachmentsAndFewNotes(t *testing.T) {
+	c, loop, _ := newImportConsole(t, engine.ImporterOptions{}, nil)
+	waitPreview(t, c, loop, exportFile("activity.csv"))
+	f := c.importer
+	if f.attachments == nil {
+		t.Fatal("no attachment list")
+	}
+	lines := listLines(f.attachments)
+	if len(lines) != 1 || !strings.Contains(lines[0], "quote.pdf") || !containsText(overlayTexts(c), "1 file on this computer will be uploaded") {
+		t.Errorf("attachments listed: %q", lines)
+	}
+
+	var b strings.Builder
+	b.WriteString(`{"contacts": [`)
+	for i := range 300 {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `{"id": "%d", "emails": [{"email_address": "a%d@example.com"}, {"email_address": "b%d@example.com"}]}`, i+1, i, i)
+	}
+	b.WriteString(`], "activity": []}`)
+	path := filepath.Join(t.TempDir(), "export.json")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f.preview.Hide()
+	waitPreview(t, c, loop, path)
+	notes := 0
+	for _, text := range overlayTexts(c) {
+		if strings.HasPrefix(text, "Note:") {
+			notes++
+		}
+	}
+	if notes != 1 || !containsText(overlayTexts(c), "300 rows: only the first email address") {
+		t.Errorf("%d notes shown: %q", notes, overlayTexts(c))
 	}
 }

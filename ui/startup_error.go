@@ -15,8 +15,12 @@ import (
 // start, e.g. when the database is damaged or from a newer version. Someone
 // who launched Parley from a desktop icon has no terminal to read an error
 // in, so it says there what went wrong and what to do, and offers the data
-// folder where the problem usually is.
+// folder where the problem usually is (deps.DataDir; the folder opens
+// through deps.OpenFolder, or the app's [OpenFolderWith] when that is nil).
 func NewStartupErrorWindow(app fyne.App, err error, deps Deps) fyne.Window {
+	if deps.OpenFolder == nil {
+		deps.OpenFolder = OpenFolderWith(app)
+	}
 	deps = deps.withDefaults()
 	win := app.NewWindow("Parley cannot start")
 	win.SetMaster()

@@ -311,3 +311,13 @@ func (v *Memory) Delete(name Name) error {
 	delete(v.m, name)
 	return nil
 }
+
+// AccountsConnected reports whether v holds what a sync needs for both
+// accounts: the two ActiveDEMAND keys and a HighLevel token of either kind.
+// Until it does, Parley runs in demo mode. An unreachable keyring counts as
+// not connected: the console says why on its Connections screen.
+func AccountsConnected(v Vault) bool {
+	has := func(n Name) bool { _, err := v.Get(n); return err == nil }
+	return has(ADAPIKey) && has(ADApplicationKey) &&
+		(has(GHLOAuthToken) || has(GHLPrivateToken))
+}

@@ -212,3 +212,42 @@ func TestMemoryVault(t *testing.T) {
 		t.Errorf("after Delete: %v", err)
 	}
 }
+
+func TestAccountsConnected(t *testing.T) {
+	both := map[string]string{EnvVar(ADAPIKey): "k", EnvVar(ADApplicationKey): "a", EnvVar(GHLPrivateToken): "p"}
+	without := func(n Name) map[string]string {
+		m := map[string]string{}
+		for k, v := range both {
+			if k != EnvVar(n) {
+				m[k] = v
+			}
+		}
+		return m
+	}
+	oauthInstead := without(GHLPrivateToken)
+	oauthInstead[EnvVar(GHLOAuthToken)] = "o"
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"everything", both, true},
+		{"HighLevel through OAuth", oauthInstead, true},
+		{"nothing", nil, false},
+		{"no AD API key", without(ADAPIKey), false},
+		{"no AD application key", without(ADApplicationKey), false},
+		{"no HighLevel token", without(GHLPrivateToken), false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := Env{Lookup: func(k string) (string, bool) { v, ok := tt.env[k]; return v, ok }}
+			if got := AccountsConnected(env); got != tt.want {
+				t.Errorf("AccountsConnected = %v, want %v", got, tt.want)
+			}
+		})
+	}
+	keyring.MockInitWithError(errors.New("dbus: no session bus"))
+	if AccountsConnected(Chain{Keyring{}, Env{Lookup: func(string) (string, bool) { return "", false }}}) {
+		t.Error("an unreachable keyring counted as connected")
+	}
+}

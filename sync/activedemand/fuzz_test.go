@@ -276,7 +276,7 @@ func checkImport(t *testing.T, name string, content []byte) {
 	if rep.Rejected < len(rep.Errors) {
 		t.Fatalf("report %+v", rep)
 	}
-	if len(data.Contacts()) != rep.Contacts+rep.StubContacts || !allValidUTF8(data.Contacts()) {
+	if len(data.Contacts()) != rep.Contacts+rep.ContactsFromActivity || !allValidUTF8(data.Contacts()) {
 		t.Fatalf("contacts %d, report %+v", len(data.Contacts()), rep)
 	}
 	msgs := 0

@@ -6,35 +6,37 @@ package activedemand
 // Conversation, Message and HistoryEntry values the API gives, and an
 // ImportedData serves them through the Conversations interface.
 //
-// Files are read as streams, row by row; what was imported is held in
-// memory. Every rejected row is reported with its file and line.
+// Files are read as streams, row by row, and Stream hands each contact and
+// message on as it is read, keeping only an index of the contacts; Import
+// holds the result in memory for small exports and tests. Every rejected
+// row is reported with its file and line. This file has the types and the
+// passes over the files; import_csv.go, import_json.go and import_rows.go
+// read and check the rows, imported.go serves an import held in memory.
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/csv"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
+
+	"parley/sync/internal/phone"
 )
 
 // ImportSource is one export file.
 type ImportSource struct {
 	// Name is used in errors and the report, e.g. "contacts.csv".
 	Name string
-	// Open returns the content; it is called once per import.
+	// Open returns the content; it is called once or twice per import
+	// (a JSON export is read once for its contacts, once for its activity).
 	Open func() (io.ReadCloser, error)
 	// Size is the content length when known (for progress), else 0.
 	Size int64
@@ -62,14 +64,14 @@ func BytesSource(name string, content []byte) ImportSource {
 	}
 }
 
-// ImportKind is what an export file holds.
-type ImportKind string
+// ExportKind is what an export file holds, as a user would name it.
+type ExportKind string
 
 // Export kinds.
 const (
-	KindContactsCSV ImportKind = "contacts CSV"
-	KindActivityCSV ImportKind = "activity CSV"
-	KindJSON        ImportKind = "JSON"
+	KindContactsCSV ExportKind = "contacts CSV"
+	KindActivityCSV ExportKind = "activity CSV"
+	KindJSON        ExportKind = "JSON"
 )
 
 // ImportOptions tunes an import.
@@ -84,6 +86,9 @@ type ImportOptions struct {
 	// its files). Without it, DownloadMedia on imported data fails with
 	// ErrMediaUnavailable.
 	MediaDir string
+	// DefaultRegion is the country (ISO 3166 code, e.g. "US", "GB") of
+	// phone numbers written without a country code; empty means "US".
+	DefaultRegion string
 }
 
 // ImportProgress reports how far an import is.
@@ -97,46 +102,62 @@ type ImportProgress struct {
 	Done bool
 }
 
-// RowError is a rejected row.
+// RowError is a row of an export that was not imported, and why.
 type RowError struct {
-	File string
-	// Line is where the row starts in the file (1-based).
+	// File is the file's base name; Line is where the row starts (1-based).
+	File   string
 	Line   int
 	Reason string
 }
 
-// Error reads "file line N: reason".
-func (e RowError) Error() string {
-	return fmt.Sprintf("%s line %d: %s", e.File, e.Line, e.Reason)
-}
+// Error reads "file:line: reason", the form editors and terminals jump to.
+func (e RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
 
-// maxKeptErrors bounds ImportReport.Errors; Rejected counts them all.
+// maxKeptErrors bounds ExportCounts.Errors; Rejected counts them all.
 const maxKeptErrors = 1000
 
-// ImportReport says what an import did.
-type ImportReport struct {
-	// Contacts imported from contact rows; StubContacts created for
-	// activity rows whose contact was not in any contacts export.
-	Contacts, StubContacts           int
-	Conversations, Messages, History int
-	// Rejected counts rejected rows; Errors lists them (the first 1000).
-	Rejected int
-	Errors   []RowError
-	// Blank counts empty rows skipped.
-	Blank int
+// ExportCounts is what export files hold, as the parser read them.
+type ExportCounts struct {
+	// Contacts are contacts from contact rows; ContactsFromActivity are
+	// contacts that activity rows name but no contacts export among the
+	// files has, made from the rows (email, phone, name). They are not
+	// queued on their own: the messages carry them.
+	Contacts, ContactsFromActivity int
+	Conversations, Messages        int
+	// Timeline counts AD timeline entries (notes, form submissions): read
+	// but not mirrored, since the sync mirrors conversations.
+	Timeline int
+	// Blank counts empty rows skipped; Rejected rows that cannot be
+	// imported, of which Errors lists the first 1000.
+	Blank, Rejected int
+	Errors          []RowError
 	// Notes are things worth knowing that rejected nothing, such as
-	// columns that were not used.
+	// columns that are not used; a note about many rows is one note.
 	Notes []string
+	// Attachments are the files on this computer an import would upload
+	// to HighLevel (the first 1000; AttachmentFiles counts them all), so
+	// that the admin sees what would leave the computer before it does.
+	// The parser does not read attachments: the engine, which would
+	// upload them, fills these.
+	Attachments     []Attachment
+	AttachmentFiles int
+}
+
+// Attachment is a file an import would upload.
+type Attachment struct {
+	// Path is absolute; Size is in bytes.
+	Path string
+	Size int64
 }
 
 // String summarises the report with the rejected rows listed.
-func (r ImportReport) String() string {
+func (r ExportCounts) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "imported %d contacts", r.Contacts)
-	if r.StubContacts > 0 {
-		fmt.Fprintf(&b, " (+%d from activity only)", r.StubContacts)
+	if r.ContactsFromActivity > 0 {
+		fmt.Fprintf(&b, " (+%d from activity only)", r.ContactsFromActivity)
 	}
-	fmt.Fprintf(&b, ", %d messages in %d conversations, %d history entries; %d rows rejected", r.Messages, r.Conversations, r.History, r.Rejected)
+	fmt.Fprintf(&b, ", %d messages in %d conversations, %d history entries; %d rows rejected", r.Messages, r.Conversations, r.Timeline, r.Rejected)
 	if r.Blank > 0 {
 		fmt.Fprintf(&b, ", %d blank rows skipped", r.Blank)
 	}
@@ -156,7 +177,7 @@ func (r ImportReport) String() string {
 // columns, its first rows and the counts a full import would give.
 type ImportPreview struct {
 	File string
-	Kind ImportKind
+	Kind ExportKind
 	// Separator is the CSV separator found (',', ';' or '\t').
 	Separator rune
 	// Columns are the CSV header, or the keys of the first JSON elements.
@@ -164,34 +185,76 @@ type ImportPreview struct {
 	// Rows are the first rows, aligned with Columns.
 	Rows [][]string
 	// Report has the counts for the whole file.
-	Report ImportReport
+	Report ExportCounts
 }
 
-// Import reads export files and returns their data and a report. Rows that
-// cannot be imported are rejected and listed in the report; the error is
-// for what stops an import (an unreadable file, a file of unknown kind, ctx).
-func Import(ctx context.Context, opts ImportOptions, sources ...ImportSource) (*ImportedData, ImportReport, error) {
-	im := newImporter(opts)
-	for _, src := range sources {
-		if err := im.readSource(ctx, src, nil); err != nil {
-			return nil, im.report, err
-		}
+// Origin is where a row of an export starts.
+type Origin struct {
+	// File is the file's base name; Line is 1-based.
+	File string
+	Line int
+}
+
+// ImportHandler receives what an import reads while it reads it. The
+// import itself keeps only what links rows together (an index of the
+// contacts, the ids of messages seen), never the rows, so an export of any
+// size is read in memory that does not grow with its messages. Every
+// contacts export and the contacts of JSON exports are read first, then
+// the activity, so a message always comes after its contact. Nil funcs
+// are not called.
+type ImportHandler struct {
+	// Contact receives a contact of a contacts row, or with fromActivity
+	// one made from the first activity row naming a contact no contacts
+	// export has.
+	Contact func(at Origin, c Contact, fromActivity bool) error
+	// Message receives a message with its conversation (as read so far:
+	// Subject is the first subject seen) and its contact, in file order.
+	Message func(at Origin, m Message, cv Conversation, c Contact) error
+	// History receives a timeline entry (a note, a form submission).
+	History func(at Origin, h HistoryEntry) error
+}
+
+// RejectRow makes a handler's error reject the row it was given, with
+// reason, instead of stopping the import: a row the handler cannot take
+// (a job that cannot be encoded, an attachment that may not leave the
+// computer) is one rejected row, like any other.
+func RejectRow(reason string) error { return &rowRejection{reason: reason} }
+
+type rowRejection struct{ reason string }
+
+func (r *rowRejection) Error() string { return r.reason }
+
+// Stream reads export files and hands what they hold to h as it goes.
+// Rows that cannot be imported are rejected and listed in the report; the
+// error is for what stops an import (an unreadable file, a file of unknown
+// kind, an error of h, ctx). A source may be opened twice: a JSON export
+// holds contacts and activity, read in the two passes.
+func Stream(ctx context.Context, opts ImportOptions, h ImportHandler, sources ...ImportSource) (ExportCounts, error) {
+	im := newImporter(opts, h)
+	err := im.run(ctx, sources, nil)
+	return im.report, err
+}
+
+// Import reads export files and returns their data, held in memory, and a
+// report. Stream reads them without holding them.
+func Import(ctx context.Context, opts ImportOptions, sources ...ImportSource) (*ImportedData, ExportCounts, error) {
+	c := newCollector(opts.MediaDir)
+	rep, err := Stream(ctx, opts, c.handler(), sources...)
+	if err != nil {
+		return nil, rep, err
 	}
-	data := im.finish()
-	return data, im.report, nil
+	return c.done(), rep, nil
 }
 
 // PreviewImport reads one file fully (streaming, keeping nothing) and
 // returns its first n rows and the counts an import would give.
-func PreviewImport(ctx context.Context, src ImportSource, n int, opts ImportOptions) (ImportPreview, error) {
-	im := newImporter(opts)
+// h, when not zero, is handed what the file holds as Stream would.
+func PreviewImport(ctx context.Context, src ImportSource, n int, opts ImportOptions, h ImportHandler) (ImportPreview, error) {
+	im := newImporter(opts, h)
 	pv := &ImportPreview{File: src.Name}
-	if err := im.readSource(ctx, src, &previewSink{p: pv, n: n}); err != nil {
-		return *pv, err
-	}
-	im.finish()
+	err := im.run(ctx, []ImportSource{src}, &previewSink{p: pv, n: n})
 	pv.Report = im.report
-	return *pv, nil
+	return *pv, err
 }
 
 type previewSink struct {
@@ -207,9 +270,20 @@ func (s *previewSink) row(cols []string, vals []string) {
 		s.p.Columns = slices.Clone(cols)
 	}
 	row := make([]string, len(s.p.Columns))
-	for i, c := range s.p.Columns {
-		if j := slices.Index(cols, c); j >= 0 && j < len(vals) {
-			row[i] = vals[j]
+	if len(cols) == len(s.p.Columns) && len(cols) > 0 && &cols[0] == &s.p.Columns[0] {
+		copy(row, vals) // a CSV row: already in the header's order
+	} else {
+		// A JSON element: its keys, indexed once per row rather than
+		// looked up per cell (a lookup per cell made 100,000 columns
+		// take minutes).
+		at := make(map[string]int, len(cols))
+		for j, c := range cols {
+			at[c] = j
+		}
+		for i, c := range s.p.Columns {
+			if j, ok := at[c]; ok && j < len(vals) {
+				row[i] = vals[j]
+			}
 		}
 	}
 	s.p.Rows = append(s.p.Rows, row)
@@ -237,26 +311,106 @@ type activity struct {
 
 type importer struct {
 	opts   ImportOptions
-	report ImportReport
+	h      ImportHandler
+	report ExportCounts
+	// err is the first error of h, which stops the import.
+	err error
 
-	contacts []Contact
-	origin   []string // "file line N" of each contact, for duplicate messages
-	byID     map[ID]int
-	byEmail  map[string]int
-	byPhone  map[string]int
-	acts     []activity
+	// contacts hold what names a contact in a message (id, names, email,
+	// phone), packed in one string each, not the whole contact (h got
+	// that); the indexes find them by a hash of id, email or phone. A
+	// contact costs about 100 bytes, however many columns its row had.
+	contacts []string
+	origin   []origin
+	byID     map[uint64]int32
+	byEmail  map[uint64]int32
+	byPhone  map[uint64]int32
+	// Messages and timeline entries seen, by a 64-bit hash of their id:
+	// the ids of a million messages would be tens of megabytes more, and
+	// a collision (about 1 in 10^7 for a million ids) would only reject a
+	// row as a duplicate.
+	seed     maphash.Seed
+	msgSeen  map[uint64]origin
+	histSeen map[uint64]origin
+	// convs holds each conversation's subject (the first seen).
+	convs map[ID]string
+	files []string
+
+	rowNotes     map[string]*rowNote
+	rowNoteOrder []string
 
 	// per-file state
 	file     string
+	fileIx   int
 	rows     int
 	rejected int
 }
 
-func newImporter(opts ImportOptions) *importer {
+// origin is an Origin in 8 bytes: index into importer.files and line.
+type origin struct{ file, line uint32 }
+
+func (im *importer) where(o origin) string {
+	return fmt.Sprintf("%s line %d", im.files[o.file], o.line)
+}
+
+// hash is the index key of an id, email or phone: 64 bits, so a
+// collision among a few million contacts (about 1 in 10^6) is as unlikely
+// as a typo in the export, and would only link a row to the wrong contact.
+func (im *importer) hash(s string) uint64 { return maphash.String(im.seed, s) }
+
+// contact unpacks contact i.
+func (im *importer) contact(i int32) Contact {
+	f := strings.SplitN(im.contacts[i], "\x00", 5)
+	return Contact{ID: ID(f[0]), FirstName: f[1], LastName: f[2], Email: f[3], Phone: f[4]}
+}
+
+func newImporter(opts ImportOptions, h ImportHandler) *importer {
 	if opts.Location == nil {
 		opts.Location = time.UTC
 	}
-	return &importer{opts: opts, byID: map[ID]int{}, byEmail: map[string]int{}, byPhone: map[string]int{}}
+	if opts.DefaultRegion == "" {
+		opts.DefaultRegion = phone.DefaultRegion
+	}
+	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{}, byPhone: map[uint64]int32{},
+		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]string{}}
+}
+
+// The two passes over the files: contacts, then activity.
+const (
+	passContacts = iota
+	passActivity
+)
+
+func (im *importer) run(ctx context.Context, sources []ImportSource, pv *previewSink) error {
+	for _, pass := range []int{passContacts, passActivity} {
+		for i, src := range sources {
+			if len(im.files) <= i {
+				im.files = append(im.files, src.Name)
+			}
+			im.fileIx = i
+			if err := im.readSource(ctx, src, pass, pv); err != nil {
+				return err
+			}
+		}
+	}
+	im.report.Conversations = len(im.convs)
+	im.flushRowNotes()
+	return nil
+}
+
+// handled turns an error of the handler into a rejected row or the error
+// that stops the import; it reports whether the row went through.
+func (im *importer) handled(line int, err error) bool {
+	if err == nil {
+		return true
+	}
+	var rr *rowRejection
+	if errors.As(err, &rr) {
+		im.reject(line, "%s", rr.reason)
+	} else if im.err == nil {
+		im.err = fmt.Errorf("activedemand: import %s line %d: %w", im.file, line, err)
+	}
+	return false
 }
 
 func (im *importer) reject(line int, format string, args ...any) {
@@ -269,6 +423,36 @@ func (im *importer) reject(line int, format string, args ...any) {
 
 func (im *importer) note(format string, args ...any) {
 	im.report.Notes = append(im.report.Notes, fmt.Sprintf(format, args...))
+}
+
+// rowNote is a note about one row. The same note about many rows is kept
+// once with a count: 200,000 contacts with two email addresses each make
+// one line, not 200,000.
+func (im *importer) rowNote(line int, text string) {
+	if n, ok := im.rowNotes[text]; ok {
+		n.count++
+		return
+	}
+	im.rowNotes[text] = &rowNote{first: fmt.Sprintf("%s line %d", im.file, line), count: 1}
+	im.rowNoteOrder = append(im.rowNoteOrder, text)
+}
+
+type rowNote struct {
+	first string
+	count int
+}
+
+// flushRowNotes adds the row notes to the report, each once.
+func (im *importer) flushRowNotes() {
+	for _, text := range im.rowNoteOrder {
+		n := im.rowNotes[text]
+		if n.count == 1 {
+			im.note("%s: %s", n.first, text)
+		} else {
+			im.note("%d rows: %s (the first at %s)", n.count, text, n.first)
+		}
+	}
+	im.rowNotes, im.rowNoteOrder = map[string]*rowNote{}, nil
 }
 
 // countingReader counts bytes for progress reports.
@@ -285,7 +469,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 
 const progressEvery = 500
 
-func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previewSink) error {
+func (im *importer) readSource(ctx context.Context, src ImportSource, pass int, pv *previewSink) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
 	}
@@ -306,6 +490,9 @@ func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previe
 	}
 	tick := func() error {
 		im.rows++
+		if im.err != nil {
+			return im.err
+		}
 		if im.rows%progressEvery == 0 {
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
@@ -320,20 +507,30 @@ func (im *importer) readSource(ctx context.Context, src ImportSource, pv *previe
 	}
 	first, err := firstNonSpace(br)
 	if err != nil {
+		if pass == passActivity {
+			return nil // said in the first pass
+		}
 		return fmt.Errorf("activedemand: import %s: %w", src.Name, err)
 	}
+	var mine bool
 	if first == '{' || first == '[' {
 		if pv != nil {
 			pv.p.Kind = KindJSON
 		}
-		err = im.readJSON(br, tick, pv)
+		err = im.readJSON(br, pass, tick, pv)
+		mine = pass == passActivity // a JSON file's progress is its second reading
 	} else {
-		err = im.readCSV(br, tick, pv)
+		mine, err = im.readCSV(br, pass, tick, pv)
+	}
+	if err == nil {
+		err = im.err
 	}
 	if err != nil {
 		return err
 	}
-	progress(true)
+	if mine {
+		progress(true)
+	}
 	return nil
 }
 
@@ -354,951 +551,4 @@ func firstNonSpace(br *bufio.Reader) (byte, error) {
 		}
 	}
 	return 0, errors.New("the file starts with over 4 KiB of white space")
-}
-
-// sniffSeparator picks ',', ';' or tab by counting them outside quotes in
-// the header line.
-func sniffSeparator(br *bufio.Reader) rune {
-	var b []byte
-	for n := 512; ; n *= 2 {
-		n = min(n, br.Size())
-		p, err := br.Peek(n)
-		b = p
-		if bytes.IndexByte(p, '\n') >= 0 || err != nil || n == br.Size() {
-			break
-		}
-	}
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
-	counts := map[byte]int{}
-	quoted := false
-	for _, c := range b {
-		switch {
-		case c == '"':
-			quoted = !quoted
-		case !quoted && (c == ',' || c == ';' || c == '\t'):
-			counts[c]++
-		}
-	}
-	best, sep := 0, ','
-	for _, c := range []byte{',', ';', '\t'} {
-		if counts[c] > best {
-			best, sep = counts[c], rune(c)
-		}
-	}
-	return sep
-}
-
-// normColumn turns a header or JSON key into snake_case: "Email Address"
-// and "email-address" become email_address.
-func normColumn(s string) string {
-	s = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(s, "\uFEFF")))
-	return strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return '_'
-		}
-		return r
-	}, s)
-}
-
-var contactColumns = map[string]string{
-	"id": "id", "contact_id": "id",
-	"first_name": "first_name", "firstname": "first_name",
-	"last_name": "last_name", "lastname": "last_name",
-	"email_address": "email", "email": "email", "emails.email_address": "email", "e_mail": "email",
-	"phone_number": "phone", "phone": "phone", "phones.phone_number": "phone", "mobile": "phone",
-	"created_at": "created_at", "updated_at": "updated_at",
-}
-
-var activityColumns = map[string]string{
-	"id": "id", "activity_id": "id", "message_id": "id", "history_id": "id",
-	"contact_id":    "contact_id",
-	"contact_email": "email", "email": "email", "email_address": "email", "contact_email_address": "email", "emails.email_address": "email",
-	"contact_phone": "phone", "phone": "phone", "phone_number": "phone", "phones.phone_number": "phone",
-	"first_name": "first_name", "contact_first_name": "first_name",
-	"last_name": "last_name", "contact_last_name": "last_name",
-	"type": "type", "activity_type": "type", "history_type": "type",
-	"channel": "channel", "direction": "direction",
-	"date": "date", "occurred_at": "date", "created_at": "date", "sent_at": "date", "timestamp": "date", "date_time": "date", "datetime": "date",
-	"subject": "subject", "body": "body", "description": "body", "content": "body", "message": "body", "text": "body",
-	"status": "status", "duration": "duration", "duration_seconds": "duration",
-	"recording_url": "recording_url", "transcription": "transcription", "transcript": "transcription",
-	"attachment_url": "attachment_url", "media_url": "attachment_url", "attachment_name": "attachment_name", "attachment_type": "attachment_type",
-	"sender_name": "sender_name", "sender_email": "sender_email", "sender_phone": "sender_phone",
-}
-
-// isActivityHeader tells an activity export from a contacts export.
-func isActivityHeader(cols []string) bool {
-	for _, c := range cols {
-		switch c {
-		case "type", "activity_type", "history_type", "channel", "direction":
-			return true
-		}
-	}
-	return false
-}
-
-func (im *importer) readCSV(br *bufio.Reader, tick func() error, pv *previewSink) error {
-	sep := sniffSeparator(br)
-	r := csv.NewReader(br)
-	r.Comma = sep
-	r.FieldsPerRecord = -1
-	header, err := r.Read()
-	if err != nil {
-		return fmt.Errorf("activedemand: import %s: cannot read the header row: %w", im.file, err)
-	}
-	cols := make([]string, len(header))
-	raw := make([]string, len(header))
-	for i, h := range header {
-		raw[i] = strings.TrimSpace(strings.ToValidUTF8(h, "\uFFFD"))
-		cols[i] = normColumn(raw[i])
-	}
-	activityFile := isActivityHeader(cols)
-	aliases := contactColumns
-	if activityFile {
-		aliases = activityColumns
-	}
-	canon := make([]string, len(cols))
-	seen := map[string]string{}
-	var unused []string
-	for i, c := range cols {
-		k, ok := aliases[c]
-		switch {
-		case ok:
-		case !activityFile && c != "":
-			k = c // other contact fields, custom_N included
-		default:
-			if c != "" {
-				unused = append(unused, raw[i])
-			}
-			continue
-		}
-		if prev, dup := seen[k]; dup {
-			return fmt.Errorf("activedemand: import %s: columns %q and %q both give %s; remove one", im.file, prev, raw[i], k)
-		}
-		seen[k] = raw[i]
-		canon[i] = k
-	}
-	if !activityFile && seen["email"] == "" && seen["phone"] == "" && seen["id"] == "" {
-		return fmt.Errorf("activedemand: import %s: the header (%s) has no email_address, phone_number or id column, so this is neither a contacts nor an activity export", im.file, strings.Join(raw, ", "))
-	}
-	if activityFile && seen["date"] == "" {
-		return fmt.Errorf("activedemand: import %s: the activity export has no date column; the header is %s", im.file, strings.Join(raw, ", "))
-	}
-	if len(unused) > 0 {
-		im.note("%s: columns not used: %s", im.file, strings.Join(unused, ", "))
-	}
-	if pv != nil {
-		pv.p.Kind = KindContactsCSV
-		if activityFile {
-			pv.p.Kind = KindActivityCSV
-		}
-		pv.p.Separator = sep
-		pv.p.Columns = raw
-	}
-	for {
-		rec, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
-		if terr := tick(); terr != nil {
-			return terr
-		}
-		if err != nil {
-			var perr *csv.ParseError
-			if errors.As(err, &perr) {
-				im.reject(perr.StartLine, "%s", perr.Err.Error())
-				continue
-			}
-			return fmt.Errorf("activedemand: import %s: %w", im.file, err)
-		}
-		line, _ := r.FieldPos(0)
-		if blank(rec) {
-			im.report.Blank++
-			continue
-		}
-		if pv != nil {
-			pv.row(raw, rec)
-		}
-		if len(rec) != len(header) {
-			im.reject(line, "the row has %d fields, the header has %d (a %q inside an unquoted value?)", len(rec), len(header), sep)
-			continue
-		}
-		vals := make(map[string]string, len(rec))
-		for i, v := range rec {
-			if canon[i] != "" {
-				vals[canon[i]] = strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD"))
-			}
-		}
-		if activityFile {
-			im.activityRow(line, vals)
-		} else {
-			im.contactRow(line, vals)
-		}
-	}
-}
-
-func blank(rec []string) bool {
-	for _, v := range rec {
-		if strings.TrimSpace(v) != "" {
-			return false
-		}
-	}
-	return true
-}
-
-// contactRow imports one CSV contact row (keys already canonical).
-func (im *importer) contactRow(line int, vals map[string]string) {
-	c := Contact{ID: ID(vals["id"]), FirstName: vals["first_name"], LastName: vals["last_name"], Email: vals["email"], Phone: vals["phone"]}
-	for _, k := range []string{"created_at", "updated_at"} {
-		if vals[k] == "" {
-			continue
-		}
-		t, err := parseTimeIn(vals[k], im.opts.Location)
-		if err != nil {
-			im.reject(line, "%s: %v", k, err)
-			return
-		}
-		if k == "created_at" {
-			c.CreatedAt = t
-		} else {
-			c.UpdatedAt = t
-		}
-	}
-	for k, v := range vals {
-		if _, known := contactColumnCanon[k]; known || v == "" {
-			continue
-		}
-		if IsCustomField(k) {
-			if c.Custom == nil {
-				c.Custom = map[string]string{}
-			}
-			c.Custom[k] = v
-		} else {
-			if c.Fields == nil {
-				c.Fields = map[string]string{}
-			}
-			c.Fields[k] = v
-		}
-	}
-	im.addContact(line, c)
-}
-
-// contactColumnCanon are the canonical contact keys handled explicitly.
-var contactColumnCanon = map[string]bool{"id": true, "first_name": true, "last_name": true, "email": true, "phone": true, "created_at": true, "updated_at": true}
-
-func validEmail(s string) bool {
-	at := strings.LastIndexByte(s, '@')
-	return at > 0 && at < len(s)-1 && !strings.ContainsAny(s, " \t,;<>") && strings.Contains(s[at:], ".")
-}
-
-// normPhone keeps a leading + and the digits; ok is false with fewer than
-// 7 digits or letters in the number.
-func normPhone(s string) (string, bool) {
-	var b strings.Builder
-	digits := 0
-	for i, r := range s {
-		switch {
-		case r >= '0' && r <= '9':
-			b.WriteRune(r)
-			digits++
-		case r == '+' && i == 0:
-			b.WriteRune(r)
-		case r == ' ' || r == '-' || r == '(' || r == ')' || r == '.':
-		default:
-			return "", false
-		}
-	}
-	return b.String(), digits >= 7 && digits <= 15
-}
-
-// checkAddress rejects the row when its email or phone (named by their
-// columns) is not one, and returns the phone in E.164.
-func (im *importer) checkAddress(line int, emailCol, email, phoneCol, phone string) (string, bool) {
-	if email != "" && !validEmail(email) {
-		im.reject(line, "%s %q is not an email address", emailCol, truncate(email, 60))
-		return "", false
-	}
-	if phone == "" {
-		return "", true
-	}
-	p, ok := normPhone(phone)
-	if !ok {
-		im.reject(line, "%s %q is not a phone number", phoneCol, truncate(phone, 40))
-	}
-	return p, ok
-}
-
-// addContact validates and stores a contact, rejecting duplicates.
-func (im *importer) addContact(line int, c Contact) {
-	c.Email = strings.TrimSpace(c.Email)
-	var ok bool
-	if c.Phone, ok = im.checkAddress(line, "email_address", c.Email, "phone_number", c.Phone); !ok {
-		return
-	}
-	if c.Email == "" && c.Phone == "" && c.ID == "" {
-		im.reject(line, "no email_address, phone_number or id: a contact needs one of them")
-		return
-	}
-	if strings.ContainsAny(string(c.ID), "/?#") {
-		im.reject(line, "id %q contains / ? or #", truncate(string(c.ID), 40))
-		return
-	}
-	email := strings.ToLower(c.Email)
-	if c.ID != "" {
-		if i, dup := im.byID[c.ID]; dup {
-			im.reject(line, "duplicate of %s (same id %s)", im.origin[i], c.ID)
-			return
-		}
-	}
-	if i, dup := im.byEmail[email]; dup && email != "" {
-		im.reject(line, "duplicate of %s (same email address)", im.origin[i])
-		return
-	}
-	if c.ID == "" {
-		c.ID = ID("imp-" + shortHash(email, c.Phone))
-	}
-	c.Emails, c.Phones = nonEmpty(c.Email), nonEmpty(c.Phone)
-	i := len(im.contacts)
-	im.contacts = append(im.contacts, c)
-	im.origin = append(im.origin, fmt.Sprintf("%s line %d", im.file, line))
-	im.byID[c.ID] = i
-	if email != "" {
-		im.byEmail[email] = i
-	}
-	if c.Phone != "" {
-		if _, taken := im.byPhone[c.Phone]; !taken {
-			im.byPhone[c.Phone] = i
-		}
-	}
-	im.report.Contacts++
-}
-
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
-}
-
-func shortHash(parts ...string) string {
-	h := sha256.New()
-	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
-	}
-	return hex.EncodeToString(h.Sum(nil)[:8])
-}
-
-// channelFromType reads a channel and a direction out of an activity type
-// such as "SMS Received" or "email_sent".
-func channelFromType(t string) (Channel, Direction) {
-	t = strings.ToLower(t)
-	var ch Channel
-	switch {
-	case strings.Contains(t, "sms") || strings.Contains(t, "text"):
-		ch = ChannelSMS
-	case strings.Contains(t, "email") || strings.Contains(t, "e-mail") || strings.Contains(t, "mail"):
-		ch = ChannelEmail
-	case strings.Contains(t, "call") || strings.Contains(t, "phone") || strings.Contains(t, "voicemail"):
-		ch = ChannelCall
-	case strings.Contains(t, "chat"):
-		ch = ChannelChat
-	}
-	var dir Direction
-	switch {
-	case strings.Contains(t, "received") || strings.Contains(t, "inbound") || strings.Contains(t, "incoming") || strings.Contains(t, "repl"):
-		dir = Inbound
-	case strings.Contains(t, "sent") || strings.Contains(t, "outbound") || strings.Contains(t, "outgoing"):
-		dir = Outbound
-	}
-	return ch, dir
-}
-
-// parseDuration reads seconds ("95", "95.5") or a clock ("1:35", "0:01:35").
-func parseDuration(s string) (time.Duration, error) {
-	if s == "" {
-		return 0, nil
-	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil && f >= 0 && f < 1e7 {
-		return time.Duration(f * float64(time.Second)), nil
-	}
-	parts := strings.Split(s, ":")
-	if len(parts) == 2 || len(parts) == 3 {
-		var total int64
-		for _, p := range parts {
-			n, err := strconv.ParseInt(p, 10, 64)
-			if err != nil || n < 0 || n >= 1e6 {
-				return 0, fmt.Errorf("duration %q is not seconds or h:mm:ss", truncate(s, 20))
-			}
-			total = total*60 + n
-		}
-		return time.Duration(total) * time.Second, nil
-	}
-	return 0, fmt.Errorf("duration %q is not seconds or h:mm:ss", truncate(s, 20))
-}
-
-// activityRow validates one activity row (keys already canonical).
-func (im *importer) activityRow(line int, v map[string]string) {
-	a := activity{
-		file: im.file, line: line, id: v["id"],
-		contactID: v["contact_id"], email: v["email"], phone: v["phone"], first: v["first_name"], last: v["last_name"],
-		typ: v["type"], subject: v["subject"], body: v["body"], status: strings.ToLower(v["status"]),
-		recordingURL: v["recording_url"], transcription: v["transcription"],
-		senderName: v["sender_name"], senderEmail: v["sender_email"], senderPhone: v["sender_phone"],
-	}
-	if a.contactID == "" && a.email == "" && a.phone == "" {
-		im.reject(line, "no contact: give contact_id, contact_email or contact_phone")
-		return
-	}
-	var ok bool
-	if a.phone, ok = im.checkAddress(line, "contact_email", a.email, "contact_phone", a.phone); !ok {
-		return
-	}
-	if strings.ContainsAny(a.contactID+a.id, "/?#") {
-		im.reject(line, "an id contains / ? or #")
-		return
-	}
-	if v["date"] == "" {
-		im.reject(line, "date is empty")
-		return
-	}
-	at, err := parseTimeIn(v["date"], im.opts.Location)
-	if err != nil {
-		im.reject(line, "date: %v", err)
-		return
-	}
-	a.at = at
-	tch, tdir := channelFromType(a.typ)
-	if c := strings.ToLower(v["channel"]); c != "" {
-		switch c {
-		case "text":
-			c = "sms"
-		case "phone":
-			c = "call"
-		}
-		a.channel = Channel(c)
-		if !a.channel.Valid() {
-			im.reject(line, "channel %q is not sms, email, call or chat", truncate(v["channel"], 20))
-			return
-		}
-	} else {
-		a.channel = tch
-	}
-	a.message = a.channel != ""
-	if !a.message {
-		if a.typ == "" {
-			im.reject(line, "neither channel nor type is set: a message needs a channel, a history entry a type")
-			return
-		}
-		im.acts = append(im.acts, a)
-		return
-	}
-	if d := v["direction"]; d != "" {
-		dir, ok := normDirection(d)
-		if !ok {
-			im.reject(line, "direction %q is not inbound or outbound", truncate(d, 20))
-			return
-		}
-		a.direction = dir
-	} else if tdir != "" {
-		a.direction = tdir
-	} else {
-		im.reject(line, "direction is empty: use inbound or outbound")
-		return
-	}
-	if a.duration, err = parseDuration(v["duration"]); err != nil {
-		im.reject(line, "%v", err)
-		return
-	}
-	if u := v["attachment_url"]; u != "" {
-		name := v["attachment_name"]
-		if name == "" {
-			name = filepath.Base(strings.SplitN(u, "?", 2)[0])
-		}
-		a.media = &MediaRef{URL: u, Name: name, ContentType: v["attachment_type"]}
-	}
-	if (a.channel == ChannelSMS || a.channel == ChannelChat) && a.body == "" && a.media == nil {
-		im.reject(line, "the %s message has no body and no attachment", a.channel)
-		return
-	}
-	im.acts = append(im.acts, a)
-}
-
-// readJSON reads {"contacts": [...], "activity": [...]} element by element.
-func (im *importer) readJSON(r io.Reader, tick func() error, pv *previewSink) error {
-	lt := &lineTracker{r: r, line: 1}
-	dec := json.NewDecoder(lt)
-	dec.UseNumber()
-	// fatal reports a syntax error and stops reading the file. A
-	// SyntaxError from Decode counts from the start of the value being
-	// decoded (base); one from Token counts from the start of the input.
-	fatal := func(err error, base int64) error {
-		var se *json.SyntaxError
-		line := lt.lineAt(dec.InputOffset())
-		if errors.As(err, &se) {
-			line = lt.lineAt(base + se.Offset - 1)
-		}
-		im.reject(line, "%v; the rest of the file was not read", err)
-		return nil
-	}
-	tok, err := dec.Token()
-	if err != nil {
-		return fatal(err, 0)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return fmt.Errorf("activedemand: import %s: want a JSON object with \"contacts\" and \"activity\" arrays", im.file)
-	}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return fatal(err, 0)
-		}
-		key, _ := kt.(string)
-		var isContacts bool
-		switch normColumn(key) {
-		case "contacts":
-			isContacts = true
-		case "activity", "activities", "history", "histories":
-		default:
-			var skip json.RawMessage
-			base := dec.InputOffset()
-			if err := dec.Decode(&skip); err != nil {
-				return fatal(err, base)
-			}
-			im.note("%s: key %q not used", im.file, key)
-			continue
-		}
-		tok, err := dec.Token()
-		if err != nil {
-			return fatal(err, 0)
-		}
-		if tok == nil {
-			continue
-		}
-		if d, ok := tok.(json.Delim); !ok || d != '[' {
-			im.reject(lt.lineAt(dec.InputOffset()), "%q must be an array; it was skipped", key)
-			if _, isDelim := tok.(json.Delim); isDelim {
-				return fatal(fmt.Errorf("%q is an object", key), 0)
-			}
-			continue
-		}
-		for dec.More() {
-			base := dec.InputOffset()
-			line := lt.startLine(base)
-			var el any
-			if err := dec.Decode(&el); err != nil {
-				return fatal(err, base)
-			}
-			if err := tick(); err != nil {
-				return err
-			}
-			obj, ok := el.(object)
-			if !ok {
-				im.reject(line, "%s element is %s, want an object", key, kindOf(el))
-				continue
-			}
-			if pv != nil {
-				cols, vals := flatPreview(obj)
-				pv.row(cols, vals)
-			}
-			if isContacts {
-				f := newFields("import "+im.file, -1, obj)
-				c := decodeContact(f)
-				if f.err != nil {
-					de := f.err.(*DecodeError)
-					im.reject(line, "field %q: %s", de.Field, de.Problem)
-					continue
-				}
-				if len(c.Emails) > 1 || len(c.Phones) > 1 {
-					im.note("%s line %d: only the first email address and phone number are imported", im.file, line)
-				}
-				im.addContact(line, c)
-				continue
-			}
-			vals := map[string]string{}
-			bad := false
-			for k, v := range obj {
-				canon, used := activityColumns[normColumn(k)]
-				if !used {
-					continue
-				}
-				s, err := asText(v)
-				if err != nil {
-					im.reject(line, "field %q: %v", k, err)
-					bad = true
-					break
-				}
-				vals[canon] = strings.TrimSpace(s)
-			}
-			if !bad {
-				im.activityRow(line, vals)
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return fatal(err, 0)
-		}
-	}
-	if _, err := dec.Token(); err != nil {
-		return fatal(err, 0)
-	}
-	return nil
-}
-
-func flatPreview(obj object) ([]string, []string) {
-	keys := slices.Sorted(func(yield func(string) bool) {
-		for k := range obj {
-			if !yield(k) {
-				return
-			}
-		}
-	})
-	vals := make([]string, len(keys))
-	for i, k := range keys {
-		if s, err := asText(obj[k]); err == nil {
-			vals[i] = s
-		} else {
-			b, _ := json.Marshal(obj[k])
-			vals[i] = string(b)
-		}
-	}
-	return keys, vals
-}
-
-// lineTracker remembers the bytes the JSON decoder has read but not yet
-// consumed, so a decoder offset can be turned into a line number without
-// keeping the whole file.
-type lineTracker struct {
-	r        io.Reader
-	buf      []byte
-	bufStart int64
-	line     int
-}
-
-func (t *lineTracker) Read(p []byte) (int, error) {
-	n, err := t.r.Read(p)
-	t.buf = append(t.buf, p[:n]...)
-	return n, err
-}
-
-// advance drops the bytes before off, counting their newlines.
-func (t *lineTracker) advance(off int64) {
-	i := int(min(max(off-t.bufStart, 0), int64(len(t.buf))))
-	t.line += bytes.Count(t.buf[:i], []byte{'\n'})
-	t.buf = append(t.buf[:0], t.buf[i:]...)
-	t.bufStart += int64(i)
-}
-
-// lineAt is the line of byte offset off.
-func (t *lineTracker) lineAt(off int64) int {
-	t.advance(off)
-	return t.line
-}
-
-// startLine is the line where the next value after off begins (skipping
-// white space and a comma).
-func (t *lineTracker) startLine(off int64) int {
-	t.advance(off)
-	line := t.line
-	for _, b := range t.buf {
-		switch b {
-		case '\n':
-			line++
-		case ' ', '\t', '\r', ',':
-		default:
-			return line
-		}
-	}
-	return line
-}
-
-// contactKey names the row's contact by what the row itself says, so that
-// ids made from it do not depend on which other files are imported with it:
-// resolved through a contacts export, the same row's contact would get that
-// export's id, and an id made from that would change between imports.
-func (a activity) contactKey() string {
-	switch {
-	case a.contactID != "":
-		return "id:" + a.contactID
-	case a.email != "":
-		return "email:" + strings.ToLower(a.email)
-	default:
-		return "phone:" + a.phone
-	}
-}
-
-// finish links activity to contacts and builds the conversations.
-func (im *importer) finish() *ImportedData {
-	d := &ImportedData{
-		messages:  map[ID][]Message{},
-		history:   map[ID][]HistoryEntry{},
-		contactIx: map[ID]int{},
-		mediaDir:  im.opts.MediaDir,
-	}
-	convIx := map[ID]int{}
-	msgOrigin := map[ID]string{}
-	histOrigin := map[ID]string{}
-	for _, a := range im.acts {
-		im.file = a.file
-		ci, ok := im.findContact(a)
-		if !ok {
-			continue
-		}
-		c := im.contacts[ci]
-		if !a.message {
-			id := ID(a.id)
-			if id == "" {
-				id = ID("imp-" + shortHash(a.contactKey(), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
-			}
-			if o, dup := histOrigin[id]; dup {
-				im.reject(a.line, "duplicate of %s", o)
-				continue
-			}
-			histOrigin[id] = fmt.Sprintf("%s line %d", a.file, a.line)
-			d.history[c.ID] = append(d.history[c.ID], HistoryEntry{ID: id, ContactID: c.ID, Type: a.typ, Subject: a.subject, Body: a.body, At: a.at})
-			im.report.History++
-			continue
-		}
-		convID := ID("imp-" + shortHash(string(c.ID), string(a.channel)))
-		id := ID(a.id)
-		if id == "" {
-			id = ID("imp-" + shortHash(a.contactKey(), string(a.channel), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
-		}
-		if o, dup := msgOrigin[id]; dup {
-			im.reject(a.line, "duplicate of %s", o)
-			continue
-		}
-		msgOrigin[id] = fmt.Sprintf("%s line %d", a.file, a.line)
-		m := Message{ID: id, ConversationID: convID, ContactID: c.ID, Channel: a.channel, Direction: a.direction,
-			Subject: a.subject, Body: a.body, SentAt: a.at, Status: MessageStatus(a.status)}
-		if a.direction == Inbound {
-			m.SenderName, m.SenderAddress, m.SenderPhone = c.Name(), c.Email, c.Phone
-			if m.Status == "" {
-				m.Status = MessageReceived
-			}
-		} else {
-			m.SenderName, m.SenderAddress, m.SenderPhone = a.senderName, a.senderEmail, a.senderPhone
-			if m.Status == "" {
-				m.Status = MessageSent
-			}
-		}
-		if a.media != nil {
-			m.Media = []MediaRef{*a.media}
-		}
-		if a.channel == ChannelCall || a.duration > 0 || a.recordingURL != "" {
-			m.Call = &CallData{Duration: a.duration, Status: a.status, RecordingURL: a.recordingURL, Transcription: a.transcription}
-		}
-		i, ok := convIx[convID]
-		if !ok {
-			i = len(d.convs)
-			convIx[convID] = i
-			d.convs = append(d.convs, Conversation{ID: convID, ContactID: c.ID, Channel: a.channel, Status: StatusOpen})
-		}
-		cv := &d.convs[i]
-		if cv.Subject == "" && a.subject != "" {
-			cv.Subject = a.subject
-		}
-		if a.at.After(cv.UpdatedAt) {
-			cv.UpdatedAt = a.at
-		}
-		d.messages[convID] = append(d.messages[convID], m)
-		im.report.Messages++
-	}
-	for id := range d.messages {
-		sort.SliceStable(d.messages[id], func(i, j int) bool { return d.messages[id][i].SentAt.Before(d.messages[id][j].SentAt) })
-	}
-	for id := range d.history {
-		sort.SliceStable(d.history[id], func(i, j int) bool { return d.history[id][i].At.Before(d.history[id][j].At) })
-	}
-	sort.SliceStable(d.convs, func(i, j int) bool {
-		if !d.convs[i].UpdatedAt.Equal(d.convs[j].UpdatedAt) {
-			return d.convs[i].UpdatedAt.Before(d.convs[j].UpdatedAt)
-		}
-		return d.convs[i].ID < d.convs[j].ID
-	})
-	d.contacts = im.contacts
-	for i, c := range d.contacts {
-		d.contactIx[c.ID] = i
-	}
-	im.report.Conversations = len(d.convs)
-	return d
-}
-
-// findContact finds an activity row's contact by id, email or phone, and
-// creates a stub contact from the row when it has an email or phone.
-func (im *importer) findContact(a activity) (int, bool) {
-	if a.contactID != "" {
-		if i, ok := im.byID[ID(a.contactID)]; ok {
-			return i, true
-		}
-	}
-	if a.email != "" {
-		if i, ok := im.byEmail[strings.ToLower(a.email)]; ok {
-			return i, true
-		}
-	}
-	if a.phone != "" {
-		if i, ok := im.byPhone[a.phone]; ok {
-			return i, true
-		}
-	}
-	if a.email == "" && a.phone == "" {
-		im.reject(a.line, "contact_id %s is not in any contacts export and the row has no contact_email or contact_phone to create it from", a.contactID)
-		return 0, false
-	}
-	c := Contact{ID: ID(a.contactID), FirstName: a.first, LastName: a.last, Email: a.email, Phone: a.phone}
-	before := len(im.contacts)
-	im.addContact(a.line, c)
-	if len(im.contacts) == before {
-		return 0, false
-	}
-	im.report.Contacts--
-	im.report.StubContacts++
-	return before, true
-}
-
-// ImportedData is an imported export, served through the Conversations
-// interface. It is read-only: writes fail with ErrReadOnly. It is safe for
-// concurrent reads.
-type ImportedData struct {
-	contacts  []Contact
-	contactIx map[ID]int
-	convs     []Conversation
-	messages  map[ID][]Message
-	history   map[ID][]HistoryEntry
-	mediaDir  string
-}
-
-var _ Conversations = (*ImportedData)(nil)
-
-const importPageSize = 500
-
-// Contacts returns every imported contact, stubs included.
-func (d *ImportedData) Contacts() []Contact { return slices.Clone(d.contacts) }
-
-// Contact finds a contact by id.
-func (d *ImportedData) Contact(id ID) (Contact, bool) {
-	i, ok := d.contactIx[id]
-	if !ok {
-		return Contact{}, false
-	}
-	return d.contacts[i], true
-}
-
-func slicePage[T any](op string, all []T, tok PageToken) (Page[T], error) {
-	var off int64
-	if tok != "" {
-		s, ok := strings.CutPrefix(string(tok), "o:")
-		n, err := strconv.ParseInt(s, 10, 64)
-		if !ok || err != nil || n < 0 || n > int64(len(all)) {
-			return Page[T]{}, fmt.Errorf("activedemand: %s: page token %q is not from this import", op, tok)
-		}
-		off = n
-	}
-	end := min(off+importPageSize, int64(len(all)))
-	p := Page[T]{Items: slices.Clone(all[off:end])}
-	if end < int64(len(all)) {
-		p.Next = PageToken("o:" + strconv.FormatInt(end, 10))
-	}
-	return p, nil
-}
-
-// ChangedConversations lists imported conversations updated at or after since.
-func (d *ImportedData) ChangedConversations(ctx context.Context, since Cursor, page PageToken) (Page[Conversation], Cursor, error) {
-	const op = "list changed conversations"
-	if err := ctx.Err(); err != nil {
-		return Page[Conversation]{}, since, err
-	}
-	t, err := since.Time()
-	if err != nil {
-		return Page[Conversation]{}, since, fmt.Errorf("activedemand: %s: cursor: %w", op, err)
-	}
-	start := sort.Search(len(d.convs), func(i int) bool { return !d.convs[i].UpdatedAt.Before(t) })
-	p, err := slicePage(op, d.convs[start:], page)
-	if err != nil {
-		return p, since, err
-	}
-	cur := since
-	if n := len(p.Items); n > 0 && p.Items[n-1].UpdatedAt.After(t) {
-		cur = CursorAt(p.Items[n-1].UpdatedAt)
-	}
-	return p, cur, nil
-}
-
-// Messages lists an imported conversation's messages, oldest first.
-func (d *ImportedData) Messages(ctx context.Context, conversationID ID, page PageToken) (Page[Message], error) {
-	if err := ctx.Err(); err != nil {
-		return Page[Message]{}, err
-	}
-	msgs, ok := d.messages[conversationID]
-	if !ok {
-		return Page[Message]{}, fmt.Errorf("activedemand: list messages: conversation %s: %w", conversationID, ErrNotFound)
-	}
-	return slicePage("list messages", msgs, page)
-}
-
-// History lists an imported contact's history entries, oldest first.
-func (d *ImportedData) History(ctx context.Context, contactID ID, page PageToken) (Page[HistoryEntry], error) {
-	if err := ctx.Err(); err != nil {
-		return Page[HistoryEntry]{}, err
-	}
-	if _, ok := d.contactIx[contactID]; !ok {
-		return Page[HistoryEntry]{}, fmt.Errorf("activedemand: list history: contact %s: %w", contactID, ErrNotFound)
-	}
-	return slicePage("list history", d.history[contactID], page)
-}
-
-// DownloadMedia streams a file the export included (a relative path under
-// ImportOptions.MediaDir); URLs fail with ErrMediaUnavailable.
-func (d *ImportedData) DownloadMedia(ctx context.Context, mediaURL string, w io.Writer) (int64, error) {
-	const op = "download media"
-	if err := ctx.Err(); err != nil {
-		return 0, err
-	}
-	if d.mediaDir == "" || strings.Contains(mediaURL, "://") || filepath.IsAbs(mediaURL) || mediaURL == "" {
-		return 0, fmt.Errorf("activedemand: %s %q: %w; fetch it with API access", op, mediaURL, ErrMediaUnavailable)
-	}
-	root, err := os.OpenRoot(d.mediaDir)
-	if err != nil {
-		return 0, fmt.Errorf("activedemand: %s: %w", op, err)
-	}
-	defer root.Close()
-	f, err := root.Open(filepath.FromSlash(mediaURL))
-	if err != nil {
-		return 0, fmt.Errorf("activedemand: %s %q: %w (%w)", op, mediaURL, ErrMediaUnavailable, err)
-	}
-	defer f.Close()
-	n, err := io.Copy(w, f)
-	if err != nil {
-		return n, fmt.Errorf("activedemand: %s: %w", op, err)
-	}
-	return n, nil
-}
-
-func readOnly(op string) error { return fmt.Errorf("activedemand: %s: %w", op, ErrReadOnly) }
-
-// SetMessageStatus fails: imported data is read-only.
-func (d *ImportedData) SetMessageStatus(context.Context, ID, MessageStatus) error {
-	return readOnly("report message status")
-}
-
-// AddHistory fails: imported data is read-only.
-func (d *ImportedData) AddHistory(context.Context, NewHistoryEntry) (ID, error) {
-	return "", readOnly("create history entry")
-}
-
-// RaiseTask fails: imported data is read-only.
-func (d *ImportedData) RaiseTask(context.Context, NewTask) (ID, error) {
-	return "", readOnly("raise task")
-}
-
-// SubscribeWebhook fails: imported data is read-only.
-func (d *ImportedData) SubscribeWebhook(context.Context, string, EventType) (ID, error) {
-	return "", readOnly("subscribe webhook")
-}
-
-// UnsubscribeWebhook fails: imported data is read-only.
-func (d *ImportedData) UnsubscribeWebhook(context.Context, ID) error {
-	return readOnly("unsubscribe webhook")
 }

@@ -21,7 +21,7 @@ func td(name string) activedemand.ImportSource {
 	return activedemand.FileSource(filepath.Join("testdata", name))
 }
 
-func rowErrors(r activedemand.ImportReport) []string {
+func rowErrors(r activedemand.ExportCounts) []string {
 	var out []string
 	for _, e := range r.Errors {
 		out = append(out, fmt.Sprintf("%s:%d", e.File, e.Line))
@@ -35,14 +35,14 @@ func TestImportCSV(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Contacts != 5 || rep.StubContacts != 1 || rep.Messages != 6 || rep.Conversations != 4 || rep.History != 1 || rep.Rejected != 0 {
+	if rep.Contacts != 5 || rep.ContactsFromActivity != 1 || rep.Messages != 6 || rep.Conversations != 4 || rep.Timeline != 1 || rep.Rejected != 0 {
 		t.Fatalf("report:\n%s", rep)
 	}
 
 	// contacts.csv has a BOM, CRLF line ends, a quoted newline, quoted
 	// separators and doubled quotes.
 	liam, ok := data.Contact("4100002")
-	if !ok || liam.Fields["notes"] != "Prefers texts.\nCall after 5pm." || liam.Phone != "9025551037" {
+	if !ok || liam.Fields["notes"] != "Prefers texts.\nCall after 5pm." || liam.Phone != "+19025551037" {
 		t.Errorf("Liam = %+v", liam)
 	}
 	if emma, _ := data.Contact("4100003"); emma.LastName != "Smith, Jr." || emma.Custom["custom_1"] != "Harbour Realty" {
@@ -121,12 +121,32 @@ func TestImportCSV(t *testing.T) {
 	}
 }
 
+// TestImportPhonesInE164: phones are stored in E.164, numbers without a
+// country code read in the default region.
+func TestImportPhonesInE164(t *testing.T) {
+	const contacts = "email_address,phone_number\n" +
+		"a@example.com,020 7946 0018\n" +
+		"b@example.com,+1 (902) 555-1037\n" +
+		"c@example.com,12ab\n"
+	data, rep, err := activedemand.Import(t.Context(), activedemand.ImportOptions{DefaultRegion: "GB"}, activedemand.BytesSource("c.csv", []byte(contacts)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var phones []string
+	for _, c := range data.Contacts() {
+		phones = append(phones, c.Phone)
+	}
+	if !slices.Equal(phones, []string{"+442079460018", "+19025551037"}) || rep.Rejected != 1 {
+		t.Fatalf("phones %q, report:\n%s", phones, rep)
+	}
+}
+
 func TestImportJSON(t *testing.T) {
 	data, rep, err := activedemand.Import(t.Context(), activedemand.ImportOptions{}, td("export.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep.Contacts != 2 || rep.Messages != 3 || rep.Conversations != 2 || rep.History != 1 || rep.Rejected != 2 {
+	if rep.Contacts != 2 || rep.Messages != 3 || rep.Conversations != 2 || rep.Timeline != 1 || rep.Rejected != 2 {
 		t.Fatalf("report:\n%s", rep)
 	}
 	if got, want := rowErrors(rep), []string{"export.json:5", "export.json:12"}; !reflect.DeepEqual(got, want) {
@@ -176,8 +196,8 @@ func TestImportBadRows(t *testing.T) {
 		{"contacts-bad.csv", 2, 1, []int{3, 4, 5, 6, 7, 9},
 			[]string{"no email_address, phone_number or id", `"bad-at-example.com" is not an email address`, `"12ab" is not a phone number`,
 				"5 fields, the header has 4", "duplicate of contacts-bad.csv line 2", `extraneous or missing " in quoted-field`}},
-		{"activity-bad.csv", 1, 0, []int{3, 4, 5, 6, 7, 9, 8},
-			[]string{"no contact", "date:", "direction is empty", `channel "fax"`, "neither channel nor type", `direction "sideways"`, "duplicate of activity-bad.csv line 2"}},
+		{"activity-bad.csv", 1, 0, []int{3, 4, 5, 6, 7, 8, 9},
+			[]string{"no contact", "date:", "direction is empty", `channel "fax"`, "neither channel nor type", "duplicate of activity-bad.csv line 2", `direction "sideways"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -213,7 +233,7 @@ func TestImportSeparatorsAndLineEnds(t *testing.T) {
 				t.Run(name, func(t *testing.T) {
 					content := bom + strings.ReplaceAll(strings.ReplaceAll(body, "{s}", sep), "\n", eol)
 					src := activedemand.BytesSource("c.csv", []byte(content))
-					pv, err := activedemand.PreviewImport(t.Context(), src, 2, activedemand.ImportOptions{})
+					pv, err := activedemand.PreviewImport(t.Context(), src, 2, activedemand.ImportOptions{}, activedemand.ImportHandler{})
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -298,11 +318,11 @@ func TestImportPreviewAndProgress(t *testing.T) {
 	}
 	src := activedemand.BytesSource("big-activity.csv", []byte(b.String()))
 	var progress []activedemand.ImportProgress
-	pv, err := activedemand.PreviewImport(t.Context(), src, 3, activedemand.ImportOptions{Progress: func(p activedemand.ImportProgress) { progress = append(progress, p) }})
+	pv, err := activedemand.PreviewImport(t.Context(), src, 3, activedemand.ImportOptions{Progress: func(p activedemand.ImportProgress) { progress = append(progress, p) }}, activedemand.ImportHandler{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pv.Kind != activedemand.KindActivityCSV || len(pv.Rows) != 3 || pv.Rows[2][5] != "Hello 2" || pv.Report.Messages != rows || pv.Report.StubContacts != 40 {
+	if pv.Kind != activedemand.KindActivityCSV || len(pv.Rows) != 3 || pv.Rows[2][5] != "Hello 2" || pv.Report.Messages != rows || pv.Report.ContactsFromActivity != 40 {
 		t.Fatalf("preview: kind %s rows %v report %s", pv.Kind, pv.Rows, pv.Report)
 	}
 	if len(progress) != rows/500+1 || !progress[len(progress)-1].Done || progress[len(progress)-1].Rows != rows || progress[len(progress)-1].Bytes != src.Size {
@@ -319,7 +339,7 @@ func TestImportPreviewAndProgress(t *testing.T) {
 		t.Errorf("cancelled import: err = %v", err)
 	}
 
-	jpv, err := activedemand.PreviewImport(t.Context(), td("export.json"), 2, activedemand.ImportOptions{})
+	jpv, err := activedemand.PreviewImport(t.Context(), td("export.json"), 2, activedemand.ImportOptions{}, activedemand.ImportHandler{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,30 +7,13 @@ import (
 	"fmt"
 	"io"
 	"mime/multipart"
-	"net/http"
 	"net/textproto"
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-// allowedUploads maps each extension HighLevel accepts (the upload route's
-// documented list) to the media types its content may sniff as.
-var allowedUploads = map[string][]string{
-	"jpg":  {"image/jpeg"},
-	"jpeg": {"image/jpeg"},
-	"png":  {"image/png"},
-	"mp4":  {"video/mp4", "audio/mp4"},
-	"mpeg": {"video/mpeg", "audio/mpeg"},
-	"zip":  {"application/zip"},
-	"rar":  {"application/x-rar-compressed"},
-	"pdf":  {"application/pdf"},
-	"doc":  {"application/msword"},
-	"docx": {"application/zip"}, // Office Open XML is a zip container
-	"txt":  {"text/plain"},
-	"mp3":  {"audio/mpeg"},
-	"wav":  {"audio/wave"},
-}
+	"parley/sync/internal/media"
+)
 
 // sendTypes is the Content-Type the file part is sent with.
 var sendTypes = map[string]string{
@@ -40,40 +23,17 @@ var sendTypes = map[string]string{
 	"mp3": "audio/mpeg", "wav": "audio/wav",
 }
 
-// sniff names the media type of content's first bytes, adding the
-// signatures net/http does not know (Word 97 documents, MPEG program
-// streams, MP3 without an ID3 tag) to http.DetectContentType.
-func sniff(head []byte) string {
-	switch {
-	case bytes.HasPrefix(head, []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}):
-		return "application/msword"
-	case bytes.HasPrefix(head, []byte{0, 0, 1, 0xBA}), bytes.HasPrefix(head, []byte{0, 0, 1, 0xB3}):
-		return "video/mpeg"
-	case len(head) >= 2 && head[0] == 0xFF && head[1]&0xE0 == 0xE0 && head[1]&0x06 != 0:
-		return "audio/mpeg" // an MPEG audio frame header (layer bits set)
-	}
-	mt := http.DetectContentType(head)
-	if i := strings.IndexByte(mt, ';'); i >= 0 {
-		mt = mt[:i]
-	}
-	return mt
-}
-
 // checkUpload decides, before anything is sent, whether HighLevel accepts
-// a file: first by the name's extension, then by the sniffed content.
+// a file: first by the name's extension, then by the sniffed content. The
+// rules are the ones the export import applies to attachments.
 func checkUpload(name string, head []byte) error {
-	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(name), "."))
-	want, ok := allowedUploads[ext]
-	if !ok {
-		return &UnsupportedMediaError{Name: name, Ext: ext, Detected: sniff(head)}
+	var refused *media.RefusedError
+	if err := media.Check(name, head); errors.As(err, &refused) {
+		return &UnsupportedMediaError{Name: name, Ext: refused.Ext, Detected: refused.Detected, ByContent: refused.ByContent}
+	} else if err != nil {
+		return err
 	}
-	got := sniff(head)
-	for _, w := range want {
-		if got == w {
-			return nil
-		}
-	}
-	return &UnsupportedMediaError{Name: name, Ext: ext, Detected: got, ByContent: true}
+	return nil
 }
 
 // UploadRequest is a file to upload as a message attachment.
@@ -108,7 +68,7 @@ func (c *Client) UploadAttachment(ctx context.Context, req UploadRequest) (Uploa
 	}
 	name := filepath.Base(req.FileName)
 	ext := strings.ToLower(strings.TrimPrefix(filepath.Ext(name), "."))
-	if _, ok := allowedUploads[ext]; !ok {
+	if !media.Accepted(ext) {
 		return UploadResult{}, &UnsupportedMediaError{Name: name, Ext: ext}
 	}
 	if req.Size > MaxUploadSize {

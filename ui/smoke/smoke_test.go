@@ -80,17 +80,23 @@ func startXvfb(t *testing.T) string {
 type launched struct {
 	display string
 	out     *lockedBuffer
-	exited  chan error
+	exited  chan struct{} // closed when the process has ended, with its result in err
+	err     error
 }
 
 // launch starts parley with args on a fresh Xvfb display; the process is
 // stopped when the test ends.
 func launch(t *testing.T, args ...string) *launched {
 	t.Helper()
-	bin := binary(t)
+	return launchCmd(t, exec.Command(binary(t), args...))
+}
+
+// launchCmd is launch for a command of the caller's making (one wrapped in
+// unshare, say).
+func launchCmd(t *testing.T, app *exec.Cmd) *launched {
+	t.Helper()
 	requireTools(t, "Xvfb", "xwininfo", "import")
-	l := &launched{display: startXvfb(t), out: &lockedBuffer{}, exited: make(chan error, 1)}
-	app := exec.Command(bin, args...)
+	l := &launched{display: startXvfb(t), out: &lockedBuffer{}, exited: make(chan struct{})}
 	// A private config folder keeps the user's remembered screen (Fyne
 	// preferences) out of the test. Fyne reads the language from LANG and
 	// logs an error for C or POSIX, which would only add noise here.
@@ -99,14 +105,14 @@ func launch(t *testing.T, args ...string) *launched {
 	if err := app.Start(); err != nil {
 		t.Fatal(err)
 	}
-	go func() { l.exited <- app.Wait() }()
+	go func() { l.err = app.Wait(); close(l.exited) }()
 	t.Cleanup(func() {
 		_ = app.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-l.exited:
 		case <-time.After(10 * time.Second):
 			_ = app.Process.Kill()
-			<-l.exited
+			<-l.exited // closed, so a check that saw the end first cannot block this
 		}
 	})
 	return l
@@ -123,8 +129,8 @@ func (l *launched) waitForWindow(t *testing.T, title string) image.Image {
 	var shot image.Image
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(300 * time.Millisecond) {
 		select {
-		case err := <-l.exited:
-			t.Fatalf("parley exited before drawing its window (%v):\n%s", err, l.out.String())
+		case <-l.exited:
+			t.Fatalf("parley exited before drawing its window (%v):\n%s", l.err, l.out.String())
 		default:
 		}
 		if id == "" {
@@ -237,41 +243,130 @@ func saveShot(t *testing.T, dest string, img image.Image) {
 	}
 }
 
-func TestNoDisplayFallsBackToHeadless(t *testing.T) {
-	bin := binary(t)
+// withoutDisplay is the environment minus any display variable.
+func withoutDisplay() []string {
 	var env []string
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "DISPLAY=") && !strings.HasPrefix(kv, "WAYLAND_DISPLAY=") {
 			env = append(env, kv)
 		}
 	}
+	return env
+}
+
+// deadDisplay returns a $DISPLAY value no X server answers on.
+func deadDisplay(t *testing.T) string {
+	t.Helper()
+	for n := 987; n < 1000; n++ {
+		if _, err := os.Stat(fmt.Sprintf("/tmp/.X11-unix/X%d", n)); os.IsNotExist(err) {
+			return fmt.Sprintf(":%d", n)
+		}
+	}
+	t.Skip("no free display number")
+	return ""
+}
+
+// TestNoDisplayFallsBackToHeadless: without a display, or with a $DISPLAY
+// that no X server answers (GLFW used to panic there), the console runs the
+// headless sync instead; in demo mode that runs until SIGINT or SIGTERM,
+// which stop it cleanly.
+func TestNoDisplayFallsBackToHeadless(t *testing.T) {
+	bin := binary(t)
 	tests := []struct {
-		name string
-		args func(dataDir string) []string
-		want []string
+		name    string
+		args    func(dataDir string) []string
+		display string
+		want    []string
+		signal  syscall.Signal // 0: the run ends by itself
 	}{
-		{"console without a display", func(d string) []string { return []string{"--data-dir", d} },
-			[]string{"No display found", "headless sync", "schema version"}},
-		{"sync, flags after the command", func(d string) []string { return []string{"sync", "--data-dir", d, "--demo"} },
-			[]string{"schema version", "demo sandboxes"}},
+		{"console without a display", func(d string) []string { return []string{"--data-dir", d} }, "",
+			[]string{"No display found", "headless sync", "schema version", "demo sandboxes"}, syscall.SIGTERM},
+		{"console with a dead $DISPLAY", func(d string) []string { return []string{"--data-dir", d} }, deadDisplay(t),
+			[]string{"No display found", "no X server answers", "headless sync", "schema version"}, syscall.SIGINT},
+		{"sync, flags after the command", func(d string) []string { return []string{"sync", "--data-dir", d, "--demo"} }, "",
+			[]string{"schema version", "demo sandboxes"}, syscall.SIGINT},
+		{"sync against accounts", func(d string) []string { return []string{"sync", "--data-dir", d, "--demo=false"} }, "",
+			[]string{"schema version", "nothing to sync"}, 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dataDir := t.TempDir()
 			cmd := exec.Command(bin, tc.args(dataDir)...)
-			cmd.Env = env
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("parley %v failed: %v\n%s", tc.args(dataDir), err, out)
+			cmd.Env = withoutDisplay()
+			if tc.display != "" {
+				cmd.Env = append(cmd.Env, "DISPLAY="+tc.display)
+			}
+			var out lockedBuffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			t.Cleanup(func() { _ = cmd.Process.Kill() })
+			if tc.signal != 0 {
+				waitFor(t, &out, exited, "until interrupted")
+				if err := cmd.Process.Signal(tc.signal); err != nil {
+					t.Fatal(err)
+				}
+			}
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Fatalf("parley %v: %v\n%s", tc.args(dataDir), err, out.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("parley %v still running 30 s after %v:\n%s", tc.args(dataDir), tc.signal, out.String())
 			}
 			for _, want := range tc.want {
-				if !strings.Contains(string(out), want) {
-					t.Errorf("output does not say %q:\n%s", want, out)
+				if !strings.Contains(out.String(), want) {
+					t.Errorf("output does not say %q:\n%s", want, out.String())
 				}
+			}
+			if strings.Contains(out.String(), "panic") {
+				t.Errorf("parley panicked:\n%s", out.String())
 			}
 			if _, err := os.Stat(filepath.Join(dataDir, "parley.db")); err != nil {
 				t.Errorf("headless run did not create its database: %v", err)
 			}
 		})
+	}
+}
+
+// waitFor waits until out contains want, failing if the process ends first.
+func waitFor(t *testing.T, out *lockedBuffer, exited <-chan error, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); !strings.Contains(out.String(), want); time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-exited:
+			t.Fatalf("parley ended (%v) before saying %q:\n%s", err, want, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("parley did not say %q in 60 s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestReadOnlyDataFolderShowsStartupError: a data folder on a read-only
+// disk used to end Parley with "open log: read-only file system" before any
+// window. It must log to stderr instead and show the start-up error window,
+// naming the folder. The folder is made read-only by a bind mount in a
+// private mount namespace (unshare), which binds root as well.
+func TestReadOnlyDataFolderShowsStartupError(t *testing.T) {
+	bin := binary(t)
+	requireTools(t, "unshare")
+	if err := exec.Command("unshare", "-rm", "true").Run(); err != nil {
+		t.Skipf("user namespaces are not available: %v", err)
+	}
+	dataDir := t.TempDir()
+	cmd := exec.Command("unshare", "-rm", "sh", "-c",
+		`mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" "$1" && exec "$2" --data-dir "$1"`, "sh", dataDir, bin)
+	l := launchCmd(t, cmd)
+	l.waitForWindow(t, "Parley cannot start")
+	for _, want := range []string{dataDir, "read-only", "--data-dir"} {
+		if !strings.Contains(l.out.String(), want) {
+			t.Errorf("the output does not say %q:\n%s", want, l.out.String())
+		}
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+
+	"parley/sync/internal/phone"
 )
 
 // contactView is GetContectByIdSchema as the live API fills it.
@@ -28,19 +30,19 @@ func viewContact(c *Contact) contactView {
 	}
 }
 
-// normPhone reduces a phone number to E.164 for matching: North American
-// numbers may come without the +1.
+// normPhone reduces a phone number to E.164 for matching, as the importer
+// does, reading numbers without a country code as North American (the
+// sandbox's location is in the US). A number that is not one is kept as
+// given, so it matches only itself.
 func normPhone(p string) string {
-	d := digits(p)
-	switch {
-	case d == "":
+	if strings.TrimSpace(p) == "" {
 		return ""
-	case strings.HasPrefix(strings.TrimSpace(p), "+"):
-		return "+" + d
-	case len(d) == 10:
-		return "+1" + d
 	}
-	return "+" + d
+	e164, err := phone.Normalize(p, phone.DefaultRegion)
+	if err != nil {
+		return strings.TrimSpace(p)
+	}
+	return e164
 }
 
 // duplicateLocked finds the contact an email or phone matches, following the

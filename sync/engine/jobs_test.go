@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"encoding/json"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 var sampleMessage = engine.MessageJob{

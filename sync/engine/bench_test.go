@@ -1,9 +1,9 @@
-package sync_test
+package engine_test
 
 import (
 	"testing"
 
-	engine "parley/sync"
+	"parley/sync/engine"
 )
 
 // BenchmarkImport imports a contacts and an activity export holding 100,000

@@ -1,4 +1,4 @@
-package sync
+package engine
 
 // The work the engine's workers consume: outbox items of two kinds, one per
 // ActiveDEMAND contact and one per ActiveDEMAND message. The AD poller (API)
@@ -236,8 +236,9 @@ func newContactJob(src JobSource, c activedemand.Contact) ContactJob {
 }
 
 // newMessageJob is the MessageJob for an ActiveDEMAND message in conversation
-// cv with contact c. file, when set, finds a relative media path's file.
-func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact, file func(string) (string, int64)) MessageJob {
+// cv with contact c. file, when set, finds a relative media path's file; its
+// error refuses the message.
+func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact, file func(string) (string, int64, error)) (MessageJob, error) {
 	j := MessageJob{
 		V: JobVersion, Source: src, MessageID: string(m.ID),
 		Conversation: ConversationRef{ID: string(cv.ID), Subject: cv.Subject},
@@ -255,7 +256,11 @@ func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conver
 	for _, md := range m.Media {
 		mj := MediaJob{URL: md.URL, Name: md.Name, ContentType: md.ContentType, Size: md.Size}
 		if file != nil {
-			if path, size := file(md.URL); path != "" {
+			path, size, err := file(md.URL)
+			if err != nil {
+				return MessageJob{}, err
+			}
+			if path != "" {
 				mj.File = path
 				if mj.Size == 0 {
 					mj.Size = size
@@ -268,8 +273,12 @@ func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conver
 		j.Call = &CallJob{DurationMS: m.Call.Duration.Milliseconds(), Status: m.Call.Status,
 			RecordingURL: m.Call.RecordingURL, Transcription: m.Call.Transcription}
 		if file != nil && m.Call.RecordingURL != "" {
-			j.Call.RecordingFile, _ = file(m.Call.RecordingURL)
+			path, _, err := file(m.Call.RecordingURL)
+			if err != nil {
+				return MessageJob{}, err
+			}
+			j.Call.RecordingFile = path
 		}
 	}
-	return j
+	return j, nil
 }

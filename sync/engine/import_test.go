@@ -1,4 +1,4 @@
-package sync_test
+package engine_test
 
 import (
 	"context"
@@ -12,11 +12,12 @@ import (
 	"time"
 
 	"parley/store"
-	engine "parley/sync"
+	"parley/sync/activedemand"
+	"parley/sync/engine"
 )
 
 // td is a file of the parser's test exports.
-func td(name string) string { return filepath.Join("activedemand", "testdata", name) }
+func td(name string) string { return filepath.Join("..", "activedemand", "testdata", name) }
 
 func newStore(t testing.TB) *store.Store {
 	t.Helper()
@@ -57,7 +58,7 @@ func TestImportQueuesContactsThenMessagesOldestFirst(t *testing.T) {
 	}
 	want := engine.ImportResult{
 		Files:          []string{"activity.csv", "contacts.csv"},
-		ExportCounts:   engine.ExportCounts{Contacts: 5, ContactsFromActivity: 1, Conversations: 4, Messages: 6, Timeline: 1, Errors: []engine.RowError{}},
+		ExportCounts:   engine.ExportCounts{Contacts: 5, ContactsFromActivity: 1, Conversations: 4, Messages: 6, Timeline: 1, Errors: []activedemand.RowError{}},
 		ContactsQueued: 5, MessagesQueued: 6,
 	}
 	got := res
@@ -87,7 +88,7 @@ func TestImportQueuesContactsThenMessagesOldestFirst(t *testing.T) {
 			t.Errorf("contact key %q, payload key %q", it.Key, j.Key())
 		}
 		contactIDs = append(contactIDs, j.ContactID)
-		if j.ContactID == "4100002" && (j.Fields["notes"] != "Prefers texts.\nCall after 5pm." || j.Phone != "9025551037" || j.Source != engine.SourceImport) {
+		if j.ContactID == "4100002" && (j.Fields["notes"] != "Prefers texts.\nCall after 5pm." || j.Phone != "+19025551037" || j.Source != engine.SourceImport) {
 			t.Errorf("Liam's contact job = %+v", j)
 		}
 	}
@@ -409,7 +410,7 @@ func TestImportRejectedRowsAreReported(t *testing.T) {
 			t.Errorf("row error without file, line or reason: %+v", e)
 		}
 	}
-	if !slices.ContainsFunc(res.Errors, func(e engine.RowError) bool {
+	if !slices.ContainsFunc(res.Errors, func(e activedemand.RowError) bool {
 		return e.Error() == "contacts-bad.csv:4: email_address \"bad-at-example.com\" is not an email address"
 	}) {
 		t.Errorf("the bad email's row is not reported as contacts-bad.csv:4: %v", res.Errors)
@@ -480,20 +481,20 @@ func TestPreview(t *testing.T) {
 	im := engine.NewImporter(newStore(t), engine.ImporterOptions{PreviewRows: 2})
 	tests := []struct {
 		file      string
-		kind      engine.ExportKind
+		kind      activedemand.ExportKind
 		separator string
 		columns   int
 		rows      int
 		// contacts, fromActivity, messages, timeline, rejected
 		counts [5]int
 	}{
-		{"contacts.csv", engine.ExportContactsCSV, "comma", 8, 2, [5]int{5, 0, 0, 0, 0}},
-		{"contacts-semicolon.csv", engine.ExportContactsCSV, "semicolon", 5, 2, [5]int{2, 0, 0, 0, 0}},
+		{"contacts.csv", activedemand.KindContactsCSV, "comma", 8, 2, [5]int{5, 0, 0, 0, 0}},
+		{"contacts-semicolon.csv", activedemand.KindContactsCSV, "semicolon", 5, 2, [5]int{2, 0, 0, 0, 0}},
 		// On its own, the activity export has rows naming contacts only
 		// by id, which are in contacts.csv: see TestCheck.
-		{"activity.csv", engine.ExportActivityCSV, "comma", 11, 2, [5]int{0, 3, 5, 0, 2}},
-		{"contacts-bad.csv", engine.ExportContactsCSV, "comma", 4, 2, [5]int{-1, 0, 0, 0, -1}},
-		{"export.json", engine.ExportJSON, "", -1, 2, [5]int{2, 0, -1, 1, -1}},
+		{"activity.csv", activedemand.KindActivityCSV, "comma", 11, 2, [5]int{0, 3, 5, 0, 2}},
+		{"contacts-bad.csv", activedemand.KindContactsCSV, "comma", 4, 2, [5]int{-1, 0, 0, 0, -1}},
+		{"export.json", activedemand.KindJSON, "", -1, 2, [5]int{2, 0, -1, 1, -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
@@ -537,6 +538,9 @@ func TestPreview(t *testing.T) {
 	}
 }
 
+// pngHead is the start of a PNG file.
+const pngHead = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+
 // Attachments named by relative paths are found next to the export, and
 // only there.
 func TestImportFindsMediaInTheExportFolderOnly(t *testing.T) {
@@ -545,7 +549,7 @@ func TestImportFindsMediaInTheExportFolderOnly(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o700); err != nil {
 		t.Fatal(err)
 	}
-	for name, body := range map[string]string{"export/files/plan.png": "PNG", "secret.txt": "secret"} {
+	for name, body := range map[string]string{"export/files/plan.png": pngHead, "secret.txt": "secret"} {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -572,12 +576,72 @@ func TestImportFindsMediaInTheExportFolderOnly(t *testing.T) {
 		files[j.Body] = j.Media[0]
 	}
 	plan, _ := filepath.Abs(filepath.Join(dir, "files", "plan.png"))
-	if m := files["one"]; m.File != plan || m.Size != 3 {
+	if m := files["one"]; m.File != plan || m.Size != int64(len(pngHead)) {
 		t.Errorf("attachment in the export folder: %+v", m)
 	}
 	for _, body := range []string{"two", "three", "four"} {
 		if m := files[body]; m.File != "" || m.URL == "" {
 			t.Errorf("message %q: attachment resolved to %+v", body, m)
+		}
+	}
+}
+
+// An export saved in the home folder cannot send what else is there: a
+// path through a hidden folder, or a file HighLevel would not take as
+// media (judged by name and by content), rejects its row; the preview
+// lists every file the import would upload.
+func TestImportRefusesAttachmentsThatAreNotMedia(t *testing.T) {
+	home := t.TempDir()
+	for name, body := range map[string]string{
+		".ssh/id_rsa":        "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n",
+		".config/photo.png":  pngHead,
+		"Documents/tax.json": `{"sin": "123 456 789"}`,
+		"Pictures/fake.png":  "-----BEGIN OPENSSH PRIVATE KEY-----\n",
+		"Pictures/deck.png":  pngHead,
+	} {
+		p := filepath.Join(home, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	activity := "contact_email,channel,direction,date,body,attachment_url\n" +
+		"a@example.com,email,inbound,2025-01-01 10:00,key,.ssh/id_rsa\n" +
+		"a@example.com,email,inbound,2025-01-01 11:00,hidden,.config/photo.png\n" +
+		"a@example.com,email,inbound,2025-01-01 12:00,json,Documents/tax.json\n" +
+		"a@example.com,email,inbound,2025-01-01 13:00,renamed,Pictures/fake.png\n" +
+		"a@example.com,email,inbound,2025-01-01 14:00,deck,Pictures/deck.png\n"
+	path := filepath.Join(home, "activity.csv")
+	if err := os.WriteFile(path, []byte(activity), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	im := engine.NewImporter(s, engine.ImporterOptions{})
+	pv, err := im.Preview(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deck := filepath.Join(home, "Pictures", "deck.png")
+	if pv.AttachmentFiles != 1 || len(pv.Attachments) != 1 || pv.Attachments[0].Path != deck || pv.Rejected != 4 {
+		t.Errorf("preview lists %d attachments %+v with %d rows rejected; want only %s and 4 rejected", pv.AttachmentFiles, pv.Attachments, pv.Rejected, deck)
+	}
+	res, err := im.Import(t.Context(), []string{path}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.MessagesQueued != 1 || res.Rejected != 4 {
+		t.Fatalf("queued %d messages, rejected %d: %v", res.MessagesQueued, res.Rejected, res.Errors)
+	}
+	for i, want := range []string{"hidden", "hidden", "not sent", "not sent"} {
+		if e := res.Errors[i]; e.Line != i+2 || !strings.Contains(e.Reason, want) {
+			t.Errorf("row error %d = %v, want line %d saying %q", i, e, i+2, want)
+		}
+	}
+	for _, it := range queued(t, s) {
+		if j, err := engine.DecodeMessageJob(it.Payload); err != nil || j.Media[0].File != deck {
+			t.Errorf("queued %+v, %v", j.Media, err)
 		}
 	}
 }
@@ -606,7 +670,10 @@ func TestCheck(t *testing.T) {
 		if len(got.Errors) != got.Rejected {
 			t.Errorf("%v: %d rejected, %d listed", tt.files, got.Rejected, len(got.Errors))
 		}
-		got.Errors, got.Notes = nil, nil
+		if got.AttachmentFiles != 1 || len(got.Attachments) != 1 || filepath.Base(got.Attachments[0].Path) != "quote.pdf" {
+			t.Errorf("%v: attachments %d %+v, want quote.pdf", tt.files, got.AttachmentFiles, got.Attachments)
+		}
+		got.Errors, got.Notes, got.Attachments, got.AttachmentFiles = nil, nil, nil, 0
 		if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 			t.Errorf("%v: counts %+v, want %+v", tt.files, got, tt.want)
 		}
@@ -617,5 +684,41 @@ func TestCheck(t *testing.T) {
 	var fe *engine.ImportFileError
 	if _, err := im.Check(t.Context(), []string{td("contacts.csv"), filepath.Join(t.TempDir(), "gone.csv")}); !errors.As(err, &fe) || fe.File != "gone.csv" {
 		t.Errorf("check of a missing file: %v", err)
+	}
+}
+
+// An import holds a bounded number of outbox items and sorts the rest on
+// disk; the messages still reach the outbox oldest first, ties in file
+// order, however the export is ordered.
+func TestImportSortsMessagesOnDisk(t *testing.T) {
+	const messages = 500
+	var b strings.Builder
+	b.WriteString("id,contact_email,channel,direction,date,body\n")
+	base := time.Date(2025, 1, 1, 8, 0, 0, 0, time.UTC)
+	for i := range messages {
+		// Newest first, every minute twice: rows 2k and 2k+1 tie.
+		at := base.Add(time.Duration(messages/2-i/2) * time.Minute)
+		fmt.Fprintf(&b, "m%03d,p%d@example.com,sms,inbound,%s,row %d\n", i, i%7, at.Format(time.RFC3339), i)
+	}
+	path := filepath.Join(t.TempDir(), "activity.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := newStore(t)
+	im := engine.NewImporter(s, engine.WithSpillRun(engine.ImporterOptions{BatchSize: 64}, 37))
+	res, err := im.Import(t.Context(), []string{path}, nil)
+	if err != nil || res.MessagesQueued != messages {
+		t.Fatalf("queued %d: %v", res.MessagesQueued, err)
+	}
+	var prev engine.MessageJob
+	for i, it := range queued(t, s) {
+		j, err := engine.DecodeMessageJob(it.Payload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i > 0 && (j.SentAt.Before(prev.SentAt) || j.SentAt.Equal(prev.SentAt) && j.MessageID < prev.MessageID) {
+			t.Fatalf("%s (%v) queued after %s (%v)", j.MessageID, j.SentAt, prev.MessageID, prev.SentAt)
+		}
+		prev = j
 	}
 }

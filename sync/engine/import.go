@@ -1,4 +1,4 @@
-package sync
+package engine
 
 // Import of ActiveDEMAND export files: the way in that needs no AD API. An
 // export is parsed by activedemand.Import and ends as the same outbox items
@@ -11,68 +11,26 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/dustin/go-humanize"
+	"github.com/dustin/go-humanize/english"
+
 	"parley/store"
 	"parley/sync/activedemand"
+	"parley/sync/internal/media"
 )
 
-// ExportKind is what an export file holds, as a user would name it.
-type ExportKind string
-
-// Export kinds.
-const (
-	ExportContactsCSV ExportKind = "contacts CSV"
-	ExportActivityCSV ExportKind = "activity CSV"
-	ExportJSON        ExportKind = "JSON"
-)
-
-// RowError is a row of an export that was not imported, and why.
-type RowError struct {
-	// File is the file's base name; Line is where the row starts (1-based).
-	File   string
-	Line   int
-	Reason string
-}
-
-// Error reads "file:line: reason".
-func (e RowError) Error() string { return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Reason) }
-
-// ExportCounts is what export files hold, as the parser read them.
-type ExportCounts struct {
-	// Contacts are contacts from contact rows; ContactsFromActivity are
-	// contacts that activity rows name but no contacts export among the
-	// files has, made from the rows (email, phone, name). They are not
-	// queued on their own: the messages carry them.
-	Contacts, ContactsFromActivity int
-	Conversations, Messages        int
-	// Timeline counts AD timeline entries (notes, form submissions): read
-	// but not mirrored, since the sync mirrors conversations.
-	Timeline int
-	// Blank counts empty rows skipped; Rejected rows that cannot be
-	// imported, of which Errors lists the first 1000.
-	Blank, Rejected int
-	Errors          []RowError
-	// Notes are things worth knowing that rejected nothing, such as
-	// columns that are not used.
-	Notes []string
-}
-
-func exportCounts(r activedemand.ImportReport) ExportCounts {
-	errs := make([]RowError, len(r.Errors))
-	for i, e := range r.Errors {
-		errs[i] = RowError{File: e.File, Line: e.Line, Reason: e.Reason}
-	}
-	return ExportCounts{
-		Contacts: r.Contacts, ContactsFromActivity: r.StubContacts, Conversations: r.Conversations, Messages: r.Messages,
-		Timeline: r.History, Blank: r.Blank, Rejected: r.Rejected, Errors: errs, Notes: r.Notes,
-	}
-}
+// ExportCounts is what export files hold. It is the parser's type, named
+// here too because the console's interface to the engine speaks of it.
+type ExportCounts = activedemand.ExportCounts
 
 // ImportPreview is what the console shows of one file before an import: its
 // kind, its columns and first rows, and what it holds on its own (Check
@@ -80,7 +38,7 @@ func exportCounts(r activedemand.ImportReport) ExportCounts {
 type ImportPreview struct {
 	// File is the base name, Path the path as given.
 	File, Path string
-	Kind       ExportKind
+	Kind       activedemand.ExportKind
 	// Separator names a CSV's separator ("comma", "semicolon", "tab");
 	// empty for JSON.
 	Separator string
@@ -156,23 +114,21 @@ type ImportResult struct {
 // queued, 2 rows rejected".
 func (r ImportResult) Summary() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s: %s, %s queued, %d already queued, %s rejected",
-		strings.Join(r.Files, ", "), plural(r.ContactsQueued, "contact"), plural(r.MessagesQueued, "message"),
-		r.AlreadyQueued, plural(r.Rejected, "row"))
+	fmt.Fprintf(&b, "%s: %s, %s queued, %s already queued, %s rejected",
+		strings.Join(r.Files, ", "), Count(r.ContactsQueued, "contact", ""), Count(r.MessagesQueued, "message", ""),
+		humanize.Comma(int64(r.AlreadyQueued)), Count(r.Rejected, "row", ""))
 	if r.Timeline > 0 {
-		fmt.Fprintf(&b, ", %s not mirrored", plural(r.Timeline, "timeline entry", "timeline entries"))
+		fmt.Fprintf(&b, ", %s not mirrored", Count(r.Timeline, "timeline entry", "timeline entries"))
 	}
 	return b.String()
 }
 
-func plural(n int, one string, many ...string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	if len(many) > 0 {
-		return fmt.Sprintf("%d %s", n, many[0])
-	}
-	return fmt.Sprintf("%d %ss", n, one)
+// Count writes n things with thousands separators and the plural that
+// fits: "1 contact", "12,400 contacts". plural may be empty for a regular
+// one. The console words its counts with it too, so they read the same
+// everywhere.
+func Count(n int, singular, plural string) string {
+	return humanize.Comma(int64(n)) + " " + english.PluralWord(n, singular, plural)
 }
 
 // ImportFileError is an export file that cannot be imported at all (not a
@@ -239,6 +195,13 @@ type ImporterOptions struct {
 	BatchSize int
 	// PreviewRows is how many rows a preview shows; 0 means 20.
 	PreviewRows int
+	// spillRun is how many outbox items an import holds in memory before
+	// it sorts them on disk; 0 means defaultSpillRun. Tests set it small.
+	spillRun int
+	// DefaultRegion is the country (ISO 3166 code) of phone numbers
+	// written without a country code; empty means "US". Phones are
+	// queued in E.164 either way.
+	DefaultRegion string
 }
 
 // DefaultImportBatch is the default number of outbox items per transaction:
@@ -268,13 +231,19 @@ func NewImporter(s *store.Store, opts ImporterOptions) *Importer {
 // without queueing anything.
 func (im *Importer) Preview(ctx context.Context, path string) (ImportPreview, error) {
 	src := activedemand.FileSource(path)
-	p, err := activedemand.PreviewImport(ctx, src, im.opts.PreviewRows, activedemand.ImportOptions{Location: im.opts.Location})
+	var dirs []string
+	if abs, err := filepath.Abs(path); err == nil {
+		dirs = []string{filepath.Dir(abs)}
+	}
+	att := newAttachmentCheck(dirs)
+	defer att.close()
+	p, err := activedemand.PreviewImport(ctx, src, im.opts.PreviewRows, activedemand.ImportOptions{Location: im.opts.Location, DefaultRegion: im.opts.DefaultRegion}, att.handler())
 	if err != nil {
 		return ImportPreview{File: src.Name, Path: path}, fmt.Errorf("preview %s: %w", src.Name, fileError(err, []string{src.Name}))
 	}
 	out := ImportPreview{
-		File: src.Name, Path: path, Kind: ExportKind(p.Kind), Columns: p.Columns, Rows: p.Rows, Size: src.Size,
-		ExportCounts: exportCounts(p.Report),
+		File: src.Name, Path: path, Kind: p.Kind, Columns: p.Columns, Rows: p.Rows, Size: src.Size,
+		ExportCounts: att.counts(p.Report),
 	}
 	if p.Kind != activedemand.KindJSON {
 		out.Separator = separatorName(p.Separator)
@@ -300,15 +269,75 @@ func separatorName(r rune) string {
 // so this, not the sum of each file's Preview, is what an import of both
 // gives.
 func (im *Importer) Check(ctx context.Context, paths []string) (ExportCounts, error) {
-	sources, names, _, err := im.sources(paths)
+	sources, names, dirs, err := im.sources(paths)
 	if err != nil {
 		return ExportCounts{}, fmt.Errorf("check: %w", err)
 	}
-	_, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{Location: im.opts.Location}, sources...)
+	att := newAttachmentCheck(dirs)
+	defer att.close()
+	rep, err := activedemand.Stream(ctx, activedemand.ImportOptions{Location: im.opts.Location, DefaultRegion: im.opts.DefaultRegion}, att.handler(), sources...)
 	if err != nil {
-		return exportCounts(rep), fmt.Errorf("check: %w", fileError(err, names))
+		return att.counts(rep), fmt.Errorf("check: %w", fileError(err, names))
 	}
-	return exportCounts(rep), nil
+	return att.counts(rep), nil
+}
+
+// maxListedAttachments bounds ExportCounts.Attachments; AttachmentFiles
+// counts them all.
+const maxListedAttachments = 1000
+
+// attachmentCheck runs a preview's messages through the media finder, as
+// an import would, so that the preview lists every file on this computer
+// the import would send to HighLevel and rejects the rows it would reject.
+type attachmentCheck struct {
+	media *mediaFinder
+	seen  map[string]bool
+	list  []activedemand.Attachment
+	n     int
+}
+
+func newAttachmentCheck(dirs []string) *attachmentCheck {
+	return &attachmentCheck{media: newMediaFinder(dirs), seen: map[string]bool{}}
+}
+
+func (a *attachmentCheck) close() { a.media.close() }
+
+func (a *attachmentCheck) handler() activedemand.ImportHandler {
+	return activedemand.ImportHandler{
+		Message: func(_ activedemand.Origin, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact) error {
+			mj, err := newMessageJob(SourceImport, m, cv, c, a.media.find)
+			if err != nil {
+				return err
+			}
+			files := make([]activedemand.Attachment, 0, len(mj.Media)+1)
+			for _, md := range mj.Media {
+				if md.File != "" {
+					files = append(files, activedemand.Attachment{Path: md.File, Size: md.Size})
+				}
+			}
+			if mj.Call != nil && mj.Call.RecordingFile != "" {
+				_, size, _ := a.media.find(mj.Call.RecordingURL)
+				files = append(files, activedemand.Attachment{Path: mj.Call.RecordingFile, Size: size})
+			}
+			for _, f := range files {
+				if a.seen[f.Path] {
+					continue
+				}
+				a.seen[f.Path] = true
+				a.n++
+				if len(a.list) < maxListedAttachments {
+					a.list = append(a.list, f)
+				}
+			}
+			return nil
+		},
+	}
+}
+
+func (a *attachmentCheck) counts(r activedemand.ExportCounts) ExportCounts {
+	c := r
+	c.Attachments, c.AttachmentFiles = a.list, a.n
+	return c
 }
 
 // sources opens paths as import sources, each file once.
@@ -369,12 +398,44 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 		return res, err
 	}
 
-	// Reading: the parser reports per file; the bar runs over all files.
+	// Reading: the parser hands over contacts and messages as it reads
+	// them; they become outbox items at once and wait, in order, in two
+	// spill sorters (on disk past a run), so nothing holds the export.
+	contacts, messages := newSpillSorter(im.opts.spillRun), newSpillSorter(im.opts.spillRun)
+	defer contacts.close()
+	defer messages.close()
+	media := newMediaFinder(dirs)
+	defer media.close()
+	h := activedemand.ImportHandler{
+		Contact: func(_ activedemand.Origin, c activedemand.Contact, fromActivity bool) error {
+			if fromActivity {
+				return nil // the messages carry them
+			}
+			cj := newContactJob(SourceImport, c)
+			j, err := outboxJob(JobMirrorContact, cj.Key(), cj)
+			if err != nil {
+				return activedemand.RejectRow(fmt.Sprintf("the contact cannot be queued: %v", err))
+			}
+			return contacts.add(0, j) // file order
+		},
+		Message: func(_ activedemand.Origin, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact) error {
+			mj, err := newMessageJob(SourceImport, m, cv, c, media.find)
+			if err != nil {
+				return err
+			}
+			j, err := outboxJob(JobMirrorMessage, mj.Key(), mj)
+			if err != nil {
+				return activedemand.RejectRow(fmt.Sprintf("the message cannot be queued: %v", err))
+			}
+			return messages.add(mj.SentAt.UnixNano(), j)
+		},
+	}
 	var doneBytes int64
 	var doneRejected int
 	progress(ImportProgress{Phase: PhaseReading, File: res.Files[0], Total: total})
-	data, rep, err := activedemand.Import(ctx, activedemand.ImportOptions{
-		Location: im.opts.Location,
+	rep, err := activedemand.Stream(ctx, activedemand.ImportOptions{
+		Location:      im.opts.Location,
+		DefaultRegion: im.opts.DefaultRegion,
 		Progress: func(p activedemand.ImportProgress) {
 			progress(ImportProgress{Phase: PhaseReading, File: p.File, Done: doneBytes + p.Bytes, Total: total, Rejected: doneRejected + p.Rejected})
 			if p.Done {
@@ -382,94 +443,58 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 				doneRejected += p.Rejected
 			}
 		},
-	}, sources...)
-	res.ExportCounts = exportCounts(rep)
+	}, h, sources...)
+	res.ExportCounts = rep
 	if err != nil {
 		return finish(fmt.Errorf("import: %w", fileError(err, res.Files)))
 	}
 
-	contacts, messages, err := im.jobs(ctx, data, rep, dirs)
-	if err != nil {
-		return finish(fmt.Errorf("import: %w", err))
-	}
-
-	// Queueing: whole batches, each its own transaction, contacts first.
+	// Queueing: whole batches, each its own transaction, contacts first,
+	// then messages oldest first.
 	queued := int64(0)
-	all := int64(len(contacts) + len(messages))
+	all := int64(contacts.len() + messages.len())
 	progress(ImportProgress{Phase: PhaseQueueing, Total: all, Rejected: res.Rejected})
+	batch := make([]store.OutboxJob, 0, im.opts.BatchSize)
+	var created *int
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		n, err := im.store.EnqueueBatch(ctx, batch)
+		if err != nil {
+			return err
+		}
+		*created += n
+		res.AlreadyQueued += len(batch) - n
+		queued += int64(len(batch))
+		clear(batch)
+		batch = batch[:0]
+		progress(ImportProgress{Phase: PhaseQueueing, Done: queued, Total: all, Rejected: res.Rejected})
+		return nil
+	}
+	add := func(j store.OutboxJob) error {
+		batch = append(batch, j)
+		if len(batch) == im.opts.BatchSize {
+			return flush()
+		}
+		return nil
+	}
 	for _, part := range []struct {
-		jobs    []store.OutboxJob
+		jobs    *spillSorter
 		created *int
 	}{{contacts, &res.ContactsQueued}, {messages, &res.MessagesQueued}} {
-		for batch := range slices.Chunk(part.jobs, im.opts.BatchSize) {
-			if err := ctx.Err(); err != nil {
-				return finish(fmt.Errorf("import: %w", err))
-			}
-			n, err := im.store.EnqueueBatch(ctx, batch)
-			if err != nil {
-				return finish(fmt.Errorf("import: %w", err))
-			}
-			*part.created += n
-			res.AlreadyQueued += len(batch) - n
-			queued += int64(len(batch))
-			progress(ImportProgress{Phase: PhaseQueueing, Done: queued, Total: all, Rejected: res.Rejected})
+		created = part.created
+		if err := part.jobs.each(add); err != nil {
+			return finish(fmt.Errorf("import: %w", err))
+		}
+		if err := flush(); err != nil {
+			return finish(fmt.Errorf("import: %w", err))
 		}
 	}
 	return finish(nil)
-}
-
-// jobs builds the outbox items: contacts from contact rows in file order,
-// then every message oldest first.
-func (im *Importer) jobs(ctx context.Context, data *activedemand.ImportedData, rep activedemand.ImportReport, dirs []string) (contacts, messages []store.OutboxJob, err error) {
-	all := data.Contacts()
-	// The parser adds the contacts it makes from activity rows after every
-	// contact row has been read, so they are the last StubContacts. They
-	// are not queued: all they have is what their messages carry too, and
-	// a contact job with blank fields could not tell HighLevel anything.
-	fromRows := all[:max(len(all)-rep.StubContacts, 0)]
-	contacts = make([]store.OutboxJob, 0, len(fromRows))
-	for _, c := range fromRows {
-		cj := newContactJob(SourceImport, c)
-		j, err := outboxJob(JobMirrorContact, cj.Key(), cj)
-		if err != nil {
-			return nil, nil, err
-		}
-		contacts = append(contacts, j)
-	}
-
-	type item struct {
-		m  activedemand.Message
-		cv activedemand.Conversation
-	}
-	items := make([]item, 0, rep.Messages)
-	for cv, err := range activedemand.AllChangedConversations(ctx, data, "") {
-		if err != nil {
-			return nil, nil, err
-		}
-		for m, err := range activedemand.AllMessages(ctx, data, cv.ID) {
-			if err != nil {
-				return nil, nil, err
-			}
-			items = append(items, item{m, cv})
-		}
-	}
-	// Oldest first across conversations; within a conversation the
-	// parser's order (already by time) stands.
-	slices.SortStableFunc(items, func(a, b item) int { return a.m.SentAt.Compare(b.m.SentAt) })
-
-	media := newMediaFinder(dirs)
-	defer media.close()
-	messages = make([]store.OutboxJob, 0, len(items))
-	for _, it := range items {
-		c, _ := data.Contact(it.m.ContactID)
-		mj := newMessageJob(SourceImport, it.m, it.cv, c, media.find)
-		j, err := outboxJob(JobMirrorMessage, mj.Key(), mj)
-		if err != nil {
-			return nil, nil, err
-		}
-		messages = append(messages, j)
-	}
-	return contacts, messages, nil
 }
 
 // record appends the import's history entry. It runs even when ctx was
@@ -498,8 +523,11 @@ func (im *Importer) record(ctx context.Context, res ImportResult, importErr erro
 
 // mediaFinder finds the files an export names by relative path, next to
 // the export files, so the workers can upload them without the AD API.
-// Paths are resolved inside each export's folder only: an export cannot
-// point the sync at files elsewhere on the computer ("../../.ssh/id_rsa").
+// What it finds leaves the computer for HighLevel, so it is careful:
+// paths resolve inside each export's folder only (os.Root refuses "..",
+// absolute paths and symlinks out), a path through a hidden file or folder
+// (.ssh/id_rsa, .env) is refused, and so is a file HighLevel would not take
+// as an attachment, judged by name and content.
 type mediaFinder struct {
 	roots []*os.Root
 	dirs  []string
@@ -509,6 +537,7 @@ type mediaFinder struct {
 type mediaFile struct {
 	path string
 	size int64
+	err  error
 }
 
 func newMediaFinder(dirs []string) *mediaFinder {
@@ -529,22 +558,45 @@ func (f *mediaFinder) close() {
 }
 
 // find returns the absolute path and size of the file a relative media
-// reference names, or "" when it is a URL or not in the export.
-func (f *mediaFinder) find(ref string) (string, int64) {
+// reference names, or "" when it is a URL or not in the export. The error
+// (a RejectRow) refuses a file that must not be uploaded.
+func (f *mediaFinder) find(ref string) (string, int64, error) {
 	if ref == "" || strings.Contains(ref, "://") || filepath.IsAbs(ref) || strings.HasPrefix(ref, "/") {
-		return "", 0
+		return "", 0, nil
 	}
 	if m, ok := f.found[ref]; ok {
-		return m.path, m.size
+		return m.path, m.size, m.err
 	}
-	var m mediaFile
-	rel := filepath.FromSlash(ref)
-	for i, r := range f.roots {
-		if st, err := r.Stat(rel); err == nil && st.Mode().IsRegular() {
-			m = mediaFile{path: filepath.Join(f.dirs[i], rel), size: st.Size()}
-			break
+	m := f.lookup(ref)
+	f.found[ref] = m
+	return m.path, m.size, m.err
+}
+
+func (f *mediaFinder) lookup(ref string) mediaFile {
+	clean := path.Clean(filepath.ToSlash(ref))
+	for _, seg := range strings.Split(clean, "/") {
+		if strings.HasPrefix(seg, ".") && seg != "." && seg != ".." {
+			return mediaFile{err: activedemand.RejectRow(fmt.Sprintf(
+				"attachment %q is a hidden file or in a hidden folder, where keys and settings live; Parley does not upload it", ref))}
 		}
 	}
-	f.found[ref] = m
-	return m.path, m.size
+	rel := filepath.FromSlash(clean)
+	for i, r := range f.roots {
+		st, err := r.Stat(rel)
+		if err != nil || !st.Mode().IsRegular() {
+			continue
+		}
+		file, err := r.Open(rel)
+		if err != nil {
+			return mediaFile{err: activedemand.RejectRow(fmt.Sprintf("attachment %q cannot be read: %v", ref, err))}
+		}
+		head := make([]byte, media.SniffLen)
+		n, _ := io.ReadFull(file, head)
+		file.Close()
+		if err := media.Check(rel, head[:n]); err != nil {
+			return mediaFile{err: activedemand.RejectRow(fmt.Sprintf("attachment %q is not sent: %v", ref, err))}
+		}
+		return mediaFile{path: filepath.Join(f.dirs[i], rel), size: st.Size()}
+	}
+	return mediaFile{}
 }

@@ -1,9 +1,9 @@
-// Package sync will hold Parley's sync engine: the outbox workers, triggers,
+// Package engine will hold Parley's sync engine: the outbox workers, triggers,
 // field mapping, routing and retries that mirror ActiveDEMAND conversations
 // into HighLevel. It is the only part of Parley that talks to either API
 // (through the clients in sync/ghl and sync/activedemand); everything it does
 // lands in the store, which the console reads.
 //
-// Importers name it engine ("import engine "parley/sync""), since the
-// standard library's sync is usually imported beside it.
-package sync
+// It lives under sync/ with the clients but is named engine, so that it
+// never shadows the standard library's sync.
+package engine
