@@ -36,13 +36,17 @@ func (s *Store) SetAlertTarget(ctx context.Context, id int64, t AlertTarget) err
 	if !t.valid() {
 		return fmt.Errorf("set target of alert %d: %w", id, invalidf("unknown screen %q", t.Screen))
 	}
-	res, err := s.w.ExecContext(ctx, `UPDATE alerts SET target = ?, target_ref = ? WHERE id = ?`, t.Screen, t.Ref, id)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = ErrNotFound
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM alerts WHERE id = ?`, id).Scan(&one); errors.Is(err, sql.ErrNoRows) {
+			return ErrNotFound
+		} else if err != nil {
+			return err
 		}
-	}
+		_, err := tx.ExecContext(ctx, `INSERT INTO alert_targets (alert_id, screen, ref) VALUES (?, ?, ?)
+			ON CONFLICT (alert_id) DO UPDATE SET screen = excluded.screen, ref = excluded.ref`, id, t.Screen, t.Ref)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("set target of alert %d: %w", id, err)
 	}
@@ -53,7 +57,8 @@ func (s *Store) SetAlertTarget(ctx context.Context, id int64, t AlertTarget) err
 // never set.
 func (s *Store) AlertTarget(ctx context.Context, id int64) (AlertTarget, error) {
 	var t AlertTarget
-	err := s.r.QueryRowContext(ctx, `SELECT target, target_ref FROM alerts WHERE id = ?`, id).Scan(&t.Screen, &t.Ref)
+	err := s.r.QueryRowContext(ctx, `SELECT coalesce(t.screen, ''), coalesce(t.ref, '') FROM alerts a
+		LEFT JOIN alert_targets t ON t.alert_id = a.id WHERE a.id = ?`, id).Scan(&t.Screen, &t.Ref)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = ErrNotFound
 	}
