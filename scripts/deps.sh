@@ -9,7 +9,7 @@ set -euo pipefail
 mode=${1:-build}
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libasound2-dev xdg-utils)
-test_pkgs=(xvfb x11-utils imagemagick dbus gnome-keyring alsa-utils)
+test_pkgs=(xvfb x11-utils imagemagick dbus gnome-keyring alsa-utils chromium)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}") ;;

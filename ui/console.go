@@ -24,6 +24,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/store"
 )
 
 // Console is the main window and its navigation.
@@ -37,6 +39,13 @@ type Console struct {
 	current int
 	status  *widget.Label
 	history *historyScreen
+	alerts  *alertsScreen
+	// connections is the Connections screen, kept for the demo banner
+	// and tests.
+	connections *connectionsScreen
+	// badge is the number of open alerts, shown beside Alerts in the
+	// sidebar.
+	badge int
 	// importer is the import of export files (File > Import, Ctrl+I).
 	importer *importFlow
 
@@ -85,11 +94,55 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 
 	split := container.NewHSplit(c.nav, c.content)
 	split.Offset = 0.18
-	c.win.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), c.status), nil, nil, split))
+	c.win.SetContent(container.NewBorder(c.demoBanner(), container.NewVBox(widget.NewSeparator(), c.status), nil, nil, split))
 	c.win.SetMainMenu(c.buildMenu())
 	c.addShortcuts()
 	c.nav.Select(c.startScreen())
+	c.alerts.start()
 	return c
+}
+
+// demoBanner says, above every screen, that the data is the demo's, with
+// the way out one click away; nil outside demo mode.
+func (c *Console) demoBanner() fyne.CanvasObject {
+	if !c.deps.Demo {
+		return nil
+	}
+	text := widget.NewLabelWithStyle(demoBannerText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	go2 := widget.NewButtonWithIcon("Connect accounts", theme.LoginIcon(), func() { c.Show("Connections") })
+	go2.Importance = widget.HighImportance
+	return container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), go2, text), widget.NewSeparator())
+}
+
+// demoBannerText heads the window in demo mode.
+const demoBannerText = "Demo data: connect your accounts"
+
+// setBadge shows n open alerts beside Alerts in the sidebar.
+func (c *Console) setBadge(n int) {
+	if c.badge == n {
+		return
+	}
+	c.badge = n
+	c.nav.Refresh()
+}
+
+// badgeText is the sidebar badge of screen title.
+func (c *Console) badgeText(title string) string {
+	if title == "Alerts" && c.badge > 0 {
+		return fmt.Sprint(c.badge)
+	}
+	return ""
+}
+
+// jumpTo shows where an alert's cause is: a screen, and for History the
+// row its reference finds.
+func (c *Console) jumpTo(t store.AlertTarget) {
+	if !c.Show(t.Screen) {
+		return
+	}
+	if t.Screen == store.TargetHistory && t.Ref != "" {
+		c.history.search.SetText(t.Ref)
+	}
 }
 
 // stop cancels every screen's work and waits for its goroutines, at most
@@ -202,12 +255,17 @@ func (c *Console) buildNav() *widget.List {
 	nav := widget.NewList(
 		func() int { return len(c.screens) },
 		func() fyne.CanvasObject {
-			return container.NewHBox(widget.NewIcon(nil), widget.NewLabel("Conversations"))
+			badge := widget.NewLabelWithStyle("", fyne.TextAlignTrailing, fyne.TextStyle{Bold: true})
+			badge.Importance = widget.DangerImportance
+			return container.NewBorder(nil, nil, widget.NewIcon(nil), badge, widget.NewLabel("Conversations"))
 		},
 		func(id widget.ListItemID, o fyne.CanvasObject) {
 			row := o.(*fyne.Container)
-			row.Objects[0].(*widget.Icon).SetResource(c.screens[id].icon)
-			row.Objects[1].(*widget.Label).SetText(c.screens[id].title)
+			// Border keeps its objects in the order given: centre, then
+			// left, then right.
+			row.Objects[0].(*widget.Label).SetText(c.screens[id].title)
+			row.Objects[1].(*widget.Icon).SetResource(c.screens[id].icon)
+			row.Objects[2].(*widget.Label).SetText(c.badgeText(c.screens[id].title))
 		},
 	)
 	nav.OnSelected = func(id widget.ListItemID) { c.activate(id) }

@@ -12,6 +12,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"parley/store"
+	"parley/sync/connect"
 	"parley/sync/engine"
 )
 
@@ -39,6 +40,36 @@ type ExportImporter interface {
 	Import(ctx context.Context, paths []string, progress func(engine.ImportProgress)) (engine.ImportResult, error)
 }
 
+// Connections connects the accounts: the HighLevel OAuth flow, saving and
+// removing credentials (secrets go to the keyring only), test calls and
+// the rotation reminder. *connect.Service implements it.
+type Connections interface {
+	Status(ctx context.Context) (connect.Status, error)
+	SaveGHLApp(clientID, clientSecret string) error
+	// ConnectGHL opens the consent page in the browser and waits for it.
+	ConnectGHL(ctx context.Context, readWrite bool) (connect.GHLStatus, error)
+	SaveGHLPrivateToken(token, locationID string) error
+	SaveProviderID(id string) error
+	SaveAD(appKey, apiKey string) error
+	SaveADWebhookSecret(secret string) error
+	// Test makes one read call with the saved credentials.
+	Test(ctx context.Context, a connect.Account) (connect.TestResult, error)
+	Disconnect(a connect.Account) error
+	// RedirectURL is the URI to register in the HighLevel app.
+	RedirectURL() string
+	SetPort(port int) error
+	RotateDays() int
+	SetRotateDays(days int) error
+}
+
+// Alerts is what needs a person: the store's alerts.
+type Alerts interface {
+	OpenAlerts(ctx context.Context) ([]store.Alert, error)
+	RecentAlerts(ctx context.Context, limit int) ([]store.Alert, error)
+	AckAlert(ctx context.Context, id int64) error
+	AlertTarget(ctx context.Context, id int64) (store.AlertTarget, error)
+}
+
 // Deps is everything the console needs from the rest of Parley. main wires
 // the real implementations; tests pass their own.
 type Deps struct {
@@ -56,6 +87,17 @@ type Deps struct {
 	DemoSandboxes func() (adURL, ghlURL string, err error)
 	// Connected is true when both accounts have credentials.
 	Connected bool
+	// Connections, if set, lets the admin connect the accounts from the
+	// Connections screen; nil shows the accounts read-only.
+	Connections Connections
+	// Alerts, if set, feeds the Alerts screen, its sidebar badge and the
+	// desktop notifications.
+	Alerts Alerts
+	// AlertPoll is how often the console looks for new alerts (default
+	// 15 s).
+	AlertPoll time.Duration
+	// Now is the clock for credential ages (default time.Now).
+	Now func() time.Time
 	// OpenFolder shows a folder in the system file manager. The console
 	// leaves nil to the app (OpenFolderWith); a test may substitute its own.
 	OpenFolder func(path string) error
@@ -77,6 +119,12 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Do == nil {
 		d.Do = fyne.Do
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.AlertPoll <= 0 {
+		d.AlertPoll = 15 * time.Second
 	}
 	if d.OpenFolder == nil {
 		d.OpenFolder = func(string) error { return errors.New("opening folders is not supported here") }

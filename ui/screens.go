@@ -35,7 +35,9 @@ func (s *screen) leave() {
 func (c *Console) buildScreens() []*screen {
 	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do, c.background(), c.deps.Location)
 	history := c.history
-	connections := newConnectionsScreen(c.deps, c.importer, c.background())
+	connections := newConnectionsScreen(c.deps, c.importer, c.background(), c.win, c.app.Clipboard(), c.ctx)
+	c.connections = connections
+	c.alerts = newAlertsScreen(c.deps, c.background(), c.ctx, c.app, c.jumpTo, c.setBadge)
 	return []*screen{
 		{title: "Connections", icon: theme.ComputerIcon(), build: connections.view, shown: connections.shown},
 		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
@@ -49,6 +51,7 @@ func (c *Console) buildScreens() []*screen {
 		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.shown},
 		{title: "Rules", icon: theme.SettingsIcon(), build: comingSoon("Rules",
 			"Route conversations by what was said: match words in messages and transcripts, then assign, tag or alert.")},
+		{title: "Alerts", icon: theme.WarningIcon(), build: c.alerts.view, shown: c.alerts.shown},
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 
 	"github.com/zalando/go-keyring"
 	"golang.org/x/oauth2"
@@ -266,6 +267,49 @@ func LoadToken(v Vault, name Name) (*oauth2.Token, error) {
 		return nil, fmt.Errorf("read %s: the stored token is damaged (%d bytes that are not a token); reconnect the account to replace it", name, len(raw))
 	}
 	return &tok, nil
+}
+
+// Memory keeps credentials in memory only, for demo mode (the sandboxes'
+// credentials must never land in the user's keyring next to real ones) and
+// for tests. The zero value is empty and ready.
+type Memory struct {
+	mu sync.Mutex
+	m  map[Name]string
+}
+
+// Get returns the credential or [ErrNotFound].
+func (v *Memory) Get(name Name) (string, error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if s, ok := v.m[name]; ok {
+		return s, nil
+	}
+	return "", fmt.Errorf("read %s: %w", name, ErrNotFound)
+}
+
+// Set stores the credential; an empty value is refused, as [Keyring.Set] does.
+func (v *Memory) Set(name Name, value string) error {
+	if err := validName(name); err != nil {
+		return err
+	}
+	if value == "" {
+		return fmt.Errorf("store %s: the value is empty; use Delete to remove a credential", name)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.m == nil {
+		v.m = map[Name]string{}
+	}
+	v.m[name] = value
+	return nil
+}
+
+// Delete removes the credential; deleting a missing one is not an error.
+func (v *Memory) Delete(name Name) error {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.m, name)
+	return nil
 }
 
 // AccountsConnected reports whether v holds what a sync needs for both

@@ -188,6 +188,31 @@ func TestDamagedTokenIsReportedWithoutItsContent(t *testing.T) {
 	}
 }
 
+func TestMemoryVault(t *testing.T) {
+	var v Memory
+	if _, err := v.Get(ADAPIKey); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("empty vault: %v", err)
+	}
+	if err := v.Set(ADAPIKey, ""); err == nil {
+		t.Error("empty value accepted")
+	}
+	if err := v.Set(ADAPIKey, "k1"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := v.Get(ADAPIKey); err != nil || got != "k1" {
+		t.Fatalf("Get = %q, %v", got, err)
+	}
+	if err := v.Delete(ADAPIKey); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.Delete(ADAPIKey); err != nil {
+		t.Errorf("second Delete: %v", err)
+	}
+	if _, err := v.Get(ADAPIKey); !errors.Is(err, ErrNotFound) {
+		t.Errorf("after Delete: %v", err)
+	}
+}
+
 func TestAccountsConnected(t *testing.T) {
 	both := map[string]string{EnvVar(ADAPIKey): "k", EnvVar(ADApplicationKey): "a", EnvVar(GHLPrivateToken): "p"}
 	without := func(n Name) map[string]string {

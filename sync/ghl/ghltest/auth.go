@@ -99,6 +99,9 @@ func (t *tokenInfo) missingScope(required []string) string {
 type codeInfo struct {
 	scopes []string
 	used   bool
+	// redirectURI is where the consent page sent the code; an exchange
+	// that names another is refused, as RFC 6749 §4.1.3 asks.
+	redirectURI string
 }
 
 func normScopes(scopes []string) []string {
@@ -308,6 +311,9 @@ func (s *Server) grant(form url.Values) (Token, string, string) {
 		code := s.st.codes[form.Get("code")]
 		if code == nil || code.used {
 			return Token{}, "invalid_grant", "Invalid grant: the authorization code is invalid, expired or already used."
+		}
+		if ru := form.Get("redirect_uri"); ru != "" && code.redirectURI != "" && ru != code.redirectURI {
+			return Token{}, "invalid_grant", "Invalid grant: redirect_uri does not match the one the code was issued to."
 		}
 		code.used = true
 		return s.issueLocked(s.opts.LocationID, code.scopes), "", ""

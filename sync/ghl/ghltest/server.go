@@ -267,8 +267,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveFile(w, r)
 		return
 	}
-	if r.URL.Path == TrafficPath {
+	switch r.URL.Path {
+	case TrafficPath:
 		s.serveTraffic(w, r)
+		return
+	case ConsentPath:
+		s.serveConsent(w, r)
 		return
 	}
 	route, pathParams, err := s.spec.findRoute(r)

@@ -1,0 +1,91 @@
+package ui
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+	"github.com/chromedp/chromedp"
+
+	"parley/store/secrets"
+	"parley/sync/ghl/ghltest"
+)
+
+// headlessChromium starts Chromium for one test; without it the test is
+// skipped, except in CI, where a missing browser is a broken setup.
+func headlessChromium(t *testing.T) context.Context {
+	t.Helper()
+	path := ""
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			path = p
+			break
+		}
+	}
+	if path == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed: scripts/deps.sh test installs it")
+		}
+		t.Skip("chromium is not installed (apt-get install chromium, or scripts/deps.sh test); skipping the browser test of Connect")
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.Flag("headless", "new"), chromedp.NoSandbox, chromedp.DisableGPU,
+		chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(func() { cancel(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// The whole way in a real browser: Connect opens the sandbox's consent
+// page, Allow sends the browser back to Parley's listener, the code is
+// exchanged, the token lands in the keyring and the screen shows the
+// location.
+func TestConnectWithHighLevelInChromium(t *testing.T) {
+	browser := headlessChromium(t)
+	browserDone := make(chan error, 1)
+	var said string
+	open := func(consent string) error {
+		go func() {
+			ctx, cancel := context.WithTimeout(browser, 30*time.Second)
+			defer cancel()
+			err := chromedp.Do(ctx, chromedp.Navigate(consent), chromedp.WaitVisible(chromedp.ID("allow")),
+				chromedp.Click(chromedp.ID("allow")), chromedp.WaitVisible(chromedp.ID("result")))
+			if err == nil {
+				said, err = chromedp.Run(ctx, chromedp.Text(chromedp.ID("result")))
+			}
+			browserDone <- err
+		}()
+		return nil
+	}
+	r := newConnRig(t, Deps{}, open, nil)
+	s := r.c.connections
+	r.waitText(t, &s.ghlState, "HighLevel is not connected")
+	test.Type(s.clientSecret, ghltest.DefaultClientSecret)
+	r.tap(t, "Save app", 0)
+	r.waitText(t, &s.ghlResult, "App saved")
+
+	r.tap(t, "Connect with HighLevel", 0)
+	r.waitText(t, &s.ghlState, "Connected with OAuth to location "+r.ghl.LocationID())
+	select {
+	case err := <-browserDone:
+		if err != nil {
+			t.Fatalf("browser: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the browser did not finish")
+	}
+	if !strings.Contains(said, "You can close this tab") {
+		t.Errorf("the tab says %q", said)
+	}
+	if tok, err := secrets.LoadToken(r.vault, secrets.GHLOAuthToken); err != nil || tok.RefreshToken == "" {
+		t.Fatalf("keyring: %v", err)
+	}
+}
