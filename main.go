@@ -28,6 +28,7 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	"parley/sync/connect"
 	"parley/sync/demo"
 	"parley/sync/engine"
 	"parley/ui"
@@ -89,30 +90,47 @@ func run(args []string, stdout, stderr io.Writer) error {
 			o.command = "sync"
 		}
 	}
-	db, err := store.Open(ctx, filepath.Join(o.dataDir, store.DatabaseFile))
+	connected := secrets.AccountsConnected(secrets.Chain{secrets.Keyring{}, secrets.Env{}})
+	inDemo := o.demo || (!o.demoSet && !connected) // demo until both accounts have credentials
+	var sandboxes *demo.Background
+	if inDemo && o.command == "" {
+		// The console's demo runs beside the window; started now, the
+		// sandboxes are up by the time the store is open.
+		sandboxes = demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default()})
+		defer sandboxes.Close()
+	}
+	// Demo data lives in a folder of its own, so leaving demo mode never
+	// mixes sandbox records into the real history and id map.
+	dbDir := store.ModeDir(o.dataDir, inDemo)
+	db, err := store.Open(ctx, filepath.Join(dbDir, store.DatabaseFile))
 	if err != nil {
 		slog.Error("cannot open the database", "err", err)
 		if o.command == "" { // launched from a desktop icon, there is no terminal to read
-			ui.NewStartupErrorWindow(newApp(meta), err, ui.Deps{DataDir: o.dataDir}).ShowAndRun()
+			ui.NewStartupErrorWindow(newApp(meta), err, ui.Deps{DataDir: dbDir}).ShowAndRun()
 		}
 		return err
 	}
 	defer db.Close()
 
-	connected := secrets.AccountsConnected(secrets.Chain{secrets.Keyring{}, secrets.Env{}})
-	inDemo := o.demo || (!o.demoSet && !connected) // demo until both accounts have credentials
 	if o.command == "sync" {
 		return engine.RunHeadless(ctx, engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo, Logger: slog.Default()})
 	}
 	stop() // the window keeps no state a signal could lose: let it end the process, as before
 
 	a := newApp(meta)
-	deps := ui.Deps{History: db, Keyring: secrets.Keyring{}, DataDir: o.dataDir, Demo: inDemo, Connected: connected,
+	deps := ui.Deps{History: db, Alerts: db, Keyring: secrets.Keyring{}, DataDir: o.dataDir, Demo: inDemo, Connected: connected,
 		Importer: engine.NewImporter(db, engine.ImporterOptions{Location: time.Local})}
+	var conns *connect.Service
 	if inDemo {
-		sandboxes := demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default()})
-		defer sandboxes.Close()
 		deps.DemoSandboxes = sandboxes.URLs
+		conns, err = sandboxes.Connections(a.Preferences())
+	} else {
+		conns, err = connect.New(connect.Options{Vault: secrets.Keyring{}, Settings: a.Preferences()})
+	}
+	if err != nil {
+		slog.Error("the Connections screen is read-only", "err", err)
+	} else {
+		deps.Connections = conns
 	}
 	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
 	ui.NewConsole(a, deps).ShowAndRun()

@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 
+	"parley/store/secrets"
 	"parley/sync/activedemand"
+	"parley/sync/connect"
+	"parley/sync/ghl/ghltest"
 )
 
 // withRoutes fills opts.ADRoutes from the data folder's routes file, so the
@@ -52,9 +55,10 @@ func Serve(ctx context.Context, w io.Writer, dataDir string, opts Options) error
 // window: starting them takes a fifth of a second, which the window does
 // not wait for.
 type Background struct {
-	done chan struct{}
-	sb   *Sandboxes
-	err  error
+	done   chan struct{}
+	sb     *Sandboxes
+	routes activedemand.Routes
+	err    error
 }
 
 // StartBackground starts the sandboxes, following the routes file in
@@ -66,6 +70,7 @@ func StartBackground(dataDir string, opts Options) *Background {
 		defer close(b.done)
 		opts, _, err := withRoutes(dataDir, opts)
 		if err == nil {
+			b.routes = opts.ADRoutes
 			b.sb, err = Start(opts)
 		}
 		if b.err = err; err != nil && opts.Logger != nil {
@@ -98,4 +103,24 @@ func (b *Background) URLs() (adURL, ghlURL string, err error) {
 		return "", "", err
 	}
 	return sb.AD.URL(), sb.GHL.URL(), nil
+}
+
+// Connections waits for the start and returns the Connections screen's
+// service for demo mode: credentials in memory only, settings under their
+// own prefix, and both accounts pointing at the sandboxes, so trying the
+// screen in demo mode never touches the keyring or the real settings.
+func (b *Background) Connections(settings connect.Settings) (*connect.Service, error) {
+	sb, err := b.Wait()
+	if err != nil {
+		return nil, err
+	}
+	return connect.New(connect.Options{
+		Vault:           &secrets.Memory{},
+		Settings:        connect.Prefixed{Settings: settings, Prefix: "demo."},
+		GHLBaseURL:      sb.GHL.URL(),
+		GHLAuthURL:      sb.GHL.URL() + ghltest.ConsentPath,
+		ADBaseURL:       sb.AD.URL(),
+		ADRoutes:        b.routes,
+		DefaultClientID: ghltest.DefaultClientID,
+	})
 }

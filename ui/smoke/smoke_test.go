@@ -8,8 +8,10 @@ import (
 	"image/png"
 	"os"
 	"os/exec"
+	"parley/store"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -178,7 +180,12 @@ func TestConsoleWindowDraws(t *testing.T) {
 func TestDamagedDatabaseShowsStartupError(t *testing.T) {
 	dataDir := t.TempDir()
 	garbage := bytes.Repeat([]byte("not a database "), 500)
-	dbPath := filepath.Join(dataDir, "parley.db")
+	// With no accounts connected the console starts in demo mode, whose
+	// database is in a folder of its own.
+	dbPath := filepath.Join(store.ModeDir(dataDir, true), store.DatabaseFile)
+	if err := os.MkdirAll(filepath.Dir(dbPath), 0o700); err != nil {
+		t.Fatal(err)
+	}
 	if err := os.WriteFile(dbPath, garbage, 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +333,11 @@ func TestNoDisplayFallsBackToHeadless(t *testing.T) {
 			if strings.Contains(out.String(), "panic") {
 				t.Errorf("parley panicked:\n%s", out.String())
 			}
-			if _, err := os.Stat(filepath.Join(dataDir, "parley.db")); err != nil {
-				t.Errorf("headless run did not create its database: %v", err)
+			// No accounts are connected here, so only --demo=false runs
+			// against accounts; demo data has a folder of its own.
+			demo := !slices.Contains(tc.args(dataDir), "--demo=false")
+			if _, err := os.Stat(filepath.Join(store.ModeDir(dataDir, demo), store.DatabaseFile)); err != nil {
+				t.Errorf("headless run (demo %v) did not create its database: %v", demo, err)
 			}
 		})
 	}
