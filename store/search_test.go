@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -251,8 +252,10 @@ func referencePage(entries []HistoryEntry, fields [][4][]string, f HistoryFilter
 		if f.BeforeID != 0 && id >= f.BeforeID {
 			continue
 		}
+		at := e.At.UnixMilli()
 		if (f.Operation != "" && e.Operation != f.Operation) || (f.Outcome != "" && e.Outcome != f.Outcome) ||
-			(f.System != "" && e.System != f.System) || !matchesFields(fields[i], terms) {
+			(f.System != "" && e.System != f.System) || !matchesFields(fields[i], terms) ||
+			(!f.Since.IsZero() && at < f.Since.UnixMilli()) || (!f.Until.IsZero() && at >= f.Until.UnixMilli()) {
 			continue
 		}
 		out = append(out, id)
@@ -266,8 +269,22 @@ func referencePage(entries []HistoryEntry, fields [][4][]string, f HistoryFilter
 func TestSearchIndexedAndTailAgree(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
-	entries := genHistory(42, 1200, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entries := genHistory(42, 1200, start)
+	// Operations beyond the known ones, and times out of order: a late
+	// record of an early operation must still fall in its time range.
+	for i := range entries {
+		switch {
+		case i%97 == 0:
+			entries[i].Operation = Operation(fmt.Sprintf("custom.op%d", i%5))
+		case i%89 == 0:
+			entries[i].At = start.Add(time.Duration(i%7) * time.Second)
+		}
+	}
 	entries = append(entries, semanticsRows...)
+	for i := range semanticsRows {
+		entries[len(entries)-1-i].At = start.Add(time.Minute)
+	}
 	if err := s.AppendHistory(ctx, entries...); err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +302,10 @@ func TestSearchIndexedAndTailAgree(t *testing.T) {
 			HistoryFilter{Text: text, Outcome: OutcomeFailed},
 			HistoryFilter{Text: text, Operation: OpContactUpsert, Outcome: OutcomeOK, System: SystemGHL},
 			HistoryFilter{Text: text, BeforeID: 600, Limit: 20},
+			HistoryFilter{Text: text, Operation: Operation("custom.op3")},
+			HistoryFilter{Text: text, Since: start.Add(20 * time.Second), Until: start.Add(40 * time.Second)},
+			HistoryFilter{Text: text, Operation: OpMessagePush, Outcome: OutcomeOK, Until: start.Add(5 * time.Second)},
+			HistoryFilter{Text: text, Since: start.Add(59 * time.Second)},
 		)
 	}
 	for _, watermark := range []int{0, 500, 1199, len(entries)} {
@@ -307,7 +328,8 @@ func TestSearchIndexedAndTailAgree(t *testing.T) {
 			}
 		}
 		// Walk all pages of a few queries across the watermark.
-		for _, f := range []HistoryFilter{{Text: "rate", Limit: 7}, {Outcome: OutcomeFailed, Limit: 13}, {Text: "ad msg", Operation: OpMessagePush, Limit: 100}} {
+		for _, f := range []HistoryFilter{{Text: "rate", Limit: 7}, {Outcome: OutcomeFailed, Limit: 13}, {Text: "ad msg", Operation: OpMessagePush, Limit: 100},
+			{Since: start.Add(10 * time.Second), Until: start.Add(50 * time.Second), Limit: 50}, {Text: "contact", Operation: OpContactUpsert, Since: start.Add(30 * time.Second), Limit: 9}} {
 			var walked []int64
 			for {
 				page, err := s.HistoryPage(ctx, f)
