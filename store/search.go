@@ -461,12 +461,13 @@ func operations(ctx context.Context, q querier) ([]Operation, error) {
 	}, `SELECT name FROM history_operations ORDER BY name`)
 }
 
-// Background indexer tuning. A chunk holds the writer for roughly 50 ms, so
+// Background indexer tuning. A chunk holds the writer for roughly 50 ms
+// (both search indexes and the time blocks, ~10-30k rows/s here), so
 // an append waits at most that long; waiting for a pause keeps the indexer
 // from halving the append rate during a burst, the deadline keeps a steady
 // trickle of appends from starving it.
 const (
-	indexChunk    = 2000
+	indexChunk    = 500
 	indexQuiet    = 250 * time.Millisecond
 	indexMaxDelay = 2 * time.Second
 	indexRetry    = 5 * time.Second

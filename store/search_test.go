@@ -402,3 +402,45 @@ func TestMatchesEntry(t *testing.T) {
 		}
 	}
 }
+
+func TestScopedQuery(t *testing.T) {
+	tests := []struct {
+		f    HistoryFilter
+		want string
+		ok   bool
+	}{
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "contact"}, `scoped : "d1contact"*`, true},
+		{HistoryFilter{Operation: OpContactUpsert, Outcome: OutcomeFailed, Text: "ad-msg-1"}, `scoped : "a2ad a2msg a21"`, true},
+		// Without an outcome, the word under each of the operation's scopes.
+		{HistoryFilter{Operation: OpMessagePush, Text: "rate"},
+			`(scoped : "d1rate"* OR scoped : "d2rate"* OR scoped : "d3rate"* OR scoped : "d4rate"*)`, true},
+		// A word the operation itself satisfies needs no index.
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "push rate"}, `scoped : "d1rate"*`, true},
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "push"}, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := scopedQuery(tt.f, parseSearch(tt.f.Text))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("scopedQuery(%+v) = %s, %v; want %s, %v", tt.f, got, ok, tt.want, tt.ok)
+		}
+	}
+	// Known operations never share a scope; any other gets a valid one.
+	seen := map[string]Operation{}
+	for op := range knownOpCodes {
+		c := scopeCode(op, OutcomeOK)
+		if other, dup := seen[c]; dup {
+			t.Errorf("%s and %s share scope %q", op, other, c)
+		}
+		seen[c] = op
+	}
+	for _, op := range []Operation{"custom.op", "x", "ünïcode.op"} {
+		if c := scopeCode(op, OutcomeSkipped); len(c) != 2 || !strings.Contains(otherOpCodes, c[:1]) || c[1] != '4' {
+			t.Errorf("scopeCode(%q) = %q", op, c)
+		}
+	}
+	// Fields stay apart: a phrase cannot run from the local id into the
+	// remote id.
+	if got := scopedText(OpMessagePush, OutcomeOK, "ad-msg-1", "X2", ""); got != "d1ad d1msg d11 d1 d1x2 d1 " {
+		t.Errorf("scopedText = %q", got)
+	}
+}
