@@ -264,7 +264,7 @@ func TestHistoryCustomTimeRange(t *testing.T) {
 		h.to.SetText(tt.to)
 		h.reload()
 		// Past the typing delay: the debounced reload must not query either.
-		if loop.idleFor(2*searchDelay); h.landed != before {
+		if loop.idleFor(2 * searchDelay); h.landed != before {
 			t.Errorf("from %q to %q ran a query", tt.from, tt.to)
 		}
 		if !h.rangeProblem.Visible() || !strings.Contains(h.rangeProblem.Text, tt.want) {
