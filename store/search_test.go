@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -442,5 +443,74 @@ func TestScopedQuery(t *testing.T) {
 	// remote id.
 	if got := scopedText(OpMessagePush, OutcomeOK, "ad-msg-1", "X2", ""); got != "d1ad d1msg d11 d1 d1x2 d1 " {
 		t.Errorf("scopedText = %q", got)
+	}
+}
+
+// TestUpgradeReindexesHistory: a database indexed by the version 3 indexer
+// (no scoped index, no time blocks) starts indexing over after the upgrade,
+// and searches and time ranges are complete before and after it catches up.
+func TestUpgradeReindexesHistory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DatabaseFile)
+	db := rawWriter(t, path)
+	if err := migrate(ctx, db, path, 3, func() int64 { return 1 }); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entries := genHistory(3, 400, start)
+	for _, e := range entries {
+		if _, err := db.Exec(`INSERT INTO history (`+historyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.At.UnixMilli(), string(e.Operation), string(e.System), e.LocalID, e.RemoteID, string(e.Outcome),
+			e.HTTPStatus, e.Attempts, e.Latency.Microseconds(), e.Error); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the version 3 indexer did.
+	if _, err := db.Exec(`INSERT INTO history_fts (rowid, local_id, remote_id, error, tags)
+		SELECT id, local_id, remote_id, error, 'op' || hex(operation) || ' oc' || hex(outcome) || ' sy' || hex(system) FROM history`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE history_fts_progress SET indexed_through = 400`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := open(ctx, path, options{manualIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := indexedThrough(t, s); got != 0 {
+		t.Fatalf("after the upgrade the index is complete through %d, want 0 (start over)", got)
+	}
+	fields := make([][4][]string, len(entries))
+	for i, e := range entries {
+		fields[i] = entryFields(e)
+	}
+	filters := []HistoryFilter{
+		{Text: "contact", Operation: OpMessagePush, Outcome: OutcomeOK, Limit: 100},
+		{Text: "msg", Operation: OpContactUpsert, Limit: 100},
+		{Text: "rate", Limit: 100},
+		{Since: start.Add(5 * time.Second), Until: start.Add(10 * time.Second), Operation: OpMessagePush, Limit: 100},
+	}
+	check := func(stage string) {
+		for _, f := range filters {
+			page, err := s.HistoryPage(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ids(page), referencePage(entries, fields, f); !slices.Equal(got, want) {
+				t.Errorf("%s, %+v:\n got %v\nwant %v", stage, f, got, want)
+			}
+		}
+	}
+	check("before reindexing")
+	indexAll(t, s)
+	check("reindexed")
+	var fts, scoped int
+	if err := s.r.QueryRow(`SELECT (SELECT count(*) FROM history_fts), (SELECT count(*) FROM history_scoped_fts)`).Scan(&fts, &scoped); err != nil || fts != 400 || scoped != 400 {
+		t.Errorf("indexes hold %d and %d rows (%v), want 400 each: rows indexed twice or lost", fts, scoped, err)
 	}
 }
