@@ -126,6 +126,9 @@ type historyScreen struct {
 	// exportResult is what the last export said when it ended, "" while
 	// one runs.
 	exportResult string
+	// exporting is true from the chosen file to the result: one export
+	// at a time (Ctrl+E still works while the progress dialog is up).
+	exporting bool
 
 	// landed counts the queries whose results reached the screen.
 	landed int
@@ -611,6 +614,9 @@ func exportHistory(ctx context.Context, src HistorySource, f store.HistoryFilter
 
 // startExport asks where to save the current filter's entries.
 func (h *historyScreen) startExport() {
+	if h.exporting || h.saveDialog != nil {
+		return
+	}
 	if _, err := h.filter(); !h.rangeOK(err) {
 		return
 	}
@@ -642,7 +648,7 @@ func (h *historyScreen) exportTo(w fyne.URIWriteCloser) {
 		return
 	}
 	ctx, cancel := context.WithCancel(h.ctx)
-	h.exportResult = ""
+	h.exporting, h.exportResult = true, ""
 	h.exportStatus = widget.NewLabel("Writing " + uri.Name() + "…")
 	h.exportStatus.Wrapping = fyne.TextWrapWord
 	h.exportBar = widget.NewProgressBar()
@@ -677,6 +683,7 @@ func (h *historyScreen) exportTo(w fyne.URIWriteCloser) {
 
 // exportDone says how the export ended.
 func (h *historyScreen) exportDone(uri fyne.URI, rows int, err error) {
+	h.exporting = false
 	h.exportDialog.Hide()
 	switch {
 	case errors.Is(err, context.Canceled):

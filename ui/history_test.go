@@ -430,6 +430,11 @@ func TestHistoryExportPagesAndCancel(t *testing.T) {
 	if v := h.exportBar.Value; v < 0.2 || v > 0.4 {
 		t.Errorf("after 1,000 of 3,500 rows the bar shows %.2f", v)
 	}
+	// One export at a time: Ctrl+E while one runs opens nothing.
+	c.Window().Canvas().(fyne.Shortcutable).TypedShortcut(exportShortcut)
+	if h.saveDialog != nil {
+		t.Error("Ctrl+E during an export opened a second one")
+	}
 	test.Tap(h.exportCancel)
 	loop.runUntil(t, "the cancelled export", func() bool { return h.exportResult != "" })
 	if !strings.Contains(h.exportResult, "cancelled") {
