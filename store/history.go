@@ -92,6 +92,10 @@ type HistoryFilter struct {
 	// occur, case-insensitively, as a word or the start of a word in the
 	// operation, local id, remote id or error text. See search.go.
 	Text string
+	// Since and Until keep only entries with Since <= At < Until, to the
+	// millisecond; a zero time leaves that end open. Until must be after
+	// Since when both are set.
+	Since, Until time.Time
 	// BeforeID pages backwards: only entries with ID < BeforeID are
 	// returned. 0 starts at the newest entry. Pass the last ID of a page
 	// to get the next one; unlike OFFSET this stays fast deep into history.
@@ -223,6 +227,9 @@ func (f HistoryFilter) validate() (HistoryFilter, error) {
 		return f, invalidf("unknown outcome %q", f.Outcome)
 	case f.System != "" && !f.System.valid():
 		return f, invalidf("unknown system %q", f.System)
+	case !f.Since.IsZero() && !f.Until.IsZero() && f.Until.UnixMilli() <= f.Since.UnixMilli():
+		return f, invalidf("the time range ends (%s) before it starts (%s): pick an end after the start",
+			f.Until.Format(time.RFC3339), f.Since.Format(time.RFC3339))
 	case f.BeforeID < 0:
 		return f, invalidf("negative BeforeID %d", f.BeforeID)
 	case f.Limit < 0:

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -216,8 +217,11 @@ func BenchmarkIndexHistory(b *testing.B) {
 	b.ReportMetric(float64(rows)/b.Elapsed().Seconds(), "rows/s")
 }
 
-// fixtureRows is the size of the shared history fixture.
+// fixtureRows is the size of the shared history fixture, fixtureStart the
+// time of its first row; rows are 50 ms apart.
 const fixtureRows = 1_000_000
+
+var fixtureStart = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // histFixture is a database with fixtureRows history rows, fully indexed,
 // built once per test binary run (about half a minute) and shared by the
@@ -244,7 +248,7 @@ func historyFixture(b *testing.B) *Store {
 		if f.s, f.err = open(ctx, filepath.Join(f.dir, DatabaseFile), options{manualIndex: true}); f.err != nil {
 			return
 		}
-		start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+		start := fixtureStart
 		const batch = 10_000
 		var appendTime time.Duration
 		for i := 0; i < fixtureRows/batch; i++ {
@@ -317,6 +321,12 @@ func BenchmarkHistoryPage(b *testing.B) {
 		{"text-only/common-term", HistoryFilter{Text: "timeout"}, 100},
 		{"text-only/operation-word", HistoryFilter{Text: "push"}, 100},
 		{"deep-page/op+outcome+text", HistoryFilter{Operation: push, Outcome: OutcomeFailed, Text: "rate", BeforeID: fixtureRows / 10}, 100},
+		// Time ranges: the fixture spans start .. start+50,000 s.
+		{"range/last-hour", HistoryFilter{Since: fixtureStart.Add(49_000 * time.Second)}, 100},
+		{"range/old-hour", HistoryFilter{Since: fixtureStart.Add(time.Hour), Until: fixtureStart.Add(2 * time.Hour)}, 100},
+		{"range/old-hour+op+outcome+text", HistoryFilter{Operation: push, Outcome: OutcomeFailed, Text: "rate",
+			Since: fixtureStart.Add(time.Hour), Until: fixtureStart.Add(2 * time.Hour)}, 100},
+		{"range/old-hour+outcome-rare", HistoryFilter{Outcome: OutcomeSkipped, Since: fixtureStart.Add(time.Hour), Until: fixtureStart.Add(2 * time.Hour)}, 100},
 		// Worst cases found so far: a word that is in most rows of the
 		// index but in none that pass the filter, so FTS5 walks its whole
 		// doclist. Reported, not hidden.
@@ -369,4 +379,57 @@ func BenchmarkHistoryFileSize(b *testing.B) {
 	b.ReportMetric(float64(size)/fixtureRows, "bytes/row")
 	b.ReportMetric(histFixture.appendRate, "build-append-rows/s")
 	b.ReportMetric(histFixture.indexRate, "build-index-rows/s")
+}
+
+// TestHistoryTimeRange: Since is inclusive, Until exclusive, both may be
+// used alone, and a row recorded late with an early time is found by its
+// time, not by where it sits in the table.
+func TestHistoryTimeRange(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	var entries []HistoryEntry
+	for i := range 10 {
+		entries = append(entries, HistoryEntry{At: base.Add(time.Duration(i) * time.Hour), Operation: OpMessagePush,
+			System: SystemGHL, LocalID: fmt.Sprintf("ad-msg-%d", i), Outcome: OutcomeOK})
+	}
+	// id 11: recorded last, but happened at base+2h30m.
+	entries = append(entries, HistoryEntry{At: base.Add(150 * time.Minute), Operation: OpMessagePush, System: SystemGHL,
+		LocalID: "ad-msg-late", Outcome: OutcomeOK})
+	if err := s.AppendHistory(ctx, entries...); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		f    HistoryFilter
+		want []int64
+	}{
+		{"since inclusive", HistoryFilter{Since: base.Add(8 * time.Hour)}, []int64{10, 9}},
+		{"until exclusive", HistoryFilter{Until: base.Add(2 * time.Hour)}, []int64{2, 1}},
+		{"both, late row inside", HistoryFilter{Since: base.Add(2 * time.Hour), Until: base.Add(4 * time.Hour)}, []int64{11, 4, 3}},
+		{"with text", HistoryFilter{Since: base.Add(2 * time.Hour), Until: base.Add(4 * time.Hour), Text: "late"}, []int64{11}},
+		{"with filter", HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Until: base.Add(time.Hour)}, []int64{1}},
+		{"before everything", HistoryFilter{Until: base}, nil},
+		{"after everything", HistoryFilter{Since: base.Add(10 * time.Hour)}, nil},
+		{"paging inside the range", HistoryFilter{Since: base.Add(2 * time.Hour), BeforeID: 11, Limit: 1}, []int64{10}},
+	}
+	check := func(stage string) {
+		for _, tt := range tests {
+			page, err := s.HistoryPage(ctx, tt.f)
+			if err != nil {
+				t.Fatalf("%s, %s: %v", stage, tt.name, err)
+			}
+			if got := ids(page); !slices.Equal(got, tt.want) {
+				t.Errorf("%s, %s: got %v, want %v", stage, tt.name, got, tt.want)
+			}
+		}
+	}
+	check("not indexed")
+	indexAll(t, s)
+	check("indexed")
+
+	_, err := s.HistoryPage(ctx, HistoryFilter{Since: base.Add(time.Hour), Until: base})
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "before") {
+		t.Errorf("a range ending before it starts: %v, want ErrInvalid saying so", err)
+	}
 }

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -251,8 +253,10 @@ func referencePage(entries []HistoryEntry, fields [][4][]string, f HistoryFilter
 		if f.BeforeID != 0 && id >= f.BeforeID {
 			continue
 		}
+		at := e.At.UnixMilli()
 		if (f.Operation != "" && e.Operation != f.Operation) || (f.Outcome != "" && e.Outcome != f.Outcome) ||
-			(f.System != "" && e.System != f.System) || !matchesFields(fields[i], terms) {
+			(f.System != "" && e.System != f.System) || !matchesFields(fields[i], terms) ||
+			(!f.Since.IsZero() && at < f.Since.UnixMilli()) || (!f.Until.IsZero() && at >= f.Until.UnixMilli()) {
 			continue
 		}
 		out = append(out, id)
@@ -266,8 +270,22 @@ func referencePage(entries []HistoryEntry, fields [][4][]string, f HistoryFilter
 func TestSearchIndexedAndTailAgree(t *testing.T) {
 	ctx := context.Background()
 	s := newTestStore(t)
-	entries := genHistory(42, 1200, time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entries := genHistory(42, 1200, start)
+	// Operations beyond the known ones, and times out of order: a late
+	// record of an early operation must still fall in its time range.
+	for i := range entries {
+		switch {
+		case i%97 == 0:
+			entries[i].Operation = Operation(fmt.Sprintf("custom.op%d", i%5))
+		case i%89 == 0:
+			entries[i].At = start.Add(time.Duration(i%7) * time.Second)
+		}
+	}
 	entries = append(entries, semanticsRows...)
+	for i := range semanticsRows {
+		entries[len(entries)-1-i].At = start.Add(time.Minute)
+	}
 	if err := s.AppendHistory(ctx, entries...); err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +303,10 @@ func TestSearchIndexedAndTailAgree(t *testing.T) {
 			HistoryFilter{Text: text, Outcome: OutcomeFailed},
 			HistoryFilter{Text: text, Operation: OpContactUpsert, Outcome: OutcomeOK, System: SystemGHL},
 			HistoryFilter{Text: text, BeforeID: 600, Limit: 20},
+			HistoryFilter{Text: text, Operation: Operation("custom.op3")},
+			HistoryFilter{Text: text, Since: start.Add(20 * time.Second), Until: start.Add(40 * time.Second)},
+			HistoryFilter{Text: text, Operation: OpMessagePush, Outcome: OutcomeOK, Until: start.Add(5 * time.Second)},
+			HistoryFilter{Text: text, Since: start.Add(59 * time.Second)},
 		)
 	}
 	for _, watermark := range []int{0, 500, 1199, len(entries)} {
@@ -307,7 +329,8 @@ func TestSearchIndexedAndTailAgree(t *testing.T) {
 			}
 		}
 		// Walk all pages of a few queries across the watermark.
-		for _, f := range []HistoryFilter{{Text: "rate", Limit: 7}, {Outcome: OutcomeFailed, Limit: 13}, {Text: "ad msg", Operation: OpMessagePush, Limit: 100}} {
+		for _, f := range []HistoryFilter{{Text: "rate", Limit: 7}, {Outcome: OutcomeFailed, Limit: 13}, {Text: "ad msg", Operation: OpMessagePush, Limit: 100},
+			{Since: start.Add(10 * time.Second), Until: start.Add(50 * time.Second), Limit: 50}, {Text: "contact", Operation: OpContactUpsert, Since: start.Add(30 * time.Second), Limit: 9}} {
 			var walked []int64
 			for {
 				page, err := s.HistoryPage(ctx, f)
@@ -378,5 +401,116 @@ func TestMatchesEntry(t *testing.T) {
 		if got := matchesEntry(e, parseSearch(text)); got != want {
 			t.Errorf("matchesEntry(%q) = %v, want %v", text, got, want)
 		}
+	}
+}
+
+func TestScopedQuery(t *testing.T) {
+	tests := []struct {
+		f    HistoryFilter
+		want string
+		ok   bool
+	}{
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "contact"}, `scoped : "d1contact"*`, true},
+		{HistoryFilter{Operation: OpContactUpsert, Outcome: OutcomeFailed, Text: "ad-msg-1"}, `scoped : "a2ad a2msg a21"`, true},
+		// Without an outcome, the word under each of the operation's scopes.
+		{HistoryFilter{Operation: OpMessagePush, Text: "rate"},
+			`(scoped : "d1rate"* OR scoped : "d2rate"* OR scoped : "d3rate"* OR scoped : "d4rate"*)`, true},
+		// A word the operation itself satisfies needs no index.
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "push rate"}, `scoped : "d1rate"*`, true},
+		{HistoryFilter{Operation: OpMessagePush, Outcome: OutcomeOK, Text: "push"}, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := scopedQuery(tt.f, parseSearch(tt.f.Text))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("scopedQuery(%+v) = %s, %v; want %s, %v", tt.f, got, ok, tt.want, tt.ok)
+		}
+	}
+	// Known operations never share a scope; any other gets a valid one.
+	seen := map[string]Operation{}
+	for op := range knownOpCodes {
+		c := scopeCode(op, OutcomeOK)
+		if other, dup := seen[c]; dup {
+			t.Errorf("%s and %s share scope %q", op, other, c)
+		}
+		seen[c] = op
+	}
+	for _, op := range []Operation{"custom.op", "x", "ünïcode.op"} {
+		if c := scopeCode(op, OutcomeSkipped); len(c) != 2 || !strings.Contains(otherOpCodes, c[:1]) || c[1] != '4' {
+			t.Errorf("scopeCode(%q) = %q", op, c)
+		}
+	}
+	// Fields stay apart: a phrase cannot run from the local id into the
+	// remote id.
+	if got := scopedText(OpMessagePush, OutcomeOK, "ad-msg-1", "X2", ""); got != "d1ad d1msg d11 d1 d1x2 d1 " {
+		t.Errorf("scopedText = %q", got)
+	}
+}
+
+// TestUpgradeReindexesHistory: a database indexed by the version 3 indexer
+// (no scoped index, no time blocks) starts indexing over after the upgrade,
+// and searches and time ranges are complete before and after it catches up.
+func TestUpgradeReindexesHistory(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DatabaseFile)
+	db := rawWriter(t, path)
+	if err := migrate(ctx, db, path, 3, func() int64 { return 1 }); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	entries := genHistory(3, 400, start)
+	for _, e := range entries {
+		if _, err := db.Exec(`INSERT INTO history (`+historyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			e.At.UnixMilli(), string(e.Operation), string(e.System), e.LocalID, e.RemoteID, string(e.Outcome),
+			e.HTTPStatus, e.Attempts, e.Latency.Microseconds(), e.Error); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// What the version 3 indexer did.
+	if _, err := db.Exec(`INSERT INTO history_fts (rowid, local_id, remote_id, error, tags)
+		SELECT id, local_id, remote_id, error, 'op' || hex(operation) || ' oc' || hex(outcome) || ' sy' || hex(system) FROM history`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`UPDATE history_fts_progress SET indexed_through = 400`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := open(ctx, path, options{manualIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := indexedThrough(t, s); got != 0 {
+		t.Fatalf("after the upgrade the index is complete through %d, want 0 (start over)", got)
+	}
+	fields := make([][4][]string, len(entries))
+	for i, e := range entries {
+		fields[i] = entryFields(e)
+	}
+	filters := []HistoryFilter{
+		{Text: "contact", Operation: OpMessagePush, Outcome: OutcomeOK, Limit: 100},
+		{Text: "msg", Operation: OpContactUpsert, Limit: 100},
+		{Text: "rate", Limit: 100},
+		{Since: start.Add(5 * time.Second), Until: start.Add(10 * time.Second), Operation: OpMessagePush, Limit: 100},
+	}
+	check := func(stage string) {
+		for _, f := range filters {
+			page, err := s.HistoryPage(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := ids(page), referencePage(entries, fields, f); !slices.Equal(got, want) {
+				t.Errorf("%s, %+v:\n got %v\nwant %v", stage, f, got, want)
+			}
+		}
+	}
+	check("before reindexing")
+	indexAll(t, s)
+	check("reindexed")
+	var fts, scoped int
+	if err := s.r.QueryRow(`SELECT (SELECT count(*) FROM history_fts), (SELECT count(*) FROM history_scoped_fts)`).Scan(&fts, &scoped); err != nil || fts != 400 || scoped != 400 {
+		t.Errorf("indexes hold %d and %d rows (%v), want 400 each: rows indexed twice or lost", fts, scoped, err)
 	}
 }

@@ -2,16 +2,23 @@ package ui
 
 import (
 	"context"
+	"encoding/csv"
+	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
+	gosync "sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+	"github.com/dustin/go-humanize"
 
 	"parley/store"
 )
@@ -26,6 +33,26 @@ const (
 	anyOutcome   = "All outcomes"
 	anySystem    = "Both systems"
 )
+
+// Time ranges of the History screen. The presets are relative to the moment
+// a query runs, so "Last hour" keeps meaning the last hour on every reload.
+const (
+	rangeAll        = "All time"
+	rangeLastHour   = "Last hour"
+	rangeToday      = "Today"
+	rangeLast7Days  = "Last 7 days"
+	rangeLast30Days = "Last 30 days"
+	rangeCustom     = "Custom…"
+)
+
+// Dates typed into the custom range, in the console's time zone.
+const (
+	dateLayout     = "2006-01-02"
+	dateTimeLayout = "2006-01-02 15:04"
+)
+
+// exportShortcut exports the History screen's current filter to CSV.
+var exportShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyE, Modifier: fyne.KeyModifierShortcutDefault}
 
 type historyColumn struct {
 	title string
@@ -65,6 +92,8 @@ type historyScreen struct {
 	// ctx ends when the screen is left or the window closes; queries run
 	// under it. It is nil until the screen is first shown.
 	ctx context.Context
+	// now is the clock the time-range presets count back from.
+	now func() time.Time
 
 	rows []store.HistoryEntry
 	// generation drops results of queries that a newer filter has overtaken.
@@ -83,12 +112,31 @@ type historyScreen struct {
 	more      *widget.Button
 	empty     fyne.CanvasObject
 
+	timeRange *widget.Select
+	// from and to are the custom range, shown only for rangeCustom.
+	from, to     *widget.Entry
+	custom       *fyne.Container
+	rangeProblem *widget.Label
+
+	exportButton *widget.Button
+	saveDialog   *dialog.FileDialog
+	exportDialog *dialog.CustomDialog
+	exportStatus *widget.Label
+	exportBar    *widget.ProgressBar
+	exportCancel *widget.Button
+	// exportResult is what the last export said when it ended, "" while
+	// one runs.
+	exportResult string
+	// exporting is true from the chosen file to the result: one export
+	// at a time (Ctrl+E still works while the progress dialog is up).
+	exporting bool
+
 	// landed counts the queries whose results reached the screen.
 	landed int
 }
 
 func newHistoryScreen(src HistorySource, win fyne.Window, do func(func()), bg background, loc *time.Location) *historyScreen {
-	return &historyScreen{src: src, win: win, do: do, bg: bg, loc: loc}
+	return &historyScreen{src: src, win: win, do: do, bg: bg, loc: loc, now: time.Now}
 }
 
 func (h *historyScreen) view() fyne.CanvasObject {
@@ -109,6 +157,49 @@ func (h *historyScreen) view() fyne.CanvasObject {
 	filters := container.NewBorder(nil, nil, nil,
 		container.NewHBox(wide(h.operation, 190), wide(h.outcome, 150), wide(h.system, 150), refresh),
 		h.search)
+
+	h.from = widget.NewEntry()
+	h.from.SetPlaceHolder("From YYYY-MM-DD HH:MM")
+	h.to = widget.NewEntry()
+	h.to.SetPlaceHolder("To YYYY-MM-DD HH:MM")
+	for _, e := range []*widget.Entry{h.from, h.to} {
+		e.OnChanged = func(string) { h.reloadSoon() }
+		e.OnSubmitted = func(string) { h.reload() }
+	}
+	entryWidth := fyne.NewSize(200, h.from.MinSize().Height)
+	h.custom = container.NewHBox(container.NewGridWrap(entryWidth, h.from), container.NewGridWrap(entryWidth, h.to))
+	h.custom.Hide()
+	h.from.Hide()
+	h.to.Hide()
+	h.rangeProblem = widget.NewLabel("")
+	h.rangeProblem.Importance = widget.DangerImportance
+	h.rangeProblem.Wrapping = fyne.TextWrapWord
+	h.rangeProblem.Hide()
+	h.timeRange = widget.NewSelect([]string{rangeAll, rangeLastHour, rangeToday, rangeLast7Days, rangeLast30Days, rangeCustom},
+		func(v string) {
+			if h.custom == nil {
+				return
+			}
+			for _, o := range []fyne.CanvasObject{h.custom, h.from, h.to} {
+				if v == rangeCustom {
+					o.Show()
+				} else {
+					o.Hide()
+				}
+			}
+			h.reload()
+		})
+	h.timeRange.SetSelected(rangeAll)
+	h.exportButton = widget.NewButtonWithIcon("Export CSV…", theme.DocumentSaveIcon(), h.startExport)
+	h.win.Canvas().AddShortcut(exportShortcut, func(fyne.Shortcut) {
+		// Only while History is on screen: it exports what History shows.
+		if h.ctx != nil && h.ctx.Err() == nil {
+			h.startExport()
+		}
+	})
+	rangeRow := container.NewBorder(nil, nil,
+		container.NewHBox(widget.NewLabel("Time"), wide(h.timeRange, 160), h.custom),
+		h.exportButton, h.rangeProblem)
 
 	h.table = widget.NewTable(
 		func() (int, int) { return len(h.rows), len(historyColumns) },
@@ -156,7 +247,7 @@ func (h *historyScreen) view() fyne.CanvasObject {
 	h.empty.Hide()
 
 	footer := container.NewBorder(nil, nil, nil, h.more, h.summary)
-	top := container.NewVBox(header("History", "Every upsert, message push and media fetch, newest first. Select a row for its details."), filters)
+	top := container.NewVBox(header("History", "Every upsert, message push and media fetch, newest first. Select a row for its details."), filters, rangeRow)
 	return container.NewBorder(top, footer, nil, nil, container.NewStack(h.table, h.empty))
 }
 
@@ -172,7 +263,9 @@ func (h *historyScreen) refresh() {
 	h.reload()
 }
 
-func (h *historyScreen) filter() store.HistoryFilter {
+// filter is what the screen's controls select. It fails only for a custom
+// time range that is not a valid range, with a message for the user.
+func (h *historyScreen) filter() (store.HistoryFilter, error) {
 	f := store.HistoryFilter{Text: strings.TrimSpace(h.search.Text), Limit: historyPageSize}
 	if v := h.operation.Selected; v != anyOperation && v != "" {
 		f.Operation = store.Operation(v)
@@ -186,7 +279,69 @@ func (h *historyScreen) filter() store.HistoryFilter {
 	case systemLabel(store.SystemGHL):
 		f.System = store.SystemGHL
 	}
-	return f
+	now := h.now().In(h.loc)
+	switch h.timeRange.Selected {
+	case rangeLastHour:
+		f.Since = now.Add(-time.Hour)
+	case rangeToday:
+		f.Since = time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, h.loc)
+	case rangeLast7Days:
+		f.Since = now.AddDate(0, 0, -7)
+	case rangeLast30Days:
+		f.Since = now.AddDate(0, 0, -30)
+	case rangeCustom:
+		var err error
+		if f.Since, err = parseRangeDate("From", h.from.Text, false, h.loc); err != nil {
+			return f, err
+		}
+		if f.Until, err = parseRangeDate("To", h.to.Text, true, h.loc); err != nil {
+			return f, err
+		}
+		if !f.Since.IsZero() && !f.Until.IsZero() && !f.Until.After(f.Since) {
+			return f, fmt.Errorf(`"To" (%s) is before "From" (%s): pick a later end, or clear one of them`,
+				strings.TrimSpace(h.to.Text), strings.TrimSpace(h.from.Text))
+		}
+	}
+	return f, nil
+}
+
+// parseRangeDate reads a custom range end in loc; empty leaves that end
+// open. A To date without a time means through the end of that day, a To
+// time through the end of that minute, as people read "to 14:05".
+func parseRangeDate(which, text string, end bool, loc *time.Location) (time.Time, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.ParseInLocation(dateTimeLayout, text, loc); err == nil {
+		if end {
+			t = t.Add(time.Minute)
+		}
+		return t, nil
+	}
+	t, err := time.ParseInLocation(dateLayout, text, loc)
+	if err != nil {
+		return time.Time{}, fmt.Errorf(`"%s" is not a date: %q. Write YYYY-MM-DD or YYYY-MM-DD HH:MM, for example 2026-11-30 or 2026-11-30 14:05`,
+			which, text)
+	}
+	if end {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t, nil
+}
+
+// rangeOK shows or clears the custom range's problem and reports whether
+// there was none.
+func (h *historyScreen) rangeOK(err error) bool {
+	if err != nil {
+		h.rangeProblem.SetText(err.Error())
+		h.rangeProblem.Show()
+		return false
+	}
+	if h.rangeProblem.Visible() {
+		h.rangeProblem.Hide()
+	}
+	return true
 }
 
 func (h *historyScreen) reloadSoon() {
@@ -214,14 +369,21 @@ func (h *historyScreen) reload() {
 	if h.table == nil {
 		return // not built yet: the Select constructors fire before the table exists
 	}
-	h.query(h.filter(), false)
+	f, err := h.filter()
+	if !h.rangeOK(err) {
+		return
+	}
+	h.query(f, false)
 }
 
 func (h *historyScreen) loadOlder() {
 	if len(h.rows) == 0 {
 		return
 	}
-	f := h.filter()
+	f, err := h.filter()
+	if !h.rangeOK(err) {
+		return
+	}
 	f.BeforeID = h.rows[len(h.rows)-1].ID
 	h.query(f, true)
 }
@@ -261,7 +423,7 @@ func (h *historyScreen) apply(rows []store.HistoryEntry, err error, appendRows b
 		h.table.ScrollToTop()
 	}
 	h.table.Refresh()
-	if len(h.rows) == 0 && h.filter() == (store.HistoryFilter{Limit: historyPageSize}) {
+	if f, err := h.filter(); len(h.rows) == 0 && err == nil && f == (store.HistoryFilter{Limit: historyPageSize}) {
 		h.empty.Show()
 	} else {
 		h.empty.Hide()
@@ -332,4 +494,236 @@ func statusText(code int) string {
 		return "–"
 	}
 	return strconv.Itoa(code)
+}
+
+// CSV export.
+//
+// The export writes what the screen's filter selects, every page of it, not
+// only the rows on screen, reading the store a page of MaxHistoryLimit at a
+// time and writing each page before asking for the next: a million-row
+// history never sits in memory. It runs under the screen's context, so
+// leaving History or closing the window stops it like Cancel does, and a
+// file that was not finished is removed rather than left looking complete.
+
+// exportHeader names the CSV columns.
+var exportHeader = []string{"ID", "Time", "Operation", "System", "Local id", "Remote id", "Outcome",
+	"HTTP status", "Attempts", "Latency (ms)", "Details"}
+
+// formulaTriggers are the first characters that make a spreadsheet read a
+// cell as a formula (OWASP, "CSV Injection"): such cells get a leading '.
+const formulaTriggers = "=+-@\t\r"
+
+// exportCell makes a value safe for a spreadsheet: line breaks become LF
+// (the CSV writer turns them into the CRLF spreadsheets expect, and a lone
+// CR would be lost on the way) and a cell that would start a formula is
+// prefixed with ', which spreadsheets show as text and do not run.
+func exportCell(s string) string {
+	if strings.ContainsRune(s, '\r') {
+		s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	}
+	if s != "" && strings.ContainsRune(formulaTriggers, rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}
+
+// exportWriter writes RFC 4180 CSV with CRLF line ends, every cell
+// neutralised by exportCell. encoding/csv does the quoting.
+type exportWriter struct {
+	w    *csv.Writer
+	cell []string
+}
+
+func newExportWriter(w io.Writer) *exportWriter {
+	cw := csv.NewWriter(w)
+	cw.UseCRLF = true
+	return &exportWriter{w: cw}
+}
+
+func (x *exportWriter) write(record []string) error {
+	x.cell = x.cell[:0]
+	for _, v := range record {
+		x.cell = append(x.cell, exportCell(v))
+	}
+	return x.w.Write(x.cell)
+}
+
+func (x *exportWriter) flush() error {
+	x.w.Flush()
+	return x.w.Error()
+}
+
+// exportRecord is one history entry as CSV cells; times are RFC 3339 in
+// loc, with the offset, so a file read elsewhere is still unambiguous.
+func exportRecord(e *store.HistoryEntry, loc *time.Location) []string {
+	status := ""
+	if e.HTTPStatus != 0 {
+		status = strconv.Itoa(e.HTTPStatus)
+	}
+	return []string{
+		strconv.FormatInt(e.ID, 10), e.At.In(loc).Format("2006-01-02T15:04:05.000Z07:00"), string(e.Operation),
+		systemLabel(e.System), e.LocalID, e.RemoteID, string(e.Outcome), status, strconv.Itoa(e.Attempts),
+		strconv.FormatFloat(float64(e.Latency.Microseconds())/1000, 'f', -1, 64), e.Error,
+	}
+}
+
+// exportHistory writes every entry f selects to w as CSV, newest first, and
+// returns how many it wrote. progress gets the rows written so far and the
+// fraction done: by id, or by time when f has a start, since ids and times
+// both fall as the export walks back.
+func exportHistory(ctx context.Context, src HistorySource, f store.HistoryFilter, w io.Writer, loc *time.Location,
+	progress func(rows int, done float64)) (int, error) {
+	x := newExportWriter(w)
+	if err := x.write(exportHeader); err != nil {
+		return 0, err
+	}
+	f.Limit, f.BeforeID = store.MaxHistoryLimit, 0
+	rows, done := 0, 0.0
+	var top store.HistoryEntry
+	for {
+		page, err := src.HistoryPage(ctx, f)
+		if err != nil {
+			return rows, err
+		}
+		for i := range page {
+			if err := x.write(exportRecord(&page[i], loc)); err != nil {
+				return rows, err
+			}
+		}
+		// Flushed page by page: the file grows as the export runs.
+		if err := x.flush(); err != nil {
+			return rows, err
+		}
+		rows += len(page)
+		if len(page) < f.Limit {
+			progress(rows, 1)
+			return rows, nil
+		}
+		last := page[len(page)-1]
+		if top.ID == 0 {
+			top = page[0]
+		}
+		frac := float64(top.ID-last.ID+1) / float64(top.ID)
+		if span := top.At.Sub(f.Since); !f.Since.IsZero() && span > 0 {
+			frac = float64(top.At.Sub(last.At)) / float64(span)
+		}
+		done = max(done, min(frac, 0.99))
+		progress(rows, done)
+		f.BeforeID = last.ID
+	}
+}
+
+// startExport asks where to save the current filter's entries.
+func (h *historyScreen) startExport() {
+	if h.exporting || h.saveDialog != nil {
+		return
+	}
+	if _, err := h.filter(); !h.rangeOK(err) {
+		return
+	}
+	d := dialog.NewFileSave(func(w fyne.URIWriteCloser, err error) {
+		h.saveDialog = nil
+		switch {
+		case err != nil:
+			dialog.ShowError(fmt.Errorf("cannot save there: %w. Pick another folder, such as Documents", err), h.win)
+		case w != nil:
+			h.exportTo(w)
+		}
+	}, h.win)
+	d.SetTitleText("Export history to CSV")
+	d.SetConfirmText("Export")
+	d.SetFileName("parley-history-" + h.now().In(h.loc).Format("2006-01-02-1504") + ".csv")
+	d.SetFilter(storage.NewExtensionFileFilter([]string{".csv"}))
+	h.saveDialog = d
+	d.Show()
+}
+
+// exportTo writes the current filter's entries to w off the UI goroutine,
+// with a progress bar and Cancel. The save dialog calls it; tests too.
+func (h *historyScreen) exportTo(w fyne.URIWriteCloser) {
+	uri := w.URI()
+	f, err := h.filter()
+	if !h.rangeOK(err) || h.ctx == nil || h.ctx.Err() != nil {
+		_ = w.Close()
+		_ = storage.Delete(uri)
+		return
+	}
+	ctx, cancel := context.WithCancel(h.ctx)
+	h.exporting, h.exportResult = true, ""
+	h.exportStatus = widget.NewLabel("Writing " + uri.Name() + "…")
+	h.exportStatus.Wrapping = fyne.TextWrapWord
+	h.exportBar = widget.NewProgressBar()
+	h.exportCancel = widget.NewButton("Cancel", func() {
+		cancel()
+		h.exportCancel.Disable()
+		h.exportCancel.SetText("Cancelling…")
+	})
+	h.exportDialog = dialog.NewCustomWithoutButtons("Export history to CSV", container.NewVBox(h.exportStatus, h.exportBar), h.win)
+	h.exportDialog.SetButtons([]fyne.CanvasObject{h.exportCancel})
+	h.exportDialog.Resize(fyne.NewSize(480, 0))
+	h.exportDialog.Show()
+
+	relay := &exportRelay{do: h.do, show: func(rows int, done float64) {
+		if ctx.Err() == nil {
+			h.exportStatus.SetText(fmt.Sprintf("Writing %s… %s rows so far", uri.Name(), humanize.Comma(int64(rows))))
+			h.exportBar.SetValue(done)
+		}
+	}}
+	h.bg.wg.Go(func() {
+		defer cancel()
+		n, err := exportHistory(ctx, h.src, f, w, h.loc, relay.update)
+		if cerr := w.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			_ = storage.Delete(uri) // half a file must not pass for the whole export
+		}
+		h.do(func() { h.exportDone(uri, n, err) })
+	})
+}
+
+// exportDone says how the export ended.
+func (h *historyScreen) exportDone(uri fyne.URI, rows int, err error) {
+	h.exporting = false
+	h.exportDialog.Hide()
+	switch {
+	case errors.Is(err, context.Canceled):
+		h.exportResult = "Export cancelled; the unfinished file was removed."
+	case err != nil:
+		h.exportResult = fmt.Sprintf("Could not export the history to %s: %v. Nothing was kept; try again, or save to another folder.", uri.Name(), err)
+	default:
+		h.exportResult = fmt.Sprintf("Exported %s to %s.", plural(rows, "entry", "entries"), uri.Path())
+	}
+	if h.ctx != nil && h.ctx.Err() == nil || err == nil {
+		dialog.ShowInformation("Export history to CSV", h.exportResult, h.win)
+	}
+}
+
+// exportRelay hands export progress to the UI goroutine with at most one
+// update in flight, so a fast export does not queue stale repaints.
+type exportRelay struct {
+	do   func(func())
+	show func(rows int, done float64)
+
+	mu      gosync.Mutex
+	rows    int
+	done    float64
+	pending bool
+}
+
+func (r *exportRelay) update(rows int, done float64) {
+	r.mu.Lock()
+	r.rows, r.done = rows, done
+	post := !r.pending
+	r.pending = true
+	r.mu.Unlock()
+	if post {
+		r.do(func() {
+			r.mu.Lock()
+			rows, done := r.rows, r.done
+			r.pending = false
+			r.mu.Unlock()
+			r.show(rows, done)
+		})
+	}
 }
