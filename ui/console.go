@@ -358,6 +358,7 @@ func (c *Console) showShortcuts() {
 	rows := [][2]string{
 		{mod + "+1 … " + mod + "+" + fmt.Sprint(min(len(c.screens), 9)), "Go to a screen, in sidebar order"},
 		{mod + "+F", "Search the history"},
+		{mod + "+E", "Export the history shown to CSV (on History)"},
 		{mod + "+I", "Import an ActiveDEMAND export"},
 		{mod + "+Q", "Quit"},
 	}
