@@ -37,6 +37,17 @@ type prober struct {
 	x11Dir  string // where X servers put their unix sockets
 	wayland bool   // whether this build's GLFW talks Wayland
 	timeout time.Duration
+	// dial connects; nil is a net.Dialer. Tests stand in for hosts that
+	// never answer, so that no test sends traffic off this machine.
+	dial func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+func (p prober) dialContext(ctx context.Context, network, addr string) (net.Conn, error) {
+	if p.dial != nil {
+		return p.dial(ctx, network, addr)
+	}
+	var d net.Dialer
+	return d.DialContext(ctx, network, addr)
 }
 
 // alwaysHasDesktop reports systems where a GUI process always has a display.
@@ -90,7 +101,6 @@ func (p prober) probeX11(ctx context.Context, display string) error {
 	if !ok || err != nil || n < 0 || strings.HasPrefix(rest, ":") {
 		return fmt.Errorf("$DISPLAY %q is not of the form [host]:number[.screen]", display)
 	}
-	var d net.Dialer
 	if host == "" || host == "unix" {
 		socket := filepath.Join(p.x11Dir, "X"+num)
 		// Linux servers listen on an abstract socket too; it works in
@@ -99,7 +109,7 @@ func (p prober) probeX11(ctx context.Context, display string) error {
 			if addr[0] == '@' && p.goos != "linux" {
 				continue
 			}
-			c, err := d.DialContext(ctx, "unix", addr)
+			c, err := p.dialContext(ctx, "unix", addr)
 			if err == nil {
 				return c.Close()
 			}
@@ -107,7 +117,7 @@ func (p prober) probeX11(ctx context.Context, display string) error {
 		return fmt.Errorf("$DISPLAY is %s, but no X server answers at %s", display, socket)
 	}
 	addr := net.JoinHostPort(host, strconv.Itoa(x11TCPBase+n))
-	c, err := d.DialContext(ctx, "tcp", addr)
+	c, err := p.dialContext(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("$DISPLAY is %s, but no X server answers at %s: %w", display, addr, err)
 	}
@@ -125,8 +135,7 @@ func (p prober) probeWayland(ctx context.Context, name string) error {
 		}
 		socket = filepath.Join(dir, name)
 	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "unix", socket)
+	c, err := p.dialContext(ctx, "unix", socket)
 	if err != nil {
 		return fmt.Errorf("$WAYLAND_DISPLAY is %s, but no compositor answers at %s", name, socket)
 	}
