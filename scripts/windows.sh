@@ -76,7 +76,10 @@ package() {
   # The fyne CLI itself runs here, so it is built for this machine; it then
   # builds Parley with GOOS=windows and reads GOARCH for the resource file.
   GOBIN="$work/bin" GOOS=$($GO env GOHOSTOS) GOARCH=$($GO env GOHOSTARCH) CGO_ENABLED=0 $GO install "$FYNE"
-  (cd "$work/src" && CGO_ENABLED=1 CC=$CC_WIN "$work/bin/fyne" package -os windows -release -name Parley)
+  # fyne compiles C with -fstack-protector-strong and _FORTIFY_SOURCE, whose
+  # runtime mingw keeps in libssp; linked statically, no DLL has to ship.
+  (cd "$work/src" && CGO_ENABLED=1 CC=$CC_WIN CGO_LDFLAGS="${CGO_LDFLAGS:-} -l:libssp.a" \
+    "$work/bin/fyne" package -os windows -release -name Parley)
   mv "$work/src/Parley.exe" "$out/parley.exe"
 
   echo "== zip"
