@@ -42,5 +42,11 @@ screenshots: build test-deps
 icon:
 	convert -background none assets/icon.svg -resize 512x512 -depth 8 PNG32:assets/icon.png
 
+## package-windows: cross-compile dist/parley.exe and dist/parley-windows-amd64-<version>.zip
+.PHONY: package-windows
+package-windows:
+	@scripts/deps.sh windows
+	@scripts/windows.sh package
+
 clean:
 	rm -rf bin

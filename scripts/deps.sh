@@ -2,7 +2,9 @@
 # Installs the Debian/Ubuntu packages Parley needs, and only those missing.
 #   scripts/deps.sh build   compile and run the console (Fyne's cgo GLFW driver, ALSA)
 #   scripts/deps.sh test    the above, plus what `make test` needs: Xvfb,
-#                           window tools, a real Secret Service, an ALSA null device
+#                           window tools, a real Secret Service, an ALSA null device,
+#                           mingw-w64 for the Windows cross build
+#   scripts/deps.sh windows the build packages, mingw-w64 and zip (make package-windows)
 # Safe to run again and again: with nothing missing it installs nothing.
 set -euo pipefail
 
@@ -10,11 +12,13 @@ mode=${1:-build}
 build_pkgs=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
   libxinerama-dev libxi-dev libxxf86vm-dev libasound2-dev xdg-utils)
 test_pkgs=(xvfb x11-utils imagemagick dbus gnome-keyring alsa-utils chromium)
+windows_pkgs=(gcc-mingw-w64-x86-64)
 
 case "$mode" in
   build) want=("${build_pkgs[@]}") ;;
-  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
-  *) echo "usage: $0 build|test" >&2; exit 2 ;;
+  test) want=("${build_pkgs[@]}" "${test_pkgs[@]}" "${windows_pkgs[@]}") ;;
+  windows) want=("${build_pkgs[@]}" "${windows_pkgs[@]}" zip) ;;
+  *) echo "usage: $0 build|test|windows" >&2; exit 2 ;;
 esac
 
 missing=()

@@ -26,6 +26,7 @@ $GO run "$STATICCHECK" ./...
 echo "== build"
 $GO build -o bin/parley .
 
+scripts/windows.sh check
 echo "== go test -race (real keyring, Xvfb smoke test)"
 PARLEY_KEYRING_TESTS=1 PARLEY_SMOKE_BINARY="$PWD/bin/parley" \
   scripts/with-keyring.sh $GO test -race -count=1 ./...
