@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
@@ -87,13 +86,4 @@ func BenchmarkMirror(b *testing.B) {
 	// about Parley; the CPU time each message costs (both sandboxes, the
 	// clients, the store and the engine together) does not.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(mirrored), "cpu-µs/message")
-}
-
-// cpuTime is the process's user and system CPU time so far.
-func cpuTime(tb testing.TB) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		tb.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
