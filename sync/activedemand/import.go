@@ -320,6 +320,8 @@ type importer struct {
 	// phone), packed in one string each, not the whole contact (h got
 	// that); the indexes find them by a hash of id, email or phone. A
 	// contact costs about 100 bytes, however many columns its row had.
+	// byPhone is nil until an activity row looks a contact up by phone
+	// (see indexPhones).
 	contacts []string
 	origin   []origin
 	byID     map[uint64]int32
@@ -371,7 +373,7 @@ func newImporter(opts ImportOptions, h ImportHandler) *importer {
 	if opts.DefaultRegion == "" {
 		opts.DefaultRegion = phone.DefaultRegion
 	}
-	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{}, byPhone: map[uint64]int32{},
+	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{},
 		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]string{}}
 }
 

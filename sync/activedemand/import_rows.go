@@ -235,13 +235,34 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	if email != "" {
 		im.byEmail[im.hash(email)] = i
 	}
-	if c.Phone != "" {
-		if _, taken := im.byPhone[im.hash(c.Phone)]; !taken {
-			im.byPhone[im.hash(c.Phone)] = i
-		}
+	if im.byPhone != nil {
+		im.indexPhone(i, c.Phone)
 	}
 	im.report.Contacts++
 	return true
+}
+
+// indexPhones builds the phone index from the contacts so far, when the
+// first activity row needs it: only activity rows look contacts up by
+// phone, so reading contacts alone (a preview, or a contacts export
+// imported before its activity) does without it. Built in the contacts'
+// order, it keeps the first contact of each number, as adding them one by
+// one does.
+func (im *importer) indexPhones() {
+	im.byPhone = make(map[uint64]int32, len(im.contacts))
+	for i := range im.contacts {
+		im.indexPhone(int32(i), im.contact(int32(i)).Phone)
+	}
+}
+
+// indexPhone adds contact i under phone unless an earlier contact has it.
+func (im *importer) indexPhone(i int32, phone string) {
+	if phone == "" {
+		return
+	}
+	if _, taken := im.byPhone[im.hash(phone)]; !taken {
+		im.byPhone[im.hash(phone)] = i
+	}
 }
 
 // emailsAndPhones returns the one-element lists of email and phone (nil
@@ -511,6 +532,9 @@ func (im *importer) findContact(a activity) (int32, bool) {
 		}
 	}
 	if a.phone != "" {
+		if im.byPhone == nil {
+			im.indexPhones()
+		}
 		if i, ok := im.byPhone[im.hash(a.phone)]; ok {
 			return i, true
 		}

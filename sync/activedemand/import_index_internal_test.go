@@ -1,0 +1,53 @@
+package activedemand
+
+import (
+	"slices"
+	"testing"
+)
+
+// TestLinkByPhone: an activity row naming its contact by phone alone links
+// to the first contact with that number, whichever way the row writes it,
+// and one made from an earlier activity row is found the same way.
+func TestLinkByPhone(t *testing.T) {
+	const contacts = "id,email_address,phone_number\n" +
+		"c1,a@example.com,+19025551037\n" +
+		"c2,b@example.com,(902) 555-1037\n" +
+		"c3,c@example.com,+442079460018\n"
+	const activity = "contact_phone,channel,direction,date,body\n" +
+		"902.555.1037,sms,inbound,2025-03-01 09:15:00,one\n" +
+		"+44 20 7946 0018,sms,inbound,2025-03-01 09:16:00,two\n" +
+		"+19025550000,sms,inbound,2025-03-01 09:17:00,three\n" +
+		"(902) 555-0000,sms,inbound,2025-03-01 09:18:00,four\n"
+	var got []ID
+	h := ImportHandler{Message: func(_ Origin, m Message, _ Conversation, _ Contact) error {
+		got = append(got, m.ContactID)
+		return nil
+	}}
+	rep, err := Stream(t.Context(), ImportOptions{}, h, BytesSource("activity.csv", []byte(activity)), BytesSource("contacts.csv", []byte(contacts)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 4 || got[0] != "c1" || got[1] != "c3" || got[2] != got[3] || slices.Contains([]ID{"c1", "c2", "c3"}, got[2]) {
+		t.Fatalf("messages linked to %q; want c1, c3 and one new contact twice\n%s", got, rep)
+	}
+	if rep.ContactsFromActivity != 1 {
+		t.Fatalf("report:\n%s", rep)
+	}
+}
+
+// TestContactsFileBuildsNoPhoneIndex: the phone index serves only to link
+// activity rows, so reading contacts alone (a preview of a contacts export)
+// does not build it; at a million contacts it is tens of megabytes.
+func TestContactsFileBuildsNoPhoneIndex(t *testing.T) {
+	const contacts = "id,email_address,phone_number\n" +
+		"c1,a@example.com,+19025551037\n" +
+		"c2,b@example.com,+19025551038\n"
+	im := newImporter(ImportOptions{}, ImportHandler{})
+	pv := &ImportPreview{}
+	if err := im.run(t.Context(), []ImportSource{BytesSource("contacts.csv", []byte(contacts))}, &previewSink{p: pv, n: 5}); err != nil {
+		t.Fatal(err)
+	}
+	if im.report.Contacts != 2 || len(im.byPhone) != 0 {
+		t.Fatalf("%d contacts, %d numbers in the phone index; want 2 and none", im.report.Contacts, len(im.byPhone))
+	}
+}
