@@ -60,13 +60,15 @@ func agree(t *testing.T, raw, region string) {
 func TestFastPathAgreesWithLibrary(t *testing.T) {
 	regions := []string{"", "US", "CA", "GB", "FR", "xx"}
 	for area := 0; area < 1000; area++ {
-		for ex := 0; ex < 10; ex++ {
+		// Exchanges starting 0 and 1 (not assigned in North America) and
+		// one of 2-9.
+		for _, ex := range []int{0, 1, 2 + area%8} {
 			raw := fmt.Sprintf("+1%03d%d555%03d", area, ex, (area*7+ex)%1000)
 			agree(t, raw, regions[(area+ex)%len(regions)])
 		}
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	for i := range 50_000 {
+	for i := range 20_000 {
 		agree(t, nanpLike(r), regions[i%len(regions)])
 	}
 }
