@@ -17,6 +17,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -322,7 +323,7 @@ type importer struct {
 	// contact costs about 100 bytes, however many columns its row had.
 	// byPhone is nil until an activity row looks a contact up by phone
 	// (see indexPhones).
-	contacts []string
+	contacts packedContacts
 	origin   []origin
 	byID     map[uint64]int32
 	byEmail  map[uint64]int32
@@ -362,8 +363,56 @@ func (im *importer) hash(s string) uint64 { return maphash.String(im.seed, s) }
 
 // contact unpacks contact i.
 func (im *importer) contact(i int32) Contact {
-	f := strings.SplitN(im.contacts[i], "\x00", 5)
+	f := strings.SplitN(im.contacts.get(i), "\x00", 5)
 	return Contact{ID: ID(f[0]), FirstName: f[1], LastName: f[2], Email: f[3], Phone: f[4]}
+}
+
+// packedContacts holds the contacts' packed strings end to end in chunks
+// of bytes: a string each cost a header, an allocation rounded up to its
+// size class and a pointer for the garbage collector to follow, about a
+// fifth more memory at a million contacts. Packing also copies, which
+// matters: a CSV value shares the memory of its whole row.
+type packedContacts struct {
+	chunks [][]byte
+	// at locates each record: chunk<<32 | offset. A record is its length
+	// (a uvarint) and its bytes.
+	at []uint64
+}
+
+// packChunk is the size of a chunk; a longer record gets one of its own.
+const packChunk = 1 << 20
+
+func (p *packedContacts) len() int { return len(p.at) }
+
+// add appends a record made of fields joined by NUL.
+func (p *packedContacts) add(fields ...string) {
+	n := len(fields) - 1
+	for _, f := range fields {
+		n += len(f)
+	}
+	need := binary.MaxVarintLen64 + n
+	if len(p.chunks) == 0 || cap(p.chunks[len(p.chunks)-1])-len(p.chunks[len(p.chunks)-1]) < need {
+		p.chunks = append(p.chunks, make([]byte, 0, max(packChunk, need)))
+	}
+	last := len(p.chunks) - 1
+	b := p.chunks[last]
+	p.at = append(p.at, uint64(last)<<32|uint64(len(b)))
+	b = binary.AppendUvarint(b, uint64(n))
+	for i, f := range fields {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, f...)
+	}
+	p.chunks[last] = b
+}
+
+// get returns record i.
+func (p *packedContacts) get(i int32) string {
+	at := p.at[i]
+	b := p.chunks[at>>32][uint32(at):]
+	n, k := binary.Uvarint(b)
+	return string(b[k : k+int(n)])
 }
 
 func newImporter(opts ImportOptions, h ImportHandler) *importer {

@@ -38,7 +38,7 @@ func TestContactRowAllocations(t *testing.T) {
 	}
 	perRow := allocs / rows
 	t.Logf("%.1f allocations a row", perRow)
-	if perRow > 7.5 {
-		t.Errorf("%.1f allocations a contacts row; want at most 7.5", perRow)
+	if perRow > 6.5 {
+		t.Errorf("%.1f allocations a contacts row; want at most 6.5", perRow)
 	}
 }

@@ -2,6 +2,8 @@ package activedemand
 
 import (
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +51,28 @@ func TestContactsFileBuildsNoPhoneIndex(t *testing.T) {
 	}
 	if im.report.Contacts != 2 || len(im.byPhone) != 0 {
 		t.Fatalf("%d contacts, %d numbers in the phone index; want 2 and none", im.report.Contacts, len(im.byPhone))
+	}
+}
+
+// TestPackedContacts: records come back as written, across chunks and
+// with one longer than a chunk.
+func TestPackedContacts(t *testing.T) {
+	var p packedContacts
+	var want []string
+	for i := range 40_000 {
+		f := []string{strconv.Itoa(i), "First", "Last", "", "+1902555" + strconv.Itoa(1000+i%9000)}
+		if i == 20_000 {
+			f[1] = strings.Repeat("x", packChunk+10)
+		}
+		p.add(f...)
+		want = append(want, strings.Join(f, "\x00"))
+	}
+	if len(p.chunks) < 3 {
+		t.Fatalf("%d chunks; the test means to cross some", len(p.chunks))
+	}
+	for i, w := range want {
+		if got := p.get(int32(i)); got != w {
+			t.Fatalf("record %d = %.40q; want %.40q", i, got, w)
+		}
 	}
 }

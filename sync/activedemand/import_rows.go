@@ -227,9 +227,8 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	if im.h.Contact != nil && !im.handled(line, im.h.Contact(Origin{File: im.file, Line: line}, c, fromActivity)) {
 		return false
 	}
-	// Packing copies too: a CSV value shares the memory of its whole row.
-	i := int32(len(im.contacts))
-	im.contacts = append(im.contacts, strings.Join([]string{string(c.ID), c.FirstName, c.LastName, c.Email, c.Phone}, "\x00"))
+	i := int32(im.contacts.len())
+	im.contacts.add(string(c.ID), c.FirstName, c.LastName, c.Email, c.Phone)
 	im.origin = append(im.origin, origin{file: uint32(im.fileIx), line: uint32(line)})
 	im.byID[im.hash(string(c.ID))] = i
 	if email != "" {
@@ -249,8 +248,8 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 // order, it keeps the first contact of each number, as adding them one by
 // one does.
 func (im *importer) indexPhones() {
-	im.byPhone = make(map[uint64]int32, len(im.contacts))
-	for i := range im.contacts {
+	im.byPhone = make(map[uint64]int32, im.contacts.len())
+	for i := range im.contacts.len() {
 		im.indexPhone(int32(i), im.contact(int32(i)).Phone)
 	}
 }
@@ -544,7 +543,7 @@ func (im *importer) findContact(a activity) (int32, bool) {
 		return 0, false
 	}
 	c := Contact{ID: ID(a.contactID), FirstName: a.first, LastName: a.last, Email: a.email, Phone: a.phone}
-	before := int32(len(im.contacts))
+	before := int32(im.contacts.len())
 	if !im.addContact(a.line, c, true) {
 		return 0, false
 	}
