@@ -361,9 +361,15 @@ func (im *importer) where(o origin) string {
 // as a typo in the export, and would only link a row to the wrong contact.
 func (im *importer) hash(s string) uint64 { return maphash.String(im.seed, s) }
 
-// contact unpacks contact i.
+// contact unpacks contact i, one allocation (the copy of its record) for
+// every message linked to it.
 func (im *importer) contact(i int32) Contact {
-	f := strings.SplitN(im.contacts.get(i), "\x00", 5)
+	var f [5]string
+	rest := im.contacts.get(i)
+	for k := range len(f) - 1 {
+		f[k], rest, _ = strings.Cut(rest, "\x00")
+	}
+	f[len(f)-1] = rest
 	return Contact{ID: ID(f[0]), FirstName: f[1], LastName: f[2], Email: f[3], Phone: f[4]}
 }
 

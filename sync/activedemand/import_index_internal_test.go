@@ -76,3 +76,18 @@ func TestPackedContacts(t *testing.T) {
 		}
 	}
 }
+
+// TestContactUnpacksInOneAllocation: every message linked to a contact
+// unpacks it, a million times in a big import; the copy of the record is
+// the one allocation that needs.
+func TestContactUnpacksInOneAllocation(t *testing.T) {
+	im := newImporter(ImportOptions{}, ImportHandler{})
+	im.contacts.add("c1", "Ann", "Lee", "ann@example.com", "+19025551037")
+	var c Contact
+	if n := testing.AllocsPerRun(100, func() { c = im.contact(0) }); n != 1 {
+		t.Errorf("%v allocations to unpack a contact; want 1", n)
+	}
+	if c.ID != "c1" || c.FirstName != "Ann" || c.LastName != "Lee" || c.Email != "ann@example.com" || c.Phone != "+19025551037" {
+		t.Errorf("unpacked %+v", c)
+	}
+}
