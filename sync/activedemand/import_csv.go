@@ -160,6 +160,17 @@ func (im *importer) readCSV(br *bufio.Reader, pass int, tick func() error, pv *p
 		pv.p.Separator = sep
 		pv.p.Columns = raw
 	}
+	// The row's values by position, and for activity rows by key: both
+	// reused from row to row, as is the record (nothing keeps them).
+	r.ReuseRecord = true
+	vals := make([]string, len(header))
+	var byKey map[string]string
+	var cc *contactCols
+	if activityFile {
+		byKey = make(map[string]string, len(header))
+	} else {
+		cc = indexContactCols(canon)
+	}
 	nextLine := 2 // where the row after the last one read starts, near enough
 	for {
 		lim.n = 0
@@ -198,16 +209,22 @@ func (im *importer) readCSV(br *bufio.Reader, pass int, tick func() error, pv *p
 			im.reject(line, "the row has %d fields, the header has %d (a %q inside an unquoted value?)", len(rec), len(header), sep)
 			continue
 		}
-		vals := make(map[string]string, len(rec))
 		for i, v := range rec {
+			vals[i] = ""
 			if canon[i] != "" {
-				vals[canon[i]] = strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD"))
+				vals[i] = strings.TrimSpace(strings.ToValidUTF8(v, "\uFFFD"))
 			}
 		}
 		if activityFile {
-			im.activityRow(line, vals)
+			clear(byKey)
+			for i, k := range canon {
+				if k != "" {
+					byKey[k] = vals[i]
+				}
+			}
+			im.activityRow(line, byKey)
 		} else {
-			im.contactRow(line, vals)
+			im.contactRow(line, cc, vals)
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -17,48 +18,106 @@ import (
 	"parley/sync/internal/phone"
 )
 
-// contactRow imports one CSV contact row (keys already canonical).
-func (im *importer) contactRow(line int, vals map[string]string) {
-	c := Contact{ID: ID(vals["id"]), FirstName: vals["first_name"], LastName: vals["last_name"], Email: vals["email"], Phone: vals["phone"]}
-	for _, k := range []string{"created_at", "updated_at"} {
-		if vals[k] == "" {
+// contactCols is a contacts header indexed once per file, so that a row
+// is read by position: a map of the row's values, and a regular expression
+// per custom column, cost more than the rest of the row's checks.
+type contactCols struct {
+	// at holds the column of each field of contactColumnCanon's order,
+	// -1 when the header has none.
+	at [len(contactKnown)]int
+	// custom and other list the remaining columns, by their key: custom
+	// fields (custom_N) and other contact fields.
+	custom, other []keyedCol
+}
+
+type keyedCol struct {
+	key string
+	i   int
+}
+
+// contactKnown are the canonical contact keys handled explicitly.
+var contactKnown = [...]string{"id", "first_name", "last_name", "email", "phone", "created_at", "updated_at"}
+
+const (
+	colID = iota
+	colFirst
+	colLast
+	colEmail
+	colPhone
+	colCreated
+	colUpdated
+)
+
+// indexContactCols indexes canon, a contacts header's canonical keys (""
+// for a column not used).
+func indexContactCols(canon []string) *contactCols {
+	cc := &contactCols{}
+	for k := range cc.at {
+		cc.at[k] = -1
+	}
+	for i, k := range canon {
+		if k == "" {
 			continue
 		}
-		t, err := parseTimeIn(vals[k], im.opts.Location)
+		if j := slices.Index(contactKnown[:], k); j >= 0 {
+			cc.at[j] = i
+		} else if IsCustomField(k) {
+			cc.custom = append(cc.custom, keyedCol{k, i})
+		} else {
+			cc.other = append(cc.other, keyedCol{k, i})
+		}
+	}
+	return cc
+}
+
+// contactRow imports one CSV contact row, its values trimmed, by the
+// columns of cc.
+func (im *importer) contactRow(line int, cc *contactCols, vals []string) {
+	get := func(k int) string {
+		if i := cc.at[k]; i >= 0 {
+			return vals[i]
+		}
+		return ""
+	}
+	c := Contact{ID: ID(get(colID)), FirstName: get(colFirst), LastName: get(colLast), Email: get(colEmail), Phone: get(colPhone)}
+	for _, k := range []int{colCreated, colUpdated} {
+		v := get(k)
+		if v == "" {
+			continue
+		}
+		t, err := parseTimeIn(v, im.opts.Location)
 		if err == nil {
 			err = plausibleDate(t)
 		}
 		if err != nil {
-			im.reject(line, "%s: %v", k, err)
+			im.reject(line, "%s: %v", contactKnown[k], err)
 			return
 		}
-		if k == "created_at" {
+		if k == colCreated {
 			c.CreatedAt = t
 		} else {
 			c.UpdatedAt = t
 		}
 	}
-	for k, v := range vals {
-		if _, known := contactColumnCanon[k]; known || v == "" {
-			continue
-		}
-		if IsCustomField(k) {
-			if c.Custom == nil {
-				c.Custom = map[string]string{}
-			}
-			c.Custom[k] = v
-		} else {
-			if c.Fields == nil {
-				c.Fields = map[string]string{}
-			}
-			c.Fields[k] = v
-		}
-	}
+	c.Custom = keyed(cc.custom, vals)
+	c.Fields = keyed(cc.other, vals)
 	im.addContact(line, c, false)
 }
 
-// contactColumnCanon are the canonical contact keys handled explicitly.
-var contactColumnCanon = map[string]bool{"id": true, "first_name": true, "last_name": true, "email": true, "phone": true, "created_at": true, "updated_at": true}
+// keyed returns the non-empty values of cols by key, nil when there are
+// none.
+func keyed(cols []keyedCol, vals []string) map[string]string {
+	var m map[string]string
+	for _, c := range cols {
+		if v := vals[c.i]; v != "" {
+			if m == nil {
+				m = make(map[string]string, len(cols))
+			}
+			m[c.key] = v
+		}
+	}
+	return m
+}
 
 func validEmail(s string) bool {
 	at := strings.LastIndexByte(s, '@')
@@ -164,32 +223,58 @@ func (im *importer) addContact(line int, c Contact, fromActivity bool) bool {
 	if c.ID == "" {
 		c.ID = ID("imp-" + shortHash(email, c.Phone))
 	}
-	c.Emails, c.Phones = nonEmpty(c.Email), nonEmpty(c.Phone)
+	c.Emails, c.Phones = emailsAndPhones(c.Email, c.Phone)
 	if im.h.Contact != nil && !im.handled(line, im.h.Contact(Origin{File: im.file, Line: line}, c, fromActivity)) {
 		return false
 	}
-	// Packing copies too: a CSV value shares the memory of its whole row.
-	i := int32(len(im.contacts))
-	im.contacts = append(im.contacts, strings.Join([]string{string(c.ID), c.FirstName, c.LastName, c.Email, c.Phone}, "\x00"))
+	i := int32(im.contacts.len())
+	im.contacts.add(string(c.ID), c.FirstName, c.LastName, c.Email, c.Phone)
 	im.origin = append(im.origin, origin{file: uint32(im.fileIx), line: uint32(line)})
 	im.byID[im.hash(string(c.ID))] = i
 	if email != "" {
 		im.byEmail[im.hash(email)] = i
 	}
-	if c.Phone != "" {
-		if _, taken := im.byPhone[im.hash(c.Phone)]; !taken {
-			im.byPhone[im.hash(c.Phone)] = i
-		}
+	if im.byPhone != nil {
+		im.indexPhone(i, c.Phone)
 	}
 	im.report.Contacts++
 	return true
 }
 
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
+// indexPhones builds the phone index from the contacts so far, when the
+// first activity row needs it: only activity rows look contacts up by
+// phone, so reading contacts alone (a preview, or a contacts export
+// imported before its activity) does without it. Built in the contacts'
+// order, it keeps the first contact of each number, as adding them one by
+// one does.
+func (im *importer) indexPhones() {
+	im.byPhone = make(map[uint64]int32, im.contacts.len())
+	for i := range im.contacts.len() {
+		im.indexPhone(int32(i), im.contact(int32(i)).Phone)
 	}
-	return []string{s}
+}
+
+// indexPhone adds contact i under phone unless an earlier contact has it.
+func (im *importer) indexPhone(i int32, phone string) {
+	if phone == "" {
+		return
+	}
+	if _, taken := im.byPhone[im.hash(phone)]; !taken {
+		im.byPhone[im.hash(phone)] = i
+	}
+}
+
+// emailsAndPhones returns the one-element lists of email and phone (nil
+// when empty), sharing one array: one allocation a contact, not two.
+func emailsAndPhones(email, phone string) (emails, phones []string) {
+	both := []string{email, phone}
+	if email != "" {
+		emails = both[0:1:1]
+	}
+	if phone != "" {
+		phones = both[1:2:2]
+	}
+	return emails, phones
 }
 
 func shortHash(parts ...string) string {
@@ -446,6 +531,9 @@ func (im *importer) findContact(a activity) (int32, bool) {
 		}
 	}
 	if a.phone != "" {
+		if im.byPhone == nil {
+			im.indexPhones()
+		}
 		if i, ok := im.byPhone[im.hash(a.phone)]; ok {
 			return i, true
 		}
@@ -455,7 +543,7 @@ func (im *importer) findContact(a activity) (int32, bool) {
 		return 0, false
 	}
 	c := Contact{ID: ID(a.contactID), FirstName: a.first, LastName: a.last, Email: a.email, Phone: a.phone}
-	before := int32(len(im.contacts))
+	before := int32(im.contacts.len())
 	if !im.addContact(a.line, c, true) {
 		return 0, false
 	}
