@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"parley/store"
 )
@@ -52,28 +53,7 @@ func TestSyncDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 		t.Errorf("the summary does not show zero deliveries:\n%s", out)
 	}
 
-	db, err := store.Open(context.Background(), filepath.Join(store.ModeDir(dir, true), store.DatabaseFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	recorded := map[string]bool{}
-	f := store.HistoryFilter{Limit: store.MaxHistoryLimit}
-	for {
-		page, err := db.HistoryPage(context.Background(), f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, h := range page {
-			if (h.Operation == store.OpInboundRecord || h.Operation == store.OpOutboundRecord) && h.Outcome == store.OutcomeOK {
-				recorded[h.LocalID] = true
-			}
-		}
-		if len(page) < f.Limit {
-			break
-		}
-		f.BeforeID = page[len(page)-1].ID
-	}
-	db.Close()
+	recorded := recordedMessages(t, store.ModeDir(dir, true))
 	if len(recorded) != found {
 		t.Errorf("history records %d messages, the run found %d", len(recorded), found)
 	}
@@ -122,5 +102,47 @@ func TestSyncFlagsFallBackToTheEnvironment(t *testing.T) {
 	}
 	if strings.Contains(out, "pit-smoke") {
 		t.Errorf("the token is printed:\n%s", out)
+	}
+}
+
+// recordedMessages reads the AD message ids with an ok record row in the
+// history of the database in dir.
+func recordedMessages(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	db, err := store.Open(context.Background(), filepath.Join(dir, store.DatabaseFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	recorded := map[string]bool{}
+	f := store.HistoryFilter{Limit: store.MaxHistoryLimit}
+	for {
+		page, err := db.HistoryPage(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range page {
+			if (h.Operation == store.OpInboundRecord || h.Operation == store.OpOutboundRecord) && h.Outcome == store.OutcomeOK {
+				recorded[h.LocalID] = true
+			}
+		}
+		if len(page) < f.Limit {
+			return recorded
+		}
+		f.BeforeID = page[len(page)-1].ID
+	}
+}
+
+// TestConsoleDemoFillsHistory: the console in demo mode runs the sync
+// beside its window, so the demo database's history fills with mirrored
+// messages while the window is open.
+func TestConsoleDemoFillsHistory(t *testing.T) {
+	dir := t.TempDir()
+	l := launch(t, "--data-dir", dir)
+	l.waitForWindow(t, "Parley")
+	for deadline := time.Now().Add(60 * time.Second); len(recordedMessages(t, store.ModeDir(dir, true))) < 20; time.Sleep(500 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the demo history has %d recorded messages after 60 s:\n%s", len(recordedMessages(t, store.ModeDir(dir, true))), l.out.String())
+		}
 	}
 }
