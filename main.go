@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 	"time"
 
@@ -92,13 +93,6 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	connected := secrets.AccountsConnected(secrets.Chain{secrets.Keyring{}, secrets.Env{}})
 	inDemo := o.demo || (!o.demoSet && !connected) // demo until both accounts have credentials
-	var sandboxes *demo.Background
-	if inDemo && o.command == "" {
-		// The console's demo runs beside the window; started now, the
-		// sandboxes are up by the time the store is open.
-		sandboxes = demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default()})
-		defer sandboxes.Close()
-	}
 	// Demo data lives in a folder of its own, so leaving demo mode never
 	// mixes sandbox records into the real history and id map.
 	dbDir := store.ModeDir(o.dataDir, inDemo)
@@ -112,8 +106,22 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	defer db.Close()
 
+	var sandboxes *demo.Background
+	if inDemo && o.command == "" {
+		// The console's demo runs beside the window; started now, the
+		// sandboxes are up by the time the window is.
+		at, err := engine.DemoTime(ctx, db, time.Now())
+		if err != nil {
+			return err
+		}
+		sandboxes = demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default(), GHLEmpty: true, Now: at})
+		defer sandboxes.Close()
+	}
 	if o.command == "sync" {
-		return engine.RunHeadless(ctx, engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo, Logger: slog.Default()})
+		return engine.RunHeadless(ctx, engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo,
+			Once: o.once, Workers: o.workers, PollEvery: o.poll, Logger: slog.Default(),
+			Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
+				GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}})
 	}
 	stop() // the window keeps no state a signal could lose: let it end the process, as before
 
@@ -133,7 +141,20 @@ func run(args []string, stdout, stderr io.Writer) error {
 		deps.Connections = conns
 	}
 	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
+	// The demo's sync runs until the window closes; the window reads what
+	// it does from the store.
+	syncCtx, stopSync := context.WithCancel(context.Background())
+	var syncing sync.WaitGroup
+	if inDemo {
+		syncing.Go(func() {
+			if err := engine.RunDemo(syncCtx, db, sandboxes, slog.Default()); err != nil {
+				slog.Error("the demo sync stopped", "err", err)
+			}
+		})
+	}
 	ui.NewConsole(a, deps).ShowAndRun()
+	stopSync()
+	syncing.Wait()
 	return nil
 }
 
@@ -146,6 +167,11 @@ type options struct {
 	version bool
 	// Listen addresses of `parley sandbox`.
 	ghlAddr, adAddr string
+	// `parley sync`: where the accounts are, and how to run.
+	ghlBaseURL, ghlLocation, ghlProvider, adBaseURL string
+	poll                                            time.Duration
+	once                                            bool
+	workers                                         int
 }
 
 func (o options) level() slog.Level {
@@ -169,6 +195,13 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.StringVar(&o.ghlAddr, "ghl-listen", "127.0.0.1:0", "sandbox: address of the HighLevel sandbox (port 0 picks a free one)")
 	fs.StringVar(&o.adAddr, "ad-listen", "127.0.0.1:0", "sandbox: address of the ActiveDEMAND sandbox (port 0 picks a free one)")
+	fs.StringVar(&o.ghlBaseURL, "ghl-base-url", os.Getenv("PARLEY_GHL_BASE_URL"), "sync: HighLevel API base URL (env PARLEY_GHL_BASE_URL; default the live API)")
+	fs.StringVar(&o.ghlLocation, "ghl-location", os.Getenv("PARLEY_GHL_LOCATION"), "sync: HighLevel location (sub-account) id (env PARLEY_GHL_LOCATION)")
+	fs.StringVar(&o.ghlProvider, "ghl-provider", os.Getenv("PARLEY_GHL_PROVIDER"), "sync: HighLevel conversation provider id records are made under (env PARLEY_GHL_PROVIDER)")
+	fs.StringVar(&o.adBaseURL, "ad-base-url", os.Getenv("PARLEY_AD_BASE_URL"), "sync: ActiveDEMAND API base URL (env PARLEY_AD_BASE_URL; default the live API)")
+	fs.DurationVar(&o.poll, "poll", engine.DefaultPollEvery, "sync: how often to look for ActiveDEMAND changes")
+	fs.BoolVar(&o.once, "once", false, "sync: catch up once (poll, drain the outbox, print a summary) and exit; non-zero when a person must act")
+	fs.IntVar(&o.workers, "workers", engine.DefaultWorkers, "sync: how many jobs run at once")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -184,6 +217,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unknown command %q", rest[0])
 	}
 	fs.Visit(func(f *flag.Flag) { o.demoSet = o.demoSet || f.Name == "demo" })
+	if o.poll <= 0 || o.workers <= 0 {
+		return o, fmt.Errorf("--poll and --workers must be positive (got %s and %d)", o.poll, o.workers)
+	}
 	return o, nil
 }
 

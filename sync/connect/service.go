@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/oauth2"
-
 	"parley/store/secrets"
 	"parley/sync/activedemand"
 	"parley/sync/ghl"
@@ -435,30 +433,14 @@ func (s *Service) Test(ctx context.Context, a Account) (TestResult, error) {
 }
 
 func (s *Service) testGHL(ctx context.Context) (TestResult, error) {
-	loc := s.o.Settings.String(keyLocation)
-	cfg := ghl.Config{BaseURL: s.o.GHLBaseURL, LocationID: loc, HTTPClient: s.o.HTTPClient,
-		Retry: ghl.RetryPolicy{MaxAttempts: 2}}
-	pit, err := s.o.Vault.Get(secrets.GHLPrivateToken)
-	switch {
-	case err == nil:
-		cfg.PrivateToken = ghl.Secret(pit)
-	case !errors.Is(err, secrets.ErrNotFound):
-		return TestResult{}, err
-	default:
-		tok, err := secrets.LoadToken(s.o.Vault, secrets.GHLOAuthToken)
-		if errors.Is(err, secrets.ErrNotFound) {
-			return TestResult{}, errors.New("HighLevel is not connected: click Connect with HighLevel, or paste a private integration token")
-		}
-		if err != nil {
-			return TestResult{}, err
-		}
-		app, err := s.oauthApp()
-		if err != nil {
-			return TestResult{}, err
-		}
-		cfg.OAuth, cfg.Token = &app, tok
-		cfg.SaveToken = func(t *oauth2.Token) error { return secrets.SaveToken(s.o.Vault, secrets.GHLOAuthToken, t) }
+	cfg, err := s.GHLConfig()
+	if errors.Is(err, secrets.ErrNotFound) {
+		return TestResult{}, errors.New("HighLevel is not connected: click Connect with HighLevel, or paste a private integration token")
 	}
+	if err != nil {
+		return TestResult{}, err
+	}
+	cfg.Retry = ghl.RetryPolicy{MaxAttempts: 2}
 	c, err := ghl.New(cfg)
 	if err != nil {
 		return TestResult{}, err
@@ -479,28 +461,24 @@ func (s *Service) testGHL(ctx context.Context) (TestResult, error) {
 }
 
 func (s *Service) testAD(ctx context.Context) (TestResult, error) {
-	app, err := s.o.Vault.Get(secrets.ADApplicationKey)
-	if err == nil {
-		var api string
-		if api, err = s.o.Vault.Get(secrets.ADAPIKey); err == nil {
-			c, nerr := activedemand.New(activedemand.Config{BaseURL: s.o.ADBaseURL, AppKey: activedemand.Secret(app),
-				APIKey: activedemand.Secret(api), HTTPClient: s.o.HTTPClient, Routes: s.o.ADRoutes,
-				Retry: activedemand.RetryPolicy{MaxAttempts: 2}})
-			if nerr != nil {
-				return TestResult{}, nerr
-			}
-			start := time.Now()
-			fields, ferr := c.ContactFields(ctx)
-			took := time.Since(start)
-			if ferr != nil {
-				return TestResult{}, fmt.Errorf("ActiveDEMAND test failed: %w", ferr)
-			}
-			return TestResult{Account: "the account of the saved API key", Latency: took,
-				Detail: fmt.Sprintf("%d contact fields readable", len(fields))}, nil
-		}
-	}
+	cfg, err := s.ADConfig()
 	if errors.Is(err, secrets.ErrNotFound) {
 		return TestResult{}, errors.New("ActiveDEMAND is not connected: paste the application key and the account API key, then save")
 	}
-	return TestResult{}, err
+	if err != nil {
+		return TestResult{}, err
+	}
+	cfg.Retry = activedemand.RetryPolicy{MaxAttempts: 2}
+	c, err := activedemand.New(cfg)
+	if err != nil {
+		return TestResult{}, err
+	}
+	start := time.Now()
+	fields, err := c.ContactFields(ctx)
+	took := time.Since(start)
+	if err != nil {
+		return TestResult{}, fmt.Errorf("ActiveDEMAND test failed: %w", err)
+	}
+	return TestResult{Account: "the account of the saved API key", Latency: took,
+		Detail: fmt.Sprintf("%d contact fields readable", len(fields))}, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
+	"parley/sync/ghl"
 	"parley/sync/ghl/ghltest"
 )
 
@@ -35,6 +36,12 @@ type Options struct {
 	// ADRoutes is the route table the ActiveDEMAND sandbox follows (an
 	// admin's corrections included); zero is the default table.
 	ADRoutes activedemand.Routes
+	// GHLEmpty starts the HighLevel location with no contacts and no
+	// conversations, for the sync engine to fill. The seeded location
+	// holds messages mirrored by no Parley: their altIds are demo keys and
+	// no id map knows them, so the engine would record each a second time
+	// under its ActiveDEMAND id.
+	GHLEmpty bool
 	// Logger receives the sandboxes' request lines; nil discards them.
 	Logger *slog.Logger
 }
@@ -73,7 +80,11 @@ func Start(opts Options) (*Sandboxes, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 
-	ghl, err := ghltest.New(ghltest.Options{Addr: opts.GHLAddr, Seed: opts.Seed, SeedTime: opts.Now, Logger: log.With("sandbox", "highlevel")})
+	ghlSeed := opts.Seed
+	if opts.GHLEmpty {
+		ghlSeed = 0
+	}
+	ghl, err := ghltest.New(ghltest.Options{Addr: opts.GHLAddr, Seed: ghlSeed, SeedTime: opts.Now, Logger: log.With("sandbox", "highlevel")})
 	if err != nil {
 		return nil, fmt.Errorf("start the HighLevel sandbox: %w", err)
 	}
@@ -136,3 +147,16 @@ func withSlash(u string) string {
 	}
 	return u
 }
+
+// GHLConfig is a HighLevel client configuration for the demo location,
+// with the sandbox's private token.
+func (s *Sandboxes) GHLConfig() ghl.Config {
+	return ghl.Config{BaseURL: s.GHL.URL(), LocationID: s.GHL.LocationID(), PrivateToken: ghl.Secret(s.GHLToken)}
+}
+
+// ADConfig is an ActiveDEMAND client configuration for the demo account,
+// following the sandbox's route table.
+func (s *Sandboxes) ADConfig() activedemand.Config { return s.AD.ClientConfig() }
+
+// ProviderID is the demo location's conversation provider id.
+func (s *Sandboxes) ProviderID() string { return s.GHL.ConversationProviderID() }

@@ -2,41 +2,67 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
+	"time"
 
+	"parley/store"
+	"parley/store/secrets"
 	"parley/sync/activedemand"
+	"parley/sync/connect"
 	"parley/sync/demo"
+	"parley/sync/ghl"
 )
-
-// SchemaVersioner is what the headless run needs of the store for now: the
-// version it reports. *store.Store implements it.
-type SchemaVersioner interface {
-	SchemaVersion(ctx context.Context) (int, error)
-}
 
 // HeadlessOptions configures [RunHeadless].
 type HeadlessOptions struct {
 	// Out receives what a person at the terminal should read.
 	Out io.Writer
 	// Store is the open database.
-	Store SchemaVersioner
+	Store *store.Store
 	// DataDir is the data folder, for the routes file and the message.
 	DataDir string
 	// Demo runs against the built-in sandboxes instead of real accounts.
 	Demo bool
 	// Sandbox configures the demo sandboxes (listen addresses, activity).
 	Sandbox demo.Options
+	// Accounts says where the real accounts are and holds their
+	// credentials; unused in demo mode.
+	Accounts Accounts
+	// Once catches up and returns instead of running until ctx ends.
+	Once bool
+	// Workers is how many jobs run at once (default DefaultWorkers).
+	Workers int
+	// PollEvery is the ActiveDEMAND poll interval (default
+	// DefaultPollEvery).
+	PollEvery time.Duration
+	// ProgressEvery is the interval of progress lines (default
+	// DefaultProgressEvery).
+	ProgressEvery time.Duration
 	// Logger receives the run's log lines; nil discards them.
 	Logger *slog.Logger
 }
 
-// RunHeadless is `parley sync`, and the console's fallback without a display.
-// The engine that will run here is not part of this build yet. In demo mode
-// the sandboxes it will sync between are started and served until ctx ends
-// (SIGINT or SIGTERM, in the command); with real accounts there is nothing
-// to run yet, and it says so plainly and returns.
+// Accounts locates the real accounts for a headless run.
+type Accounts struct {
+	// Vault holds the credentials (the keyring, then PARLEY_* variables).
+	Vault secrets.Vault
+	// GHLBaseURL and ADBaseURL override the live APIs' addresses.
+	GHLBaseURL, ADBaseURL string
+	// GHLLocation is the HighLevel location (sub-account) id.
+	GHLLocation string
+	// GHLProvider is the location's conversation provider id.
+	GHLProvider string
+}
+
+// RunHeadless is `parley sync`, and the console's fallback without a
+// display: it syncs ActiveDEMAND into HighLevel until ctx ends (SIGINT or
+// SIGTERM, in the command) or, with Once, until it has caught up, and
+// writes a summary. In demo mode it starts the built-in sandboxes, with an
+// empty HighLevel location, and mirrors the demo business between them.
 func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 	log := o.Logger
 	if log == nil {
@@ -47,30 +73,140 @@ func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 		return err
 	}
 	fmt.Fprintf(o.Out, "Data folder: %s (database schema version %d).\n", o.DataDir, version)
-	_, routesFile, err := activedemand.RoutesFromDir(o.DataDir)
+	routes, routesFile, err := activedemand.RoutesFromDir(o.DataDir)
 	if err != nil {
 		return err
 	}
 	if routesFile != "" {
 		fmt.Fprintf(o.Out, "ActiveDEMAND routes: the defaults, corrected by %s.\n", routesFile)
 	}
-	if !o.Demo {
-		fmt.Fprintln(o.Out, "The sync engine is not part of this build yet, so there is nothing to sync with your connected accounts; exiting.")
-		log.Info("headless sync: no engine in this build", "demo", false)
-		return nil
+	cfg := RunConfig{Store: o.Store, PollEvery: o.PollEvery, Workers: o.Workers, Once: o.Once,
+		Progress: o.Out, ProgressEvery: o.ProgressEvery, Logger: log}
+	var sb *demo.Sandboxes
+	if o.Demo {
+		opts := o.Sandbox
+		opts.Logger = log
+		opts.GHLEmpty = true
+		if opts.Now.IsZero() {
+			if opts.Now, err = DemoTime(ctx, o.Store, time.Now()); err != nil {
+				return err
+			}
+		}
+		if o.Once {
+			opts.ActivityEvery = -1 // a catch-up has nothing to wait for
+		}
+		bg := demo.StartBackground(o.DataDir, opts)
+		defer bg.Close()
+		if sb, err = bg.Wait(); err != nil {
+			return err
+		}
+		cfg.GHL, cfg.AD, cfg.ProviderID = sb.GHLConfig(), sb.ADConfig(), sb.ProviderID()
+		fmt.Fprintf(o.Out, "Demo mode: mirroring the demo business from the built-in ActiveDEMAND sandbox (%s) into an empty HighLevel sandbox (%s).\n", sb.AD.URL(), sb.GHL.URL())
+	} else {
+		if cfg.GHL, cfg.AD, cfg.ProviderID, err = o.Accounts.configs(routes); err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "Syncing ActiveDEMAND (%s) into HighLevel location %s (%s).\n",
+			orDefault(cfg.AD.BaseURL, activedemand.DefaultBaseURL), cfg.GHL.LocationID, orDefault(cfg.GHL.BaseURL, "the live API"))
 	}
-	opts := o.Sandbox
-	opts.Logger = log
-	bg := demo.StartBackground(o.DataDir, opts)
-	defer bg.Close()
-	sb, err := bg.Wait()
+	if o.Once {
+		fmt.Fprintln(o.Out, "Catching up once: one poll, then the outbox is drained.")
+	} else {
+		fmt.Fprintf(o.Out, "Polling ActiveDEMAND every %s until interrupted (Ctrl+C drains in-flight work and stops).\n", orDefaultDuration(o.PollEvery, DefaultPollEvery))
+	}
+	log.Info("headless sync started", "demo", o.Demo, "once", o.Once)
+	sum, err := Run(ctx, cfg)
+	if ctx.Err() != nil && !o.Once {
+		fmt.Fprintln(o.Out, "Stopping.")
+	}
+	sum.WriteSummary(o.Out)
+	if sb != nil {
+		tr := sb.GHL.Traffic()
+		fmt.Fprintf(o.Out, "HighLevel sandbox: %d messages recorded, %d delivered to customers.\n", tr.Records, tr.Deliveries)
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "Demo mode: the built-in demo sandboxes are serving on loopback (ActiveDEMAND %s, HighLevel %s).\n", sb.AD.URL(), sb.GHL.URL())
-	fmt.Fprintln(o.Out, "The sync engine is not part of this build yet, so nothing is synced between them; running until interrupted (Ctrl+C).")
-	log.Info("headless sync: demo sandboxes up, no engine in this build", "activedemand", sb.AD.URL(), "highlevel", sb.GHL.URL())
-	<-ctx.Done()
-	fmt.Fprintln(o.Out, "Stopping.")
+	if failed := failedJobs(sum); failed > 0 && o.Once {
+		return fmt.Errorf("%w: %d jobs failed for good in this run; History shows why, and they can be replayed once the cause is fixed", ErrNeedsAPerson, failed)
+	}
 	return nil
+}
+
+func failedJobs(s Summary) int {
+	n := 0
+	for _, k := range s.Jobs {
+		n += k.Failed
+	}
+	return n
+}
+
+// configs builds the clients' configurations from the vault and the
+// options, as the console's Connections screen does; a missing credential
+// or setting is an error naming the variable to set.
+func (a Accounts) configs(routes activedemand.Routes) (ghlCfg ghl.Config, adCfg activedemand.Config, provider string, err error) {
+	svc, err := connect.New(connect.Options{Vault: a.Vault, Settings: fixedSettings{
+		connect.SettingLocation: a.GHLLocation, connect.SettingProvider: a.GHLProvider,
+	}, GHLBaseURL: a.GHLBaseURL, ADBaseURL: a.ADBaseURL, ADRoutes: routes})
+	if err != nil {
+		return ghlCfg, adCfg, "", err
+	}
+	if adCfg, err = svc.ADConfig(); err != nil {
+		return ghlCfg, adCfg, "", missingHint(err)
+	}
+	if ghlCfg, err = svc.GHLConfig(); err != nil {
+		return ghlCfg, adCfg, "", missingHint(err)
+	}
+	if ghlCfg.LocationID == "" && ghlCfg.PrivateToken != "" {
+		return ghlCfg, adCfg, "", errors.New("no HighLevel location id: pass --ghl-location or set PARLEY_GHL_LOCATION to the sub-account the private integration token belongs to")
+	}
+	if provider = svc.ProviderID(); provider == "" {
+		return ghlCfg, adCfg, "", errors.New("no HighLevel conversation provider id: pass --ghl-provider or set PARLEY_GHL_PROVIDER (the console's Connections screen shows it)")
+	}
+	return ghlCfg, adCfg, provider, nil
+}
+
+func missingHint(err error) error {
+	// An unreachable keyring's error already names the variable to set.
+	var m *connect.MissingError
+	if !errors.As(err, &m) {
+		return err
+	}
+	return fmt.Errorf("%w: save it on the console's Connections screen, or set %s for a headless run", err, strings.Join(m.Vars, " or "))
+}
+
+// fixedSettings are the non-secret settings of a headless run, from its
+// flags and environment; nothing is saved.
+type fixedSettings map[string]string
+
+func (s fixedSettings) String(key string) string { return s[key] }
+func (fixedSettings) SetString(string, string)   {}
+func (fixedSettings) RemoveValue(string)         {}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}
+
+func orDefaultDuration(d, def time.Duration) time.Duration {
+	if d <= 0 {
+		return def
+	}
+	return d
+}
+
+// RunDemo is the console's demo sync: it waits for the demo sandboxes
+// started beside the window, then mirrors the demo business between them
+// until ctx ends, so that History fills with real mirrored work. The
+// sandboxes must have been started with demo.Options.GHLEmpty and the
+// store's DemoTime.
+func RunDemo(ctx context.Context, st *store.Store, sandboxes *demo.Background, log *slog.Logger) error {
+	sb, err := sandboxes.Wait()
+	if err != nil {
+		return err
+	}
+	_, err = Run(ctx, RunConfig{Store: st, GHL: sb.GHLConfig(), AD: sb.ADConfig(), ProviderID: sb.ProviderID(), Logger: log})
+	return err
 }

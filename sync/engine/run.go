@@ -1,0 +1,272 @@
+package engine
+
+// Run wires one sync from configuration: the two clients, the engine and
+// the poller, for `parley sync` and the console alike.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"parley/store"
+	"parley/sync/activedemand"
+	"parley/sync/ghl"
+)
+
+// RunConfig configures [Run]. Store, GHL, AD and ProviderID are required.
+type RunConfig struct {
+	Store *store.Store
+	// GHL and AD configure the clients. GHL's HTTPClient, when nil, is
+	// built on [Transport] so that history carries HTTP statuses.
+	GHL ghl.Config
+	AD  activedemand.Config
+	// ProviderID is the HighLevel conversation provider records name.
+	ProviderID string
+	// PollEvery is the interval between ActiveDEMAND polls (default
+	// DefaultPollEvery).
+	PollEvery time.Duration
+	// Workers is how many jobs run at once (default DefaultWorkers).
+	Workers int
+	// Once polls once, drains what is due and returns, instead of running
+	// until ctx ends.
+	Once bool
+	// Progress, if set, receives a summary line every ProgressEvery
+	// (default DefaultProgressEvery).
+	Progress      io.Writer
+	ProgressEvery time.Duration
+	// Logger receives the engine's and poller's lines (default discard).
+	Logger *slog.Logger
+}
+
+// DefaultProgressEvery is how often Run writes a progress line.
+const DefaultProgressEvery = 5 * time.Second
+
+// onceQuiet is how long a --once run waits with nothing in flight and
+// nothing settled before it takes what is still pending as waiting for a
+// later retry rather than due now.
+const onceQuiet = 2 * time.Second
+
+// Summary is what one Run did.
+type Summary struct {
+	// Polls counts the polls; Polled is what they found.
+	Polls  int
+	Polled PollResult
+	// Jobs are the engine's counts by job kind for this run.
+	Jobs map[string]KindStats
+	// Waiting counts jobs left pending (a retry not yet due) at the end.
+	Waiting int
+	// Dead counts dead-lettered jobs in the outbox, this run's and older.
+	Dead int
+	// Paused is why the engine paused itself, if it did: something only
+	// a person can fix.
+	Paused string
+}
+
+// Messages is how many messages this run recorded in HighLevel.
+func (s Summary) Messages() int { return s.Jobs[JobMirrorMessage].Done }
+
+// ErrNeedsAPerson is what Run returns (wrapped, with the reason) when the
+// engine paused itself on something only a person can fix.
+var ErrNeedsAPerson = errors.New("the sync needs attention")
+
+// Run builds the clients, the engine and the poller from cfg and syncs
+// until ctx ends (SIGINT or SIGTERM in the command), then drains in-flight
+// work and returns what it did. With cfg.Once it returns after one poll
+// and the jobs it made due have settled. It returns an error wrapping
+// ErrNeedsAPerson when the engine paused itself.
+func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	gcfg := cfg.GHL
+	if gcfg.HTTPClient == nil {
+		gcfg.HTTPClient = &http.Client{Transport: Transport(http.DefaultTransport.(*http.Transport).Clone())}
+	}
+	if gcfg.Logger == nil {
+		gcfg.Logger = cfg.Logger
+	}
+	gc, err := ghl.New(gcfg)
+	if err != nil {
+		return Summary{}, fmt.Errorf("HighLevel client: %w", err)
+	}
+	defer gc.CloseIdleConnections()
+	acfg := cfg.AD
+	if acfg.Logger == nil {
+		acfg.Logger = cfg.Logger
+	}
+	ad, err := activedemand.New(acfg)
+	if err != nil {
+		return Summary{}, fmt.Errorf("ActiveDEMAND client: %w", err)
+	}
+	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger}
+	if cfg.Once {
+		// A catch-up run waits on the outbox, not on new work.
+		ecfg.PollInterval = 50 * time.Millisecond
+	}
+	e, err := New(ecfg)
+	if err != nil {
+		return Summary{}, err
+	}
+	p, err := NewPoller(PollerConfig{Store: cfg.Store, AD: ad, Contacts: ad, Every: cfg.PollEvery, Queued: e.Wake, Logger: cfg.Logger})
+	if err != nil {
+		return Summary{}, err
+	}
+	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
+	if cfg.Once {
+		err = r.once(ctx)
+	} else {
+		err = r.forever(ctx)
+	}
+	sum, serr := r.summary()
+	return sum, errors.Join(err, serr)
+}
+
+// runner is one Run's moving parts.
+type runner struct {
+	cfg   RunConfig
+	e     *Engine
+	p     *Poller
+	st    *store.Store
+	start time.Time
+
+	mu     sync.Mutex
+	polls  int
+	polled PollResult
+}
+
+func (r *runner) addPoll(res PollResult) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.polls++
+	r.polled.Conversations += res.Conversations
+	r.polled.Messages += res.Messages
+	r.polled.Queued += res.Queued
+}
+
+// forever runs the engine, the poller and the progress lines until ctx
+// ends, and waits for all three.
+func (r *runner) forever(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	var engineErr error
+	wg.Go(func() {
+		engineErr = r.e.Run(ctx)
+		cancel() // a store failure stops the poller too
+	})
+	wg.Go(func() { r.pollEvery(ctx) })
+	wg.Go(func() { r.progress(ctx) })
+	wg.Wait()
+	return engineErr
+}
+
+// pollEvery is Poller.Run with the results counted.
+func (r *runner) pollEvery(ctx context.Context) {
+	every := r.p.cfg.Every
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		res, err := r.p.Poll(ctx)
+		r.addPoll(res)
+		if err != nil && ctx.Err() == nil {
+			r.cfg.Logger.Warn("sync poller: poll failed; trying again at the next tick", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// once polls once, then runs the engine until the due jobs have settled
+// or the engine paused itself.
+func (r *runner) once(ctx context.Context) error {
+	res, err := r.p.Poll(ctx)
+	r.addPoll(res)
+	if err != nil {
+		return err
+	}
+	ectx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	var engineErr error
+	wg.Go(func() { engineErr = r.e.Run(ectx) })
+	wg.Go(func() { r.progress(ectx) })
+	err = r.waitSettled(ectx)
+	stop()
+	wg.Wait()
+	if ctx.Err() != nil {
+		return nil // interrupted: the summary says how far it got
+	}
+	return errors.Join(engineErr, err)
+}
+
+// waitSettled returns when nothing is pending or in flight, when what is
+// pending has waited onceQuiet with nothing happening (retries due
+// later), or when the engine paused.
+func (r *runner) waitSettled(ctx context.Context) error {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	last, quietSince := -1, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+		}
+		snap, err := r.e.Snapshot(ctx)
+		if err != nil {
+			return err
+		}
+		if snap.State == StatePaused {
+			return nil
+		}
+		pending, inFlight := queued(snap)
+		settled := 0
+		for _, k := range snap.Jobs {
+			settled += k.Done + k.Retried + k.Failed
+		}
+		if settled != last || inFlight > 0 {
+			last, quietSince = settled, time.Now()
+		}
+		if inFlight == 0 && (pending == 0 || time.Since(quietSince) >= onceQuiet) {
+			return nil
+		}
+	}
+}
+
+func queued(s Snapshot) (pending, inFlight int) {
+	for _, q := range s.Queue {
+		pending += q[store.OutboxPending]
+		inFlight += q[store.OutboxInFlight]
+	}
+	return pending, inFlight
+}
+
+// summary reads the run's outcome; a pause becomes an ErrNeedsAPerson.
+func (r *runner) summary() (Summary, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	snap, err := r.e.Snapshot(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	r.mu.Lock()
+	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs}
+	r.mu.Unlock()
+	s.Waiting, _ = queued(snap)
+	for _, q := range snap.Queue {
+		s.Dead += q[store.OutboxDead]
+	}
+	if snap.Reason != "" {
+		s.Paused = snap.Reason
+		return s, fmt.Errorf("%w: the sync paused: %s", ErrNeedsAPerson, snap.Reason)
+	}
+	return s, nil
+}
