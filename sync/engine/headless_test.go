@@ -92,6 +92,7 @@ func atoi(t *testing.T, re *regexp.Regexp, out string, group int) int {
 // delivers none and writes a history row for each; the second records
 // nothing new.
 func TestRunHeadlessDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
+	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	var out bytes.Buffer
@@ -138,6 +139,7 @@ func TestRunHeadlessDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 // HighLevel location, every ActiveDEMAND message is there exactly once,
 // under its ActiveDEMAND id, and no other message is.
 func TestRunOnceDemoLeavesOneRecordPerMessage(t *testing.T) {
+	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	sb, err := demo.Start(demo.Options{ActivityEvery: -1, GHLEmpty: true})
 	if err != nil {
 		t.Fatal(err)
@@ -175,6 +177,7 @@ func TestRunOnceDemoLeavesOneRecordPerMessage(t *testing.T) {
 // mirroring until the context ends, which is how SIGINT and SIGTERM stop
 // `parley sync`, and then stops the sandboxes.
 func TestRunHeadlessDemoRunsUntilCancelled(t *testing.T) {
+	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	dir := t.TempDir()
 	routes := filepath.Join(dir, activedemand.RoutesFile)
 	if err := os.WriteFile(routes, []byte("[routes.\"messages.list\"]\npath = \"v2/messages.json\"\n"), 0o600); err != nil {
@@ -244,6 +247,7 @@ func sandboxAccounts(t *testing.T, ghlToken func(*ghltest.Server) string) (Accou
 // TestRunHeadlessWithAccountsSyncs: with credentials and addresses given,
 // a run against real accounts (sandboxes here) mirrors and exits 0.
 func TestRunHeadlessWithAccountsSyncs(t *testing.T) {
+	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
 	dir := t.TempDir()
 	var out bytes.Buffer
@@ -259,6 +263,7 @@ func TestRunHeadlessWithAccountsSyncs(t *testing.T) {
 // TestRunHeadlessOnceFailsWhenAPersonMustAct: a token HighLevel refuses
 // pauses the sync, and a --once run says so and fails.
 func TestRunHeadlessOnceFailsWhenAPersonMustAct(t *testing.T) {
+	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	acc, gs := sandboxAccounts(t, func(*ghltest.Server) string { return "pit-revoked" })
 	dir := t.TempDir()
 	var out bytes.Buffer
