@@ -110,7 +110,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	if inDemo && o.command == "" {
 		// The console's demo runs beside the window; started now, the
 		// sandboxes are up by the time the window is.
-		at, err := engine.DemoTime(ctx, db, time.Now())
+		at, err := engine.StartDemoSession(ctx, db, time.Now())
 		if err != nil {
 			return err
 		}

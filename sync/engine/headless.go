@@ -87,10 +87,12 @@ func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 		opts := o.Sandbox
 		opts.Logger = log
 		opts.GHLEmpty = true
+		now, err := StartDemoSession(ctx, o.Store, time.Now())
+		if err != nil {
+			return err
+		}
 		if opts.Now.IsZero() {
-			if opts.Now, err = DemoTime(ctx, o.Store, time.Now()); err != nil {
-				return err
-			}
+			opts.Now = now
 		}
 		if o.Once {
 			opts.ActivityEvery = -1 // a catch-up has nothing to wait for
@@ -201,7 +203,7 @@ func orDefaultDuration(d, def time.Duration) time.Duration {
 // started beside the window, then mirrors the demo business between them
 // until ctx ends, so that History fills with real mirrored work. The
 // sandboxes must have been started with demo.Options.GHLEmpty and the
-// store's DemoTime.
+// time from StartDemoSession.
 func RunDemo(ctx context.Context, st *store.Store, sandboxes *demo.Background, log *slog.Logger) error {
 	sb, err := sandboxes.Wait()
 	if err != nil {

@@ -88,9 +88,9 @@ func atoi(t *testing.T, re *regexp.Regexp, out string, group int) int {
 }
 
 // TestRunHeadlessDemoOnceMirrorsTheDemoBusiness is `parley sync --demo
-// --once` twice: the first run records every demo message in HighLevel,
-// delivers none and writes a history row for each; the second records
-// nothing new.
+// --once` twice: each run records every demo message in its own fresh
+// HighLevel sandbox exactly once, delivers none and writes a history row
+// for each; the second is not fooled by the first's links and done jobs.
 func TestRunHeadlessDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 	t.Parallel() // each waits mostly on the demo sandbox's rate limits
 	dir := t.TempDir()
@@ -124,14 +124,16 @@ func TestRunHeadlessDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 	if err := RunHeadless(context.Background(), HeadlessOptions{Out: &out, Store: st, DataDir: dir, Demo: true, Once: true}); err != nil {
 		t.Fatalf("second RunHeadless: %v\n%s", err, out.String())
 	}
-	if got := atoi(t, recordedRE, out.String(), 1); got != 0 {
-		t.Errorf("the second run recorded %d messages again:\n%s", got, out.String())
+	if got := atoi(t, recordedRE, out.String(), 1); got != found {
+		t.Errorf("the second run recorded %d of %d messages in its new sandbox:\n%s", got, found, out.String())
 	}
-	if rec := atoi(t, trafficRE, out.String(), 1); rec != 0 {
-		t.Errorf("the second run made %d records in HighLevel", rec)
+	if rec, del := atoi(t, trafficRE, out.String(), 1), atoi(t, trafficRE, out.String(), 2); rec != found || del != 0 {
+		t.Errorf("the second run's HighLevel saw %d records and %d deliveries, want %d and 0", rec, del, found)
 	}
-	if again := recordRows(t, st); len(again) != len(rows) {
-		t.Errorf("history grew from %d to %d recorded messages", len(rows), len(again))
+	for id, n := range recordRows(t, st) {
+		if n != 2 {
+			t.Errorf("message %s has %d record rows after two sessions, want 2", id, n)
+		}
 	}
 }
 
@@ -353,7 +355,7 @@ func TestRunHeadlessReportsStoreAndRoutesErrors(t *testing.T) {
 func TestRunDemoFillsHistoryUntilStopped(t *testing.T) {
 	dir := t.TempDir()
 	st := openStore(t, dir)
-	at, err := DemoTime(context.Background(), st, time.Now())
+	at, err := StartDemoSession(context.Background(), st, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}

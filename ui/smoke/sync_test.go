@@ -30,7 +30,7 @@ func syncOnce(t *testing.T, args ...string) (string, error) {
 // TestSyncDemoOnceMirrorsTheDemoBusiness: `parley sync --demo --once`
 // mirrors every demo message, delivers none, leaves a history row for
 // each in the demo folder's database and exits 0; run again, it mirrors
-// nothing new.
+// them all into its own fresh sandbox, not fooled by the first run's state.
 func TestSyncDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 	dir := t.TempDir()
 	out, err := syncOnce(t, "--demo", "--once", "--data-dir", dir)
@@ -62,8 +62,8 @@ func TestSyncDemoOnceMirrorsTheDemoBusiness(t *testing.T) {
 	if err != nil {
 		t.Fatalf("second run: %v\n%s", err, out)
 	}
-	if n := number(out, `Mirrored: (\d+) messages recorded`); n != 0 {
-		t.Errorf("the second run recorded %d messages again:\n%s", n, out)
+	if n := number(out, `Mirrored: (\d+) messages recorded`); n != found {
+		t.Errorf("the second run recorded %d of %d messages in its new sandbox:\n%s", n, found, out)
 	}
 }
 
