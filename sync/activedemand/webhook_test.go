@@ -20,6 +20,7 @@ import (
 	"parley/store"
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
+	"parley/sync/internal/sandboxkit"
 )
 
 const hookSecret = "hook-secret"
@@ -200,25 +201,8 @@ func TestWebhookReceiverFullQueue(t *testing.T) {
 	}
 }
 
-// clock is a settable time source for the receiver.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newClock is a test clock that moves only when told to.
+func newClock() *sandboxkit.ManualClock { return sandboxkit.NewManualClock(time.Now()) }
 
 // request is one signed webhook request, as captured on the wire.
 type request struct {
@@ -272,7 +256,7 @@ func TestWebhookReplayAfterManyEvents(t *testing.T) {
 	if status != http.StatusServiceUnavailable {
 		t.Errorf("event beyond the id set: %d %q, want 503", status, body)
 	}
-	clk.Add(time.Second)
+	clk.Advance(time.Second)
 	if st, _ := first.send(t, u); st != 200 {
 		t.Errorf("replay: %d", st)
 	}
@@ -286,7 +270,7 @@ func TestWebhookReplayAfterManyEvents(t *testing.T) {
 
 	// Once the window has passed, the old ids can go: the captured request
 	// is stale, and new events are accepted again.
-	clk.Add(11 * time.Minute)
+	clk.Advance(11 * time.Minute)
 	if st, body := first.send(t, u); st != http.StatusBadRequest || !strings.Contains(body, "stale") {
 		t.Errorf("replay after the window: %d %q, want 400 stale", st, body)
 	}
@@ -311,7 +295,7 @@ func TestWebhookIDsKeptForTheWindow(t *testing.T) {
 			t.Fatalf("first delivery: %d", st)
 		}
 	}
-	clk.Add(8 * time.Minute) // ahead is still inside its window
+	clk.Advance(8 * time.Minute) // ahead is still inside its window
 	if st, _ := capture("evt_c", clk.Now()).send(t, u); st != http.StatusServiceUnavailable {
 		t.Errorf("new event while the set holds ids in their window: %d, want 503", st)
 	}
@@ -382,7 +366,7 @@ func TestWebhookReplayAfterRestart(t *testing.T) {
 		t.Fatal("the delivery was not logged")
 	}
 
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	r2, u2 := startReceiver(t, activedemand.WebhookConfig{Log: log, Now: clk.Now})
 	if st, body := req.send(t, u2); st != 200 || !strings.Contains(body, "duplicate") {
 		t.Errorf("replay after restart: %d %q, want 200 duplicate", st, body)
@@ -395,7 +379,7 @@ func TestWebhookReplayAfterRestart(t *testing.T) {
 	}
 
 	// Old ids are forgotten once their requests are stale everywhere.
-	clk.Add(15 * time.Minute)
+	clk.Advance(15 * time.Minute)
 	if st, _ := capture("evt_later", clk.Now()).send(t, u2); st != 200 {
 		t.Fatalf("later event: %d", st)
 	}
@@ -548,7 +532,7 @@ func TestWebhookReplayAfterRestartWithTheStore(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	clk.Add(30 * time.Second)
+	clk.Advance(30 * time.Second)
 	db = open()
 	t.Cleanup(func() { _ = db.Close() })
 	r2, u2 := startReceiver(t, activedemand.WebhookConfig{Log: db, Now: clk.Now})
