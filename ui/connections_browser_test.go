@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -12,44 +10,16 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"parley/store/secrets"
+	"parley/sync/connect/browsertest"
 	"parley/sync/ghl/ghltest"
 )
-
-// headlessChromium starts Chromium for one test; without it the test is
-// skipped, except in CI, where a missing browser is a broken setup.
-func headlessChromium(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed: scripts/deps.sh test installs it")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium, or scripts/deps.sh test); skipping the browser test of Connect")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.Flag("headless", "new"), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.UserDataDir(t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
 
 // The whole way in a real browser: Connect opens the sandbox's consent
 // page, Allow sends the browser back to Parley's listener, the code is
 // exchanged, the token lands in the keyring and the screen shows the
 // location.
 func TestConnectWithHighLevelInChromium(t *testing.T) {
-	browser := headlessChromium(t)
+	browser := browsertest.Chromium(t)
 	browserDone := make(chan error, 1)
 	var said string
 	open := func(consent string) error {

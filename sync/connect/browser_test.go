@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +16,7 @@ import (
 
 	"parley/store/secrets"
 	"parley/sync/connect"
+	"parley/sync/connect/browsertest"
 	"parley/sync/ghl/ghltest"
 )
 
@@ -63,37 +63,6 @@ func freePort(t *testing.T) int {
 	}
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// chromium starts headless Chromium for one test. Without Chromium the test
-// is skipped, except in CI, where a missing browser is a broken setup.
-func chromium(t *testing.T) context.Context {
-	t.Helper()
-	path := ""
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			path = p
-			break
-		}
-	}
-	if path == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed: scripts/deps.sh test installs it")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium, or scripts/deps.sh test); skipping the browser test of the OAuth flow")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(path), chromedp.Flag("headless", "new"), chromedp.NoSandbox, chromedp.DisableGPU,
-		chromedp.Flag("user-data-dir", t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// The first call starts the browser and must not carry a timeout,
-	// which would end the browser with it; later ones get theirs in steps.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
 }
 
 // steps runs browser actions with a deadline.
@@ -203,7 +172,7 @@ func decide(t *testing.T, ctx context.Context, consentURL, button string) (said,
 }
 
 func TestConnectInABrowserAllow(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.Chromium(t)
 	r := newRig(t, time.Minute)
 	consent, done := r.connect(t, true)
 	said, at := decide(t, ctx, consent, "allow")
@@ -237,7 +206,7 @@ func TestConnectInABrowserAllow(t *testing.T) {
 }
 
 func TestConnectInABrowserDeny(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.Chromium(t)
 	r := newRig(t, time.Minute)
 	consent, done := r.connect(t, false)
 	said, _ := decide(t, ctx, consent, "deny")
@@ -254,7 +223,7 @@ func TestConnectInABrowserDeny(t *testing.T) {
 }
 
 func TestConnectInABrowserWrongState(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.Chromium(t)
 	r := newRig(t, time.Minute)
 	consent, done := r.connect(t, false)
 	u, _ := url.Parse(consent)
@@ -275,7 +244,7 @@ func TestConnectInABrowserWrongState(t *testing.T) {
 }
 
 func TestConnectInABrowserReusedCode(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.Chromium(t)
 	r := newRig(t, time.Minute)
 	consent, done := r.connect(t, false)
 	_, at := decide(t, ctx, consent, "allow")
@@ -301,7 +270,7 @@ func TestConnectInABrowserReusedCode(t *testing.T) {
 }
 
 func TestConnectTimesOutAndFreesThePort(t *testing.T) {
-	ctx := chromium(t)
+	ctx := browsertest.Chromium(t)
 	r := newRig(t, 300*time.Millisecond)
 	consent, done := r.connect(t, false)
 	o := wait(t, done)
