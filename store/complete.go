@@ -136,6 +136,11 @@ type Completion struct {
 	Claim   Claim
 	Links   []IDLink
 	Entries []HistoryEntry
+	// Follow is the work this job leads to (fetch a call's recording,
+	// route its transcript), queued in the job's own savepoint: it exists
+	// exactly when the job is done, so a crash in between loses nothing
+	// and queues nothing twice. Keys already in the outbox are skipped.
+	Follow []OutboxJob
 }
 
 // CompleteOutboxBatch is CompleteOutboxWith for several jobs in one
@@ -149,6 +154,11 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 	valid := make([]bool, len(batch))
 	for i, c := range batch {
 		errs[i] = validateSettle(c.Claim, c.Links, c.Entries)
+		if errs[i] == nil {
+			if err := validateOutboxJobs(c.Follow); err != nil {
+				errs[i] = fmt.Errorf("follow-up %w", err)
+			}
+		}
 		valid[i] = errs[i] == nil
 	}
 	done := func(outboxRow) (string, []any) {
@@ -165,6 +175,9 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 				return err
 			}
 			jerr := settleTx(ctx, s, tx, c.Claim, c.Links, c.Entries, done)
+			if jerr == nil && len(c.Follow) > 0 {
+				_, jerr = s.enqueueTx(ctx, tx, c.Follow)
+			}
 			if jerr != nil {
 				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
 					return err

@@ -176,3 +176,49 @@ func TestCompleteOutboxBatch(t *testing.T) {
 		t.Errorf("history = %+v, want only the good job's row", h)
 	}
 }
+
+func TestCompleteOutboxBatchQueuesFollowUpsWithTheJob(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	s.Enqueue(ctx, "k", "done", nil)
+	lostID, _, _ := s.Enqueue(ctx, "k", "lost", nil)
+	items := mustClaim(t, s, clock.t, 2, time.Minute)
+	lost := items[1].Claim()
+	lost.Attempt = 7
+	follow := func(key string) []OutboxJob {
+		return []OutboxJob{{Kind: "media.fetch", Key: key, Payload: []byte(`{}`)}, {Kind: "media.fetch", Key: "shared"}}
+	}
+	errs := s.CompleteOutboxBatch(ctx, []Completion{
+		{Claim: items[0].Claim(), Follow: follow("after-done")},
+		{Claim: lost, Follow: follow("after-lost")},
+	})
+	if errs[0] != nil || !errors.Is(errs[1], ErrClaimLost) {
+		t.Fatalf("errs = %v, want nil and ErrClaimLost", errs)
+	}
+	counts, err := s.OutboxCounts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// after-done and shared are queued; after-lost went with its job.
+	if counts[OutboxPending] != 2 {
+		t.Errorf("pending = %d, want the 2 follow-ups of the job that completed (counts %v)", counts[OutboxPending], counts)
+	}
+	if it, _ := s.OutboxItemByID(ctx, lostID); it.State != OutboxInFlight {
+		t.Errorf("lost job is %s, want still in flight", it.State)
+	}
+	// A follow-up that is already queued is not queued twice, and a bad
+	// one fails its own job only.
+	s.Enqueue(ctx, "k", "again", nil)
+	items = mustClaim(t, s, clock.t, 1, time.Minute)
+	errs = s.CompleteOutboxBatch(ctx, []Completion{{Claim: items[0].Claim(), Follow: []OutboxJob{{Kind: "media.fetch", Key: "shared"}, {Kind: "", Key: "x"}}}})
+	if !errors.Is(errs[0], ErrInvalid) {
+		t.Fatalf("err = %v, want ErrInvalid for the follow-up without a kind", errs[0])
+	}
+	errs = s.CompleteOutboxBatch(ctx, []Completion{{Claim: items[0].Claim(), Follow: follow("after-done")}})
+	if errs[0] != nil {
+		t.Fatal(errs[0])
+	}
+	if counts, _ := s.OutboxCounts(ctx); counts[OutboxPending] != 2 {
+		t.Errorf("pending = %d after queueing known keys again, want 2", counts[OutboxPending])
+	}
+}

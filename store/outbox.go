@@ -140,72 +140,16 @@ func insertOutboxSQL(rows int) string {
 // skipped as Enqueue skips them; created counts the items that are new.
 // Items keep their order: they are claimed in the order they were given.
 func (s *Store) EnqueueBatch(ctx context.Context, jobs []OutboxJob) (created int, err error) {
-	for i, j := range jobs {
-		if strings.TrimSpace(j.Kind) == "" {
-			return 0, fmt.Errorf("enqueue batch: item %d: %w", i, invalidf("kind is empty"))
-		}
-		if strings.TrimSpace(j.Key) == "" {
-			return 0, fmt.Errorf("enqueue batch: item %d (%s): %w", i, j.Kind, invalidf("key is empty"))
-		}
-		if j.MaxAttempts < 0 {
-			return 0, fmt.Errorf("enqueue batch: item %d (%s %q): %w", i, j.Kind, j.Key, invalidf("max attempts %d is negative", j.MaxAttempts))
-		}
+	if err := validateOutboxJobs(jobs); err != nil {
+		return 0, fmt.Errorf("enqueue batch: %w", err)
 	}
 	if len(jobs) == 0 {
 		return 0, nil
 	}
-	now := toMillis(s.now())
-	pending := string(OutboxPending)
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		args := make([]any, 0, 8*outboxRowsPerInsert)
-		insert := func(st *sql.Stmt, rows []OutboxJob) error {
-			args = args[:0]
-			for _, j := range rows {
-				payload := j.Payload
-				if payload == nil {
-					payload = []byte{}
-				}
-				maxAttempts := j.MaxAttempts
-				if maxAttempts == 0 {
-					maxAttempts = DefaultOutboxMaxAttempts
-				}
-				args = append(args, j.Kind, j.Key, payload, pending, maxAttempts, now, now, now)
-			}
-			res, err := st.ExecContext(ctx, args...)
-			if err != nil {
-				return err
-			}
-			n, err := res.RowsAffected()
-			if err != nil {
-				return err
-			}
-			created += int(n)
-			return nil
-		}
-		rest := jobs
-		if len(rest) >= outboxRowsPerInsert {
-			st, err := tx.PrepareContext(ctx, insertOutboxSQL(outboxRowsPerInsert))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			for ; len(rest) >= outboxRowsPerInsert; rest = rest[outboxRowsPerInsert:] {
-				if err := insert(st, rest[:outboxRowsPerInsert]); err != nil {
-					return err
-				}
-			}
-		}
-		if len(rest) > 0 {
-			st, err := tx.PrepareContext(ctx, insertOutboxSQL(len(rest)))
-			if err != nil {
-				return err
-			}
-			defer st.Close()
-			if err := insert(st, rest); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		created, err = s.enqueueTx(ctx, tx, jobs)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("enqueue batch of %d items: %w", len(jobs), err)
@@ -584,6 +528,76 @@ func (s *Store) countOutbox(ctx context.Context, query string, add func(kind str
 	}
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("count outbox items: %w", err)
+	}
+	return nil
+}
+
+// enqueueTx is EnqueueBatch's insert inside tx, after validation, so that a
+// job's completion can queue the work it leads to in the same transaction.
+func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, jobs []OutboxJob) (created int, err error) {
+	now := toMillis(s.now())
+	pending := string(OutboxPending)
+	args := make([]any, 0, 8*min(len(jobs), outboxRowsPerInsert))
+	insert := func(st *sql.Stmt, rows []OutboxJob) error {
+		args = args[:0]
+		for _, j := range rows {
+			payload := j.Payload
+			if payload == nil {
+				payload = []byte{}
+			}
+			maxAttempts := j.MaxAttempts
+			if maxAttempts == 0 {
+				maxAttempts = DefaultOutboxMaxAttempts
+			}
+			args = append(args, j.Kind, j.Key, payload, pending, maxAttempts, now, now, now)
+		}
+		res, err := st.ExecContext(ctx, args...)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		created += int(n)
+		return nil
+	}
+	rest := jobs
+	if len(rest) >= outboxRowsPerInsert {
+		st, err := tx.PrepareContext(ctx, insertOutboxSQL(outboxRowsPerInsert))
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		for ; len(rest) >= outboxRowsPerInsert; rest = rest[outboxRowsPerInsert:] {
+			if err := insert(st, rest[:outboxRowsPerInsert]); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if len(rest) > 0 {
+		st, err := tx.PrepareContext(ctx, insertOutboxSQL(len(rest)))
+		if err != nil {
+			return 0, err
+		}
+		defer st.Close()
+		if err := insert(st, rest); err != nil {
+			return 0, err
+		}
+	}
+	return created, nil
+}
+
+func validateOutboxJobs(jobs []OutboxJob) error {
+	for i, j := range jobs {
+		switch {
+		case strings.TrimSpace(j.Kind) == "":
+			return fmt.Errorf("item %d: %w", i, invalidf("kind is empty"))
+		case strings.TrimSpace(j.Key) == "":
+			return fmt.Errorf("item %d (%s): %w", i, j.Kind, invalidf("key is empty"))
+		case j.MaxAttempts < 0:
+			return fmt.Errorf("item %d (%s %q): %w", i, j.Kind, j.Key, invalidf("max attempts %d is negative", j.MaxAttempts))
+		}
 	}
 	return nil
 }

@@ -61,6 +61,10 @@ type Config struct {
 	// RetryBase and RetryCap bound the backoff of a job that failed for a
 	// passing reason (default DefaultRetryBase, DefaultRetryCap).
 	RetryBase, RetryCap time.Duration
+	// DataDir is the data folder: fetched recordings and transcripts are
+	// stored under DataDir/media and indexed relative to it. Empty leaves
+	// media where HighLevel keeps it (nothing is fetched).
+	DataDir string
 	// PhoneRegion reads phone numbers written without a country code
 	// (default the phone package's, US).
 	PhoneRegion string
@@ -210,11 +214,12 @@ func (e *Engine) Run(ctx context.Context) error {
 // dispatch claims jobs and hands them to the workers until ctx ends.
 func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) error {
 	batch := e.cfg.Workers * 2
+	kinds := engineKinds()
 	for {
 		if err := e.waitWhilePaused(ctx); err != nil {
 			return nil
 		}
-		items, err := e.st.ClaimDueOf(ctx, e.now(), batch, e.cfg.Lease, JobMirrorContact, JobMirrorMessage)
+		items, err := e.st.ClaimDueOf(ctx, e.now(), batch, e.cfg.Lease, kinds...)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
@@ -304,7 +309,7 @@ func (e *Engine) commit(ctx context.Context) {
 		}
 		linger.Stop()
 		for _, c := range batch {
-			args = append(args, store.Completion{Claim: c.job.item.Claim(), Links: c.job.links, Entries: c.job.history})
+			args = append(args, store.Completion{Claim: c.job.item.Claim(), Links: c.job.links, Entries: c.job.history, Follow: c.job.follow})
 		}
 		errs := e.st.CompleteOutboxBatch(ctx, args)
 		for i, c := range batch {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,8 +24,31 @@ type job struct {
 	item    store.OutboxItem
 	links   []store.IDLink
 	history []store.HistoryEntry
+	// follow is the work this job leads to, queued only when its
+	// completion commits (store.Completion.Follow).
+	follow []store.OutboxJob
 	// done runs once the job's completion is committed.
 	done []func()
+}
+
+// then queues kind/key/payload as the work this job leads to. It is queued
+// in the transaction that completes the job, so it exists exactly when the
+// job is done; a job that fails or is retried queues nothing.
+func (j *job) then(kind, key string, payload []byte) {
+	j.follow = append(j.follow, store.OutboxJob{Kind: kind, Key: key, Payload: payload})
+}
+
+// jobWorkers is what the engine does with each outbox kind it consumes.
+// Files adding a kind register its worker in an init function; the
+// dispatcher claims exactly these kinds.
+var jobWorkers = map[string]func(*Engine, context.Context, *job) error{
+	JobMirrorContact: (*Engine).mirrorContact,
+	JobMirrorMessage: (*Engine).mirrorMessage,
+}
+
+// engineKinds lists jobWorkers' kinds, sorted, for ClaimDueOf.
+func engineKinds() []string {
+	return slices.Sorted(maps.Keys(jobWorkers))
 }
 
 func (j *job) onDone(f func()) { j.done = append(j.done, f) }
@@ -43,13 +68,10 @@ func (e *Engine) work(ctx context.Context, it store.OutboxItem) {
 	ctx, stop := e.keepLeased(ctx, it)
 	defer stop()
 	var err error
-	switch it.Kind {
-	case JobMirrorContact:
-		err = e.mirrorContact(ctx, j)
-	case JobMirrorMessage:
-		err = e.mirrorMessage(ctx, j)
-	default:
-		// ClaimDueOf hands out only the kinds above.
+	if w, ok := jobWorkers[it.Kind]; ok {
+		err = w(e, ctx, j)
+	} else {
+		// ClaimDueOf hands out only jobWorkers' kinds.
 		err = fmt.Errorf("%w: the engine has no worker for jobs of kind %q", errPermanent, it.Kind)
 	}
 	e.settle(ctx, j, err)
