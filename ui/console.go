@@ -25,6 +25,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"parley/assets"
 	"parley/store"
 )
 
@@ -340,14 +341,34 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 }
 
 func (c *Console) showAbout() {
-	meta := c.app.Metadata()
-	version := meta.Version
-	if version == "" {
-		version = "development build"
+	v := assets.Version(c.app.Metadata().Version)
+	built := "unknown"
+	if !v.Built.IsZero() {
+		built = v.Built.Local().Format("2 January 2006, 15:04")
+		if v.BuiltIsCommit {
+			built += " (commit time)"
+		}
 	}
-	text := widget.NewLabel(fmt.Sprintf("Parley %s\nKeeps ActiveDEMAND and HighLevel conversations in sync.\n\nData folder: %s", version, c.deps.DataDir))
-	text.Wrapping = fyne.TextWrapWord
-	dialog.ShowCustom("About Parley", "Close", container.NewGridWrap(fyne.NewSize(420, 140), text), c.win)
+	commit := v.Commit
+	if commit == "" {
+		commit = "unknown"
+	} else if v.Modified {
+		commit += " (with local changes)"
+	}
+	form := widget.NewForm(
+		widget.NewFormItem("Version", widget.NewLabel(v.Version)),
+		widget.NewFormItem("Commit", widget.NewLabel(commit)),
+		widget.NewFormItem("Built", widget.NewLabel(built)),
+		widget.NewFormItem("Go", widget.NewLabel(v.Go+" "+v.Platform)),
+		widget.NewFormItem("Data folder", widget.NewLabel(c.deps.DataDir)),
+	)
+	// The whole line, for pasting into a bug report.
+	copyLine := widget.NewButtonWithIcon("Copy version", theme.ContentCopyIcon(), func() {
+		c.app.Clipboard().SetContent(v.String())
+	})
+	intro := widget.NewLabel("Keeps ActiveDEMAND and HighLevel conversations in sync.")
+	intro.Wrapping = fyne.TextWrapWord
+	dialog.ShowCustom("About Parley", "Close", container.NewVBox(intro, form, container.NewHBox(copyLine)), c.win)
 }
 
 func (c *Console) showShortcuts() {

@@ -10,6 +10,8 @@ import (
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
+
+	"parley/assets"
 )
 
 var wantScreens = []string{"Connections", "Mapping", "Conversations", "Contacts", "Sync", "History", "Rules", "Alerts"}
@@ -243,5 +245,39 @@ func TestHelpListsShortcuts(t *testing.T) {
 		if !slices.Contains(texts, want) {
 			t.Errorf("shortcuts dialog lacks %q: %v", want, texts)
 		}
+	}
+}
+
+func TestAboutSaysVersionCommitAndBuild(t *testing.T) {
+	c, _ := newTestConsole(t, Deps{DataDir: t.TempDir()})
+	c.showAbout()
+	overlay := c.Window().Canvas().Overlays().Top()
+	if overlay == nil {
+		t.Fatal("no dialog shown")
+	}
+	var texts []string
+	var copyVersion *widget.Button
+	for _, o := range test.LaidOutObjects(overlay) {
+		switch w := o.(type) {
+		case *widget.Label:
+			texts = append(texts, w.Text)
+		case *widget.Button:
+			if w.Text == "Copy version" {
+				copyVersion = w
+			}
+		}
+	}
+	v := assets.Version(c.app.Metadata().Version)
+	for _, want := range []string{v.Version, v.Go + " " + v.Platform, c.deps.DataDir} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("About lacks %q: %v", want, texts)
+		}
+	}
+	if copyVersion == nil {
+		t.Fatal("About has no Copy version button")
+	}
+	test.Tap(copyVersion)
+	if got := c.app.Clipboard().Content(); got != v.String() || !strings.HasPrefix(got, "Parley ") {
+		t.Errorf("clipboard = %q, want %q", got, v.String())
 	}
 }
