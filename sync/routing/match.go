@@ -169,6 +169,9 @@ type token struct {
 // Words are lower-cased with Unicode's rules.
 func tokenize(s string, buf []token) []token {
 	out := buf[:0]
+	if cap(out) == 0 {
+		out = make([]token, 0, len(s)/5+1) // about one word in five bytes
+	}
 	start := -1
 	flush := func(end int) {
 		if start >= 0 {
