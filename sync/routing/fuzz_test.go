@@ -1,6 +1,7 @@
 package routing
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"unicode"
@@ -17,6 +18,11 @@ func FuzzMatch(f *testing.F) {
 	f.Add("退款*", "speak to", "", "我想要退款 speak—to")
 	f.Add("don't", "a b", "(?-i)X", "don’t a\tb X")
 	f.Add("\xff", "\u0301", "", "e\u0301 \xff")
+	f.Add("", "", `^b$`, "a\nb\nc")
+	f.Add("", "", `a\s+b`, "a\nb")
+	f.Add("", "", `\Ab`, "a\nb")
+	f.Add("", "", `(?-i)OR\w*der`, "ORDER orKder\nORder")
+	f.Add("", "", `(x)yz|k`, "K")
 	f.Fuzz(func(t *testing.T, keyword, phrase, regex, text string) {
 		r := Rule{Name: "fuzz", Conditions: Conditions{Regex: regex}, Actions: Actions{RaiseAlert: true}}
 		if keyword != "" {
@@ -30,7 +36,15 @@ func FuzzMatch(f *testing.F) {
 			return
 		}
 		ss := say(strings.Split(text, "\n")...)
-		for _, d := range Match([]*Compiled{c}, ss, "call", "inbound") {
+		ds := Match([]*Compiled{c}, ss, "call", "inbound")
+		// The literal prefilter of a regex only saves work: without it the
+		// hits are the same.
+		plain := *c
+		plain.lit = ""
+		if want := Match([]*Compiled{&plain}, ss, "call", "inbound"); !reflect.DeepEqual(ds, want) {
+			t.Fatalf("with the prefilter %+v, without %+v", ds, want)
+		}
+		for _, d := range ds {
 			if len(d.Hits) == 0 || len(d.Hits) > MaxHitsPerRule {
 				t.Fatalf("%d hits", len(d.Hits))
 			}

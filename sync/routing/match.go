@@ -68,8 +68,7 @@ func Clock(d time.Duration) string {
 // calls that differ. Disabled rules match too: callers pass the rules they
 // mean to apply.
 func Match(rules []*Compiled, sentences []transcript.Sentence, channel, direction string) []Decision {
-	var toks [][]token // per sentence, computed once for every rule
-	var out []Decision
+	var active []*Compiled
 	for _, r := range rules {
 		cd := r.Conditions
 		if len(cd.Channels) > 0 && !slices.Contains(cd.Channels, strings.ToLower(channel)) {
@@ -78,60 +77,79 @@ func Match(rules []*Compiled, sentences []transcript.Sentence, channel, directio
 		if cd.Direction != "" && cd.Direction != strings.ToLower(direction) {
 			continue
 		}
-		if len(r.terms) > 0 && toks == nil {
-			toks = make([][]token, len(sentences))
-			for i, s := range sentences {
-				toks[i] = tokenize(s.Text, nil)
-			}
+		active = append(active, r)
+	}
+	if len(active) == 0 {
+		return nil
+	}
+	// A regular expression is not tried on a sentence that lacks its
+	// literal part: a substring search is far cheaper.
+	needLower := slices.ContainsFunc(active, func(r *Compiled) bool { return r.lit != "" })
+	// Sentence by sentence, so each is split into words once for every
+	// rule, into one reused buffer.
+	hits := make([][]Hit, len(active))
+	full := 0
+	var words []token
+	for i, s := range sentences {
+		split := false
+		var lowered string
+		if needLower {
+			lowered = lowerForLiteral(s.Text)
 		}
-		var hits []Hit
-		for i, s := range sentences {
-			if cd.Speaker != 0 && s.Channel != cd.Speaker {
+		for k, r := range active {
+			if len(hits[k]) >= MaxHitsPerRule || (r.Conditions.Speaker != 0 && s.Channel != r.Conditions.Speaker) {
 				continue
 			}
-			hits = r.matchSentence(hits, i, s, toks)
-			if len(hits) >= MaxHitsPerRule {
-				hits = hits[:MaxHitsPerRule]
-				break
+			if len(r.terms) > 0 && !split {
+				words, split = tokenize(s.Text, words), true
+			}
+			hits[k] = r.matchSentence(hits[k], i, s, words, r.lit == "" || strings.Contains(lowered, r.lit))
+			if len(hits[k]) >= MaxHitsPerRule {
+				hits[k] = hits[k][:MaxHitsPerRule]
+				full++
 			}
 		}
-		if len(hits) > 0 {
-			out = append(out, Decision{RuleID: r.ID, RuleName: r.Name, Actions: r.Actions, Hits: hits})
+		if full == len(active) {
+			break
+		}
+	}
+	var out []Decision
+	for k, r := range active {
+		if len(hits[k]) > 0 {
+			out = append(out, Decision{RuleID: r.ID, RuleName: r.Name, Actions: r.Actions, Hits: hits[k]})
 		}
 	}
 	return out
 }
 
-// matchSentence appends the hits of r in sentence i, in the order they
-// occur in it.
-func (r *Compiled) matchSentence(hits []Hit, i int, s transcript.Sentence, toks [][]token) []Hit {
+// matchSentence appends the hits of r in sentence i, whose words are ws,
+// in the order they occur in it.
+func (r *Compiled) matchSentence(hits []Hit, i int, s transcript.Sentence, ws []token, tryRegex bool) []Hit {
 	start := len(hits)
 	hit := func(from, to int, term string) {
 		hits = append(hits, Hit{Sentence: i, At: s.Start, Speaker: s.Channel, Text: s.Text, Matched: s.Text[from:to], Pos: from, Term: term})
 	}
-	if len(r.terms) > 0 {
-		ws := toks[i]
-		for w := range ws {
-			for _, t := range r.terms {
-				if n := t.matchAt(ws, w); n > 0 {
-					hit(ws[w].start, ws[w+n-1].end, t.text)
-					break
-				}
+	for w := range ws {
+		if len(r.terms) == 0 {
+			break
+		}
+		for _, t := range r.terms {
+			if n := t.matchAt(ws, w); n > 0 {
+				hit(ws[w].start, ws[w+n-1].end, t.text)
+				break
 			}
 		}
 	}
-	if r.re != nil {
+	if r.re != nil && tryRegex {
 		for _, loc := range r.re.FindAllStringIndex(s.Text, MaxHitsPerRule) {
 			if loc[1] > loc[0] {
 				hit(loc[0], loc[1], r.Conditions.Regex)
 			}
 		}
 	}
-	if r.re != nil && len(r.terms) > 0 {
+	if r.re != nil && tryRegex && len(r.terms) > 0 {
 		// Terms and regex hits of one sentence in the order spoken.
-		slices.SortStableFunc(hits[start:], func(a, b Hit) int {
-			return a.Pos - b.Pos
-		})
+		slices.SortStableFunc(hits[start:], func(a, b Hit) int { return a.Pos - b.Pos })
 	}
 	return hits
 }

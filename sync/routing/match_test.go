@@ -59,12 +59,15 @@ func TestMatchTerms(t *testing.T) {
 		{"phrase whole words", Conditions{Phrases: []string{"my account"}}, "my accountant", "", ""},
 		{"regex", Conditions{Regex: `order #?\d{5}`}, "about Order #12345 today", "Order #12345", `order #?\d{5}`},
 		{"regex case-sensitive on request", Conditions{Regex: `(?-i)Order`}, "about order 1", "", ""},
+		{"regex anchored per sentence", Conditions{Regex: `^yes\b`}, "Yes, go ahead", "Yes", `^yes\b`},
+		{"regex anchored at the end", Conditions{Regex: `refund\.$`}, "a refund.", "refund.", `refund\.$`},
+		{"regex \\A", Conditions{Regex: `\Ahello`}, "Hello there", "Hello", `\Ahello`},
 		{"any of several", Conditions{Keywords: []string{"billing"}, Phrases: []string{"money back"}}, "I want my money back", "money back", "money back"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			r := compile(t, Rule{Conditions: tc.cond})
-			ds := Match([]*Compiled{r}, say(tc.text), "call", "inbound")
+			ds := Match([]*Compiled{r}, say("first sentence", tc.text), "call", "inbound")
 			if tc.want == "" {
 				if len(ds) != 0 {
 					t.Fatalf("matched %+v, want no match", ds[0].Hits)
@@ -218,5 +221,26 @@ func TestBodyRoundTrip(t *testing.T) {
 	b2, _ := back.Body()
 	if string(b) != string(b2) || back.Actions.CreateTask.DueHours != 4 {
 		t.Fatalf("round trip: %s vs %s", b, b2)
+	}
+}
+
+func TestRequiredLiteral(t *testing.T) {
+	for expr, want := range map[string]string{
+		`order #?\d{5}`: "order ", // "#?" is optional
+		`(?-i)Refund`:   "refund",
+		`(refund)`:      "refund",
+		`a|refund`:      "",
+		`x`:             "",
+		`возврат`:       "",
+		`re.?fund`:      "fund",
+	} {
+		if got := requiredLiteral(expr); got != want {
+			t.Errorf("requiredLiteral(%q) = %q, want %q", expr, got, want)
+		}
+	}
+	// The Kelvin sign matches k under (?i); the prefilter must not lose it.
+	r := compile(t, Rule{Conditions: Conditions{Regex: `kilo`}})
+	if ds := Match([]*Compiled{r}, say("\u212Ailo"), "call", "inbound"); len(ds) != 1 {
+		t.Fatal("the Kelvin sign was lost by the prefilter")
 	}
 }

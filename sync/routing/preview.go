@@ -39,7 +39,11 @@ func ReadTranscript(dataDir string, f store.MediaFile) ([]transcript.Sentence, e
 		return nil, fmt.Errorf("read transcript of call %s: %w", f.MessageID, err)
 	}
 	defer fh.Close()
-	b, err := io.ReadAll(io.LimitReader(fh, transcript.MaxSize+1))
+	// Read into a buffer of the indexed size: growing one is most of the
+	// garbage a preview over many files makes.
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(f.Size, 0), transcript.MaxSize)+bytes.MinRead))
+	_, err = buf.ReadFrom(io.LimitReader(fh, transcript.MaxSize+1))
+	b := buf.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("read transcript of call %s from %s: %w", f.MessageID, path, err)
 	}
@@ -80,14 +84,64 @@ type PreviewResult struct {
 // of the media index and returns what it would have matched, newest call
 // first, without taking any action. The rule is matched as if enabled. A
 // stored transcript knows it is a call but not its direction, so a
-// direction filter is not applied here.
+// direction filter is not applied here. The rules screen, which previews
+// again at each edit, uses a Previewer instead.
 func Preview(ctx context.Context, st *store.Store, dataDir string, r Rule, n int) (PreviewResult, error) {
+	return (&Previewer{Store: st, DataDir: dataDir}).Preview(ctx, r, n)
+}
+
+// MaxPreviewCache bounds the transcript text a Previewer keeps, in bytes.
+const MaxPreviewCache = 64 << 20
+
+// Previewer previews rules like Preview and keeps the transcripts it has
+// read (up to MaxPreviewCache bytes of text), so that trying a rule again
+// while editing it costs only the matching. It is safe for concurrent use.
+type Previewer struct {
+	Store   *store.Store
+	DataDir string
+
+	mu    sync.Mutex
+	cache map[string][]transcript.Sentence // by path and checksum
+	size  int
+}
+
+func (p *Previewer) read(f store.MediaFile) ([]transcript.Sentence, error) {
+	key := f.Path + "@" + f.SHA256
+	p.mu.Lock()
+	ss, ok := p.cache[key]
+	p.mu.Unlock()
+	if ok {
+		return ss, nil
+	}
+	ss, err := ReadTranscript(p.DataDir, f)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	for _, s := range ss {
+		n += len(s.Text)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cache == nil || p.size+n > MaxPreviewCache {
+		// Starting over is simpler than an LRU and as good here: a
+		// preview reads the same newest files each time.
+		p.cache, p.size = map[string][]transcript.Sentence{}, 0
+	}
+	if n <= MaxPreviewCache {
+		p.cache[key], p.size = ss, p.size+n
+	}
+	return ss, nil
+}
+
+// Preview is the package's Preview, reading through the cache.
+func (p *Previewer) Preview(ctx context.Context, r Rule, n int) (PreviewResult, error) {
 	c, err := Compile(r)
 	if err != nil {
 		return PreviewResult{}, err
 	}
 	c.Conditions.Direction = ""
-	files, err := st.RecentTranscripts(ctx, n)
+	files, err := p.Store.RecentTranscripts(ctx, n)
 	if err != nil {
 		return PreviewResult{}, err
 	}
@@ -104,7 +158,7 @@ func Preview(ctx context.Context, st *store.Store, dataDir string, r Rule, n int
 		wg.Go(func() {
 			rules := []*Compiled{c}
 			for i := range next {
-				ss, err := ReadTranscript(dataDir, files[i])
+				ss, err := p.read(files[i])
 				if err != nil {
 					out[i].err = err
 					continue

@@ -129,3 +129,24 @@ func TestSaveAndLoadEnabled(t *testing.T) {
 		t.Fatalf("Load: %+v %v", all, err)
 	}
 }
+
+// TestPreviewerCaches: a second preview reads no file; a file fetched again
+// (new checksum) is read anew.
+func TestPreviewerCaches(t *testing.T) {
+	ctx := context.Background()
+	st, dir := openStore(t), t.TempDir()
+	putTranscript(t, st, dir, "c1", "m1", time.Now(), say("a refund"))
+	p := &Previewer{Store: st, DataDir: dir}
+	r := Rule{Name: "Refunds", Conditions: Conditions{Keywords: []string{"refund"}}, Actions: Actions{TeamTag: "billing"}}
+	if res, err := p.Preview(ctx, r, 10); err != nil || len(res.Matches) != 1 {
+		t.Fatalf("first: %+v %v", res, err)
+	}
+	os.Remove(filepath.Join(dir, "media", "m1.transcript.json"))
+	if res, err := p.Preview(ctx, r, 10); err != nil || len(res.Matches) != 1 || len(res.Skipped) != 0 {
+		t.Fatalf("from the cache: %+v %v", res, err)
+	}
+	putTranscript(t, st, dir, "c1", "m1", time.Now(), say("no match now"))
+	if res, err := p.Preview(ctx, r, 10); err != nil || len(res.Matches) != 0 || res.Calls != 1 {
+		t.Fatalf("after a new fetch: %+v %v", res, err)
+	}
+}

@@ -151,6 +151,10 @@ type Compiled struct {
 	Rule
 	terms []term
 	re    *regexp.Regexp
+	// lit is ASCII text, lower-case, that every match of re contains
+	// (ignoring case), or "": a sentence whose lower-cased text lacks it
+	// cannot match, and re is not run on it.
+	lit string
 }
 
 // term is a keyword or phrase as a sequence of folded words.
@@ -200,6 +204,9 @@ func Compile(r Rule) (*Compiled, error) {
 			bad("%s", prob)
 		}
 		c.re = re
+		if re != nil {
+			c.lit = requiredLiteral(cd.Regex)
+		}
 	}
 	if len(cd.Keywords) == 0 && len(cd.Phrases) == 0 && strings.TrimSpace(cd.Regex) == "" {
 		bad("add at least one keyword, phrase or regular expression: a rule without one would match every call")
@@ -307,6 +314,56 @@ func compileRegex(expr string) (*regexp.Regexp, string) {
 		return nil, "the regular expression matches empty text, so it would match every call"
 	}
 	return re, ""
+}
+
+// requiredLiteral returns the longest ASCII literal of a top-level
+// concatenation in expr, lower-cased, which every match must contain, or
+// "" if there is none worth looking for.
+func requiredLiteral(expr string) string {
+	re, err := syntax.Parse("(?i)"+expr, syntax.Perl)
+	if err != nil {
+		return ""
+	}
+	re = re.Simplify()
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	best := ""
+	for _, sub := range subs {
+		if sub.Op != syntax.OpLiteral || len(sub.Rune) <= len(best) {
+			continue
+		}
+		ascii := true
+		for _, r := range sub.Rune {
+			ascii = ascii && r < utf8.RuneSelf
+		}
+		if ascii {
+			best = strings.ToLower(string(sub.Rune))
+		}
+	}
+	if len(best) < 2 {
+		return ""
+	}
+	return best
+}
+
+// lowerForLiteral lower-cases text so that it contains lit whenever a
+// case-insensitive ASCII match does: besides ASCII, only the Kelvin sign
+// and the long s fold onto ASCII letters.
+func lowerForLiteral(text string) string {
+	return strings.Map(func(r rune) rune {
+		switch r {
+		case '\u212A':
+			return 'k'
+		case '\u017F':
+			return 's'
+		}
+		return unicode.ToLower(r)
+	}, text)
 }
 
 // checkTag says what is wrong with a HighLevel tag, or "". HighLevel
