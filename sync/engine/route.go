@@ -218,7 +218,7 @@ func (e *Engine) routeActions(rj RouteJob, d routing.Decision, contact, why stri
 	if at.IsZero() {
 		at = e.now()
 	}
-	title := fmt.Sprintf("%s: %s", d.RuleName, why)
+	title := fmt.Sprintf("%s: %s", d.RuleName, d.Why())
 	body := fmt.Sprintf("%s\n\n%q", why, d.Hits[0].Text)
 	due := at.Add(routing.DefaultTaskDue)
 	if t := d.Actions.CreateTask; t != nil {
@@ -338,6 +338,10 @@ func (e *Engine) routeAlert(ctx context.Context, j *job, a RouteAction) error {
 		row.Outcome, row.Error = store.OutcomeFailed, err.Error()
 	case raised:
 		row.Error = fmt.Sprintf("alert %d raised: %s", id, a.Title)
+		// The console jumps from the alert to this call's routing rows.
+		if terr := e.st.SetAlertTarget(ctx, id, store.AlertTarget{Screen: store.TargetHistory, Ref: a.GHLMessageID}); terr != nil {
+			e.log.Warn("sync engine: could not point a routing alert at its call", "alert", id, "err", terr)
+		}
 	default:
 		row.Error = fmt.Sprintf("alert %d was raised by an earlier attempt; not raised again", id)
 	}

@@ -161,6 +161,10 @@ func TestRouteTranscriptEndToEnd(t *testing.T) {
 	if err != nil || len(alerts) != 1 || alerts[0].Source != "sync.routing" || alerts[0].Message != "Refund request from Ann Lee" {
 		t.Fatalf("alerts %+v, %v", alerts, err)
 	}
+	// The console jumps from the alert to the call's routing row.
+	if tg, err := r.st.AlertTarget(ctx, alerts[0].ID); err != nil || tg != (store.AlertTarget{Screen: store.TargetHistory, Ref: "ghl-call-1"}) {
+		t.Fatalf("alert target %+v, %v", tg, err)
+	}
 	adTasks := r.as.Tasks()
 	if len(adTasks) != 1 || string(adTasks[0].ContactID) != r.job.ADContactID || adTasks[0].Title != "Refund request from Ann Lee" || adTasks[0].Priority != "high" {
 		t.Fatalf("AD tasks %+v", adTasks)
@@ -288,6 +292,25 @@ func TestRouteWaitsForTranscript(t *testing.T) {
 	r.run(r.engine(), nil)
 	if got := ops(r.history()); got["route.match ok"] != 1 || got["contact.tag ok"] != 1 {
 		t.Fatalf("history %v", got)
+	}
+}
+
+// TestRouteDefaultTexts: without a task template, the alert and the
+// ActiveDEMAND task say which rule matched what, and when.
+func TestRouteDefaultTexts(t *testing.T) {
+	r := newRouteRig(t, rigOptions{})
+	r.saveRule(routing.Rule{Name: "Refunds", Enabled: true, Conditions: routing.Conditions{Keywords: []string{"refund"}},
+		Actions: routing.Actions{RaiseAlert: true, ADAlert: true}})
+	r.saveTranscript(refundCall)
+	r.queueRoute()
+	r.run(r.engine(), nil)
+	alerts, err := r.st.OpenAlerts(context.Background())
+	want := `Refunds: matched "Refund" at 0:42`
+	if err != nil || len(alerts) != 1 || alerts[0].Message != want {
+		t.Fatalf("alerts %+v, %v; want %q", alerts, err, want)
+	}
+	if ts := r.as.Tasks(); len(ts) != 1 || ts[0].Title != want || !strings.Contains(ts[0].Body, "I was charged twice") {
+		t.Fatalf("AD tasks %+v", ts)
 	}
 }
 
