@@ -367,3 +367,36 @@ func TestRouteBadInput(t *testing.T) {
 		t.Fatalf("failed row %+v", failed)
 	}
 }
+
+// TestRouteWithoutDataFolderOrAD: with no data folder there is no
+// transcript to route, which no retry changes; without ActiveDEMAND the AD
+// task is skipped with a row saying why while the other actions apply.
+func TestRouteWithoutDataFolderOrAD(t *testing.T) {
+	r := newRouteRig(t, rigOptions{})
+	r.saveRule(routing.Rule{Name: "Refunds", Enabled: true, Conditions: routing.Conditions{Keywords: []string{"refund"}},
+		Actions: routing.Actions{TeamTag: "team-billing", ADAlert: true}})
+	r.saveTranscript(refundCall)
+	r.queueRoute()
+	r.run(r.engine(func(c *engine.Config) { c.DataDir = "" }), nil)
+	if it := r.item(r.job.Key()); it.State != store.OutboxDead || it.Attempts != 1 {
+		t.Fatalf("job %+v, want dead at once", it)
+	}
+	if row := rowOf(t, r.history(), store.OpRouteMatch, store.OutcomeFailed); !strings.Contains(row.Error, "no data folder is configured") {
+		t.Fatalf("row %q", row.Error)
+	}
+
+	r.job.GHLMessageID = "ghl-call-2"
+	r.saveTranscript(refundCall)
+	r.queueRoute()
+	r.run(r.engine(func(c *engine.Config) { c.AD = nil }), nil)
+	hs := r.history()
+	if got := ops(hs); got["contact.tag ok"] != 1 || got["ad.task skipped"] != 1 {
+		t.Fatalf("history %v", got)
+	}
+	if row := rowOf(t, hs, store.OpADTask, store.OutcomeSkipped); !strings.Contains(row.Error, "ActiveDEMAND is not connected; connect it in Connections") {
+		t.Fatalf("row %q", row.Error)
+	}
+	if n := len(r.as.Tasks()); n != 0 {
+		t.Fatalf("%d AD tasks", n)
+	}
+}
