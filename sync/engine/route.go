@@ -166,8 +166,9 @@ func (e *Engine) routeTranscript(ctx context.Context, j *job) error {
 			j.then(job.Kind, job.Key, job.Payload)
 		}
 	}
-	// Stored before the job completes and replaced if it runs again, so
-	// the timeline has the why exactly when the actions are queued.
+	// Stored before the job completes (the completion carries only
+	// history and follow-up jobs); a retried job replaces them, so they
+	// are never doubled.
 	if err := e.st.RecordRouteDecisions(ctx, recs); err != nil {
 		return fail(fmt.Errorf("route call %s: %w", rj.GHLMessageID, err))
 	}
