@@ -57,6 +57,14 @@ func (s *Server) handler(key string) func(*reqCtx) {
 		return s.hCreateContact
 	case "POST /contacts/search":
 		return s.hSearchContacts
+	case "POST /contacts/{contactId}/tags", "DELETE /contacts/{contactId}/tags":
+		return s.hContactTags
+	case "GET /contacts/{contactId}/tasks":
+		return s.hListTasks
+	case "POST /contacts/{contactId}/tasks":
+		return s.hCreateTask
+	case "PUT /contacts/{contactId}":
+		return s.hUpdateContact
 	case "POST /oauth/token":
 		return s.hOAuthToken
 	}

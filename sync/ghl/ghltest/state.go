@@ -24,6 +24,7 @@ type Contact struct {
 	CompanyName string    `json:"companyName,omitempty"`
 	City        string    `json:"city,omitempty"`
 	Tags        []string  `json:"tags,omitempty"`
+	AssignedTo  string    `json:"assignedTo,omitempty"` // a user id
 	Source      string    `json:"source,omitempty"`
 	Type        string    `json:"type,omitempty"` // "lead" or "customer"
 	DateAdded   time.Time `json:"dateAdded"`
@@ -244,6 +245,7 @@ type state struct {
 	uploads       []Upload
 	tokens        map[string]*tokenInfo
 	codes         map[string]*codeInfo
+	tasks         map[string][]*Task // contact id → tasks, oldest first
 
 	contactByKey map[string]string // demobiz contact key → contact id
 	messageByKey map[string]string // demobiz message key → message id
