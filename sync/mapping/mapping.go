@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"parley/store"
 	"parley/sync/activedemand"
@@ -59,10 +60,10 @@ func ContactRecord(c activedemand.Contact) Record {
 	set(activedemand.FieldEmail, c.Email)
 	set(activedemand.FieldPhone, c.Phone)
 	if !c.CreatedAt.IsZero() {
-		r[ADCreatedAt] = c.CreatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+		r[ADCreatedAt] = c.CreatedAt.UTC().Format(time.RFC3339)
 	}
 	if !c.UpdatedAt.IsZero() {
-		r[ADUpdatedAt] = c.UpdatedAt.UTC().Format("2006-01-02T15:04:05Z07:00")
+		r[ADUpdatedAt] = c.UpdatedAt.UTC().Format(time.RFC3339)
 	}
 	return r
 }
@@ -273,7 +274,7 @@ func fixFor(dst Type) string {
 
 // ErrFieldGone is matched (errors.Is) by a link error for an ActiveDEMAND
 // field that no longer exists.
-var ErrFieldGone = errors.New("ActiveDEMAND field no longer exists")
+var ErrFieldGone = errors.New("no longer exists")
 
 // LinkError is why a link was left out of a contact.
 type LinkError struct {
@@ -282,10 +283,17 @@ type LinkError struct {
 	AD   string
 	GHL  string
 	Err  error
+	// Value is set when the link is right but this record's value did
+	// not fit it (a lookup without the value, a phone that is not one).
+	Value bool
 }
 
 func (e *LinkError) Error() string {
-	return fmt.Sprintf("mapping link %d (%s → %s): %v; fix it in Mapping", e.Link, orNone(e.AD), e.GHL, e.Err)
+	fix := "fix it in Mapping"
+	if e.Value {
+		fix = "correct the value in ActiveDEMAND, or the link in Mapping"
+	}
+	return fmt.Sprintf("mapping link %d (%s → %s): %v; %s", e.Link, orNone(e.AD), e.GHL, e.Err, fix)
 }
 
 func (e *LinkError) Unwrap() error { return e.Err }
@@ -374,15 +382,21 @@ func (r Result) Errors() []*LinkError {
 	return out
 }
 
-// Apply maps r. exists, when not nil, says whether an ActiveDEMAND custom
-// field still exists: a link reading one that does not is left out with
-// ErrFieldGone rather than sending nothing unexplained.
-func (m *Mapping) Apply(r Record, exists func(key string) bool) Result {
+// ErrSecretField is matched (errors.Is) by a link error for an
+// ActiveDEMAND password field, which is never sent.
+var ErrSecretField = errors.New("is a password, which Parley never sends to HighLevel")
+
+// Apply maps r. check, when not nil, vets each ActiveDEMAND field a link
+// reads before its value is used: an error (ErrFieldGone for a field
+// deleted in ActiveDEMAND, ErrSecretField for a password) leaves the link
+// out with that error instead of sending a value that should not go, or
+// nothing unexplained.
+func (m *Mapping) Apply(r Record, check func(key string) error) Result {
 	res := Result{Links: make([]LinkResult, len(m.links))}
 	for i, c := range m.links {
 		lr := LinkResult{Link: i + 1, AD: c.AD, GHL: c.GHL}
 		fail := func(err error) {
-			lr.Err = &LinkError{Link: i + 1, AD: c.AD, GHL: c.GHL, Err: err}
+			lr.Err = &LinkError{Link: i + 1, AD: c.AD, GHL: c.GHL, Err: err, Value: c.err == nil && !errors.Is(err, ErrFieldGone) && !errors.Is(err, ErrSecretField)}
 			lr.Error = lr.Err.Error()
 		}
 		res.Links[i] = lr
@@ -391,9 +405,15 @@ func (m *Mapping) Apply(r Record, exists func(key string) bool) Result {
 			res.Links[i] = lr
 			continue
 		}
-		if exists != nil {
-			if k := slices.IndexFunc(c.reads, func(k string) bool { return activedemand.IsCustomField(k) && !exists(k) }); k >= 0 {
-				fail(fmt.Errorf("%w: AD field %s no longer exists", ErrFieldGone, c.reads[k]))
+		if check != nil {
+			var err error
+			for _, k := range c.reads {
+				if err = check(k); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				fail(err)
 				res.Links[i] = lr
 				continue
 			}
@@ -484,8 +504,41 @@ type Preview struct {
 }
 
 // PreviewOf validates links and applies them to sample, so the editor can
-// show both at once; fields the catalog lacks count as gone.
+// show both at once; sample's fields are vetted by cat.Check.
 func PreviewOf(links []Link, cat Catalog, opts Options, sample Record) Preview {
-	exists := func(k string) bool { _, ok := cat.ADField(k); return ok }
-	return Preview{Problems: Validate(links, cat, opts), Result: Compile(links, opts).Apply(sample, exists)}
+	return Preview{Problems: Validate(links, cat, opts), Result: Compile(links, opts).Apply(sample, cat.Check)}
+}
+
+// Check is Apply's check by the catalog: a field it does not have is
+// gone, a password is never read.
+func (c Catalog) Check(key string) error {
+	f, ok := c.ADField(key)
+	if !ok {
+		return fmt.Errorf("AD field %s %w", key, ErrFieldGone)
+	}
+	if f.Type == Secret {
+		return fmt.Errorf("AD field %s %w", key, ErrSecretField)
+	}
+	return nil
+}
+
+// AddMessage adds m's fields, and its conversation's subject, to r.
+func AddMessage(r Record, m activedemand.Message, cv activedemand.Conversation) {
+	set := func(k, v string) {
+		if v != "" {
+			r[k] = v
+		}
+	}
+	set(MsgChannel, string(m.Channel))
+	set(MsgDirection, string(m.Direction))
+	set(MsgSubject, m.Subject)
+	set(MsgBody, m.Body)
+	set(MsgSenderName, m.SenderName)
+	set(MsgSenderAddress, m.SenderAddress)
+	set(MsgSenderPhone, m.SenderPhone)
+	set(MsgStatus, string(m.Status))
+	set(ConvSubject, cv.Subject)
+	if !m.SentAt.IsZero() {
+		r[MsgSentAt] = m.SentAt.UTC().Format(time.RFC3339)
+	}
 }

@@ -155,8 +155,7 @@ func TestApply(t *testing.T) {
 	m := Compile(links, Options{})
 	rec := ContactRecord(activedemand.Contact{FirstName: " Ada ", LastName: "Lovelace", Email: "Ada@Example.com", Phone: "not a phone",
 		Custom: map[string]string{"custom_1": "Pine & Co", "custom_3": "vip, west ,vip", "custom_4": "Radio", "custom_7": "x"}})
-	exists := func(k string) bool { return k != "custom_7" }
-	res := m.Apply(rec, exists)
+	res := m.Apply(rec, catalog().Check)
 	want := ghl.ContactInput{FirstName: "Ada", LastName: "Lovelace", Email: "ada@example.com", Source: "ActiveDEMAND", CompanyName: "Pine & Co",
 		Tags: []string{"vip", "west"}, CustomFields: []ghl.CustomFieldValue{{ID: "raw_phone", Value: "not a phone"}}}
 	if !reflect.DeepEqual(res.Input, want) {
@@ -167,9 +166,9 @@ func TestApply(t *testing.T) {
 		errs = append(errs, e.Error())
 	}
 	wantErrs := []string{
-		`mapping link 4 (phones.phone_number → phone): e164: "not a phone" is not a phone number; fix it in Mapping`,
-		`mapping link 8 (custom_4 → customFields.lead_source): lookup: value "Radio" has no entry; add it to the table or set a default; fix it in Mapping`,
-		`mapping link 10 (custom_7 → customFields.gone): ActiveDEMAND field no longer exists: AD field custom_7 no longer exists; fix it in Mapping`,
+		`mapping link 4 (phones.phone_number → phone): e164: "not a phone" is not a phone number; correct the value in ActiveDEMAND, or the link in Mapping`,
+		`mapping link 8 (custom_4 → customFields.lead_source): lookup: value "Radio" has no entry; add it to the table or set a default; correct the value in ActiveDEMAND, or the link in Mapping`,
+		`mapping link 10 (custom_7 → customFields.gone): AD field custom_7 no longer exists; fix it in Mapping`,
 	}
 	if !slices.Equal(errs, wantErrs) {
 		t.Errorf("link errors =\n %q\nwant\n %q", errs, wantErrs)
@@ -218,9 +217,28 @@ func BenchmarkApply(b *testing.B) {
 	m := Compile(links, Options{})
 	rec := ContactRecord(activedemand.Contact{FirstName: "Ada", LastName: "Lovelace", Email: "Ada@Example.com", Phone: "(902) 555-1037",
 		Custom: map[string]string{"custom_1": "Pine & Co", "custom_2": "Halifax", "custom_4": "Trade show"}})
-	exists := func(string) bool { return true }
+	check := catalog().Check
 	b.ReportAllocs()
 	for b.Loop() {
-		m.Apply(rec, exists)
+		m.Apply(rec, check)
+	}
+}
+
+// A password never leaves, even from a mapping saved around validation:
+// neither by its own link nor through a template.
+func TestApplyNeverSendsPasswords(t *testing.T) {
+	links := []Link{
+		{AD: "emails.email_address", GHL: "email"},
+		{AD: "custom_5", GHL: "customFields.pw"},
+		{GHL: "name", Transform: Transform{Name: Template, Params: map[string]any{"text": "{{first_name}} {{custom_5}}"}}},
+	}
+	res := Compile(links, Options{}).Apply(Record{"emails.email_address": "a@b.c", "first_name": "Ada", "custom_5": "hunter2"}, catalog().Check)
+	if len(res.Input.CustomFields) != 0 || res.Input.Name != "" {
+		t.Errorf("Apply sent %+v", res.Input)
+	}
+	for _, i := range []int{1, 2} {
+		if l := res.Links[i]; !errors.Is(l.Err, ErrSecretField) || strings.Contains(l.Before+l.After+l.Error, "hunter2") {
+			t.Errorf("link %d = %+v; want refused as a password, without its value", i+1, l)
+		}
 	}
 }
