@@ -81,6 +81,9 @@ type Catalog struct {
 	ADNote    string `json:"ad_note,omitempty"`
 	// GHLCustomNote explains how HighLevel custom fields are written.
 	GHLCustomNote string `json:"ghl_custom_note"`
+	// Transforms are the transforms a link can use, with their
+	// parameters, so the editor gets everything in one call.
+	Transforms []TransformSpec `json:"transforms"`
 }
 
 // ActiveDEMAND message fields. They have values only when a contact is
@@ -173,6 +176,7 @@ func NewCatalog(defs []activedemand.ContactField, adErr error) Catalog {
 		Requirements:  []Requirement{{OneOf: []string{"email", "phone"}, Why: idNote}},
 		ADChecked:     adErr == nil,
 		GHLCustomNote: GHLCustomNote,
+		Transforms:    Transforms(),
 	}
 	if adErr != nil {
 		c.ADNote = "ActiveDEMAND's field list could not be read, so its custom fields are not listed or checked: " + adErr.Error()

@@ -26,6 +26,7 @@ type Link struct {
 	Transform Transform `json:"transform"`
 }
 
+// String names the link as messages do: "custom_4 → customFields.lead_source".
 func (l Link) String() string {
 	ad := l.AD
 	if ad == "" {
@@ -111,6 +112,7 @@ type Problem struct {
 	Fix     string `json:"fix,omitempty"`
 }
 
+// Error is the problem in one line, with its link and the fix.
 func (p Problem) Error() string {
 	s := p.Message
 	if p.Link > 0 {
@@ -132,6 +134,7 @@ func orNone(s string) string {
 // Problems is every problem of a mapping; as an error, Save refuses it.
 type Problems []Problem
 
+// Error lists every problem, so a log line or a dialog has them all.
 func (ps Problems) Error() string {
 	msgs := make([]string, len(ps))
 	for i, p := range ps {
@@ -288,6 +291,8 @@ type LinkError struct {
 	Value bool
 }
 
+// Error names the link, what went wrong and where to fix it, for the
+// job's history row.
 func (e *LinkError) Error() string {
 	fix := "fix it in Mapping"
 	if e.Value {
@@ -296,6 +301,7 @@ func (e *LinkError) Error() string {
 	return fmt.Sprintf("mapping link %d (%s → %s): %v; %s", e.Link, orNone(e.AD), e.GHL, e.Err, fix)
 }
 
+// Unwrap lets errors.Is find ErrFieldGone and ErrSecretField.
 func (e *LinkError) Unwrap() error { return e.Err }
 
 // Mapping is a compiled mapping, ready to Apply. It is safe for concurrent
