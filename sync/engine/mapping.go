@@ -270,3 +270,63 @@ func (e *Engine) PreviewMapping(ctx context.Context, links []mapping.Link, sampl
 	}
 	return mapping.PreviewOf(links, cat, mapping.Options{PhoneRegion: e.cfg.PhoneRegion}, sample), nil
 }
+
+// contactPager lists ActiveDEMAND contacts a page at a time;
+// *activedemand.Client is one.
+type contactPager interface {
+	ListContacts(ctx context.Context, page activedemand.PageToken) (activedemand.Page[activedemand.Contact], error)
+}
+
+// MappingSample is an ActiveDEMAND contact to preview a mapping on.
+type MappingSample struct {
+	ContactID string
+	// Label is the name and email to show in a picker.
+	Label string
+	// Record is the contact's fields without its passwords; add a
+	// message's with mapping.AddMessage.
+	Record mapping.Record
+}
+
+// MappingSamples reads up to limit contacts from ActiveDEMAND (through
+// Config.ADFields, when it can list contacts) for the editor's preview.
+func (e *Engine) MappingSamples(ctx context.Context, limit int) ([]MappingSample, error) {
+	pager, ok := e.cfg.ADFields.(contactPager)
+	if !ok {
+		return nil, errors.New("mapping samples: no ActiveDEMAND connection to read contacts from; connect ActiveDEMAND in Connections, or type a sample")
+	}
+	cat, _, haveAD := e.adCatalog(ctx, false)
+	if !haveAD {
+		// Without the field list, password fields cannot be told apart
+		// and left out.
+		return nil, fmt.Errorf("mapping samples: %s; try again once ActiveDEMAND answers", cat.ADNote)
+	}
+	var out []MappingSample
+	var tok activedemand.PageToken
+	for len(out) < limit {
+		p, err := pager.ListContacts(ctx, tok)
+		if err != nil {
+			return out, fmt.Errorf("mapping samples: %w", err)
+		}
+		for _, c := range p.Items {
+			if len(out) == limit {
+				break
+			}
+			r := mapping.ContactRecord(c)
+			for k := range r {
+				if f, ok := cat.ADField(k); ok && f.Type == mapping.Secret {
+					delete(r, k)
+				}
+			}
+			label := c.Name()
+			if c.Email != "" {
+				label = strings.TrimSpace(label + " <" + c.Email + ">")
+			}
+			out = append(out, MappingSample{ContactID: string(c.ID), Label: label, Record: r})
+		}
+		if p.Next == "" {
+			break
+		}
+		tok = p.Next
+	}
+	return out, nil
+}

@@ -269,3 +269,32 @@ func TestMessageJobCreatesContactThroughMapping(t *testing.T) {
 		t.Errorf("GHL contact = %+v; want it made through the mapping with the message's channel", got)
 	}
 }
+
+// The editor previews on contacts picked from ActiveDEMAND, through the
+// engine; passwords are not in the samples it gets.
+func TestMappingSamples(t *testing.T) {
+	m := newMappingRig(t)
+	ctx := context.Background()
+	samples, err := m.e.MappingSamples(ctx, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(samples, func(s engine.MappingSample) bool { return s.ContactID == string(m.contact.ID) })
+	if i < 0 {
+		t.Fatalf("contact %s not among %d samples", m.contact.ID, len(samples))
+	}
+	s := samples[i]
+	if s.Label != "Grace Hopper <Grace.Hopper@Example.com>" || s.Record["custom_4"] != "Trade show" || s.Record["first_name"] != "Grace" {
+		t.Errorf("sample = %+v", s)
+	}
+	if _, ok := s.Record["custom_5"]; ok {
+		t.Errorf("the sample carries the password field: %+v", s.Record)
+	}
+	if few, err := m.e.MappingSamples(ctx, 1); err != nil || len(few) != 1 {
+		t.Errorf("MappingSamples(1) = %d samples, %v", len(few), err)
+	}
+	noAD := m.engine()
+	if _, err := noAD.MappingSamples(ctx, 5); err == nil || !strings.Contains(err.Error(), "connect ActiveDEMAND") {
+		t.Errorf("MappingSamples without AD = %v; want a message saying to connect it", err)
+	}
+}
