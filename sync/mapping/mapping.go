@@ -216,7 +216,7 @@ func Validate(links []Link, cat Catalog, opts Options) Problems {
 		}
 		in := src.Type
 		if sp.Accepts != nil && !slices.Contains(sp.Accepts, in) {
-			bad("transform", fmt.Sprintf("the %s transform does not read a %s field", sp.Name, in), fmt.Sprintf("use it on a %s field, or pick another transform", joinTypes(sp.Accepts)))
+			bad("transform", fmt.Sprintf("the %s transform does not read %s %s field", sp.Name, article(in), in), fmt.Sprintf("use it on %s %s field, or pick another transform", article(sp.Accepts[0]), joinTypes(sp.Accepts)))
 			continue
 		}
 		got := sp.Gives
@@ -224,7 +224,7 @@ func Validate(links []Link, cat Catalog, opts Options) Problems {
 			got = in
 		}
 		if !fits(got, dst.Type) {
-			bad("transform", fmt.Sprintf("a %s value does not fit HighLevel's %s field (%s)", got, l.GHL, dst.Type), fixFor(dst.Type))
+			bad("transform", fmt.Sprintf("%s %s value does not fit HighLevel's %s field (%s)", article(got), got, l.GHL, dst.Type), fixFor(dst.Type))
 		}
 	}
 	for _, req := range cat.Requirements {
@@ -234,6 +234,13 @@ func Validate(links []Link, cat Catalog, opts Options) Problems {
 		}
 	}
 	return ps
+}
+
+func article(t Type) string {
+	if strings.ContainsRune("aeiou", rune(t[0])) {
+		return "an"
+	}
+	return "a"
 }
 
 func joinTypes(ts []Type) string {

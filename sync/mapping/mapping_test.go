@@ -48,6 +48,8 @@ func TestValidateMessages(t *testing.T) {
 			[]string{"link 2 (custom_6 → phone): a date value does not fit HighLevel's phone field (phone); read a phone or text field with the e164 transform"}},
 		{"date into e164", []Link{email, {AD: "custom_6", GHL: "phone", Transform: Transform{Name: E164}}},
 			[]string{"link 2 (custom_6 → phone): the e164 transform does not read a date field; use it on a phone or text field, or pick another transform"}},
+		{"email into lookup", []Link{email, {AD: "emails.email_address", GHL: "customFields.x", Transform: Transform{Name: Lookup, Params: map[string]any{"entries": map[string]string{"a": "b"}}}}},
+			[]string{"link 2 (emails.email_address → customFields.x): the lookup transform does not read an email field; use it on a choice or text or list field"}},
 		{"text into phone without e164", []Link{email, {AD: "custom_2", GHL: "phone"}},
 			[]string{"link 2 (custom_2 → phone): a text value does not fit HighLevel's phone field"}},
 		{"required unmapped", []Link{{AD: "first_name", GHL: "firstName"}},
