@@ -298,3 +298,25 @@ func TestMappingSamples(t *testing.T) {
 		t.Errorf("MappingSamples without AD = %v; want a message saying to connect it", err)
 	}
 }
+
+// A mapping saved while the engine runs applies to the next contact job:
+// the compiled mapping is keyed by version.
+func TestSavedMappingAppliesToLaterJobs(t *testing.T) {
+	m := newMappingRig(t)
+	ctx := context.Background()
+	if got := m.mirror(); len(got.CustomFields) != 0 {
+		t.Fatalf("default mapping sent custom fields: %+v", got)
+	}
+	cat, err := m.e.MappingCatalog(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.e.SaveMapping(ctx, append(mapping.Default(cat.AD), leadSource), "lead source"); err != nil {
+		t.Fatal(err)
+	}
+	m.contact.Custom["custom_4"] = "Website" // a change in AD queues the contact again
+	got := m.mirror()
+	if !slices.Equal(got.CustomFields, []ghltest.CustomFieldValue{{ID: "lead_source", Value: "web"}}) {
+		t.Errorf("GHL contact after the new mapping = %+v; want lead_source web", got)
+	}
+}
