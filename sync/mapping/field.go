@@ -57,8 +57,10 @@ type Field struct {
 // Requirement is a rule a mapping must meet: at least one of OneOf is mapped.
 type Requirement struct {
 	OneOf []string `json:"one_of"`
-	// Why is the reason, in words for the person editing the mapping.
+	// Why is the reason and Fix what to do, in words for the person
+	// editing the mapping.
 	Why string `json:"why"`
+	Fix string `json:"fix"`
 }
 
 // CustomPrefix starts a HighLevel custom field's key: customFields.<id>.
@@ -172,8 +174,9 @@ func MessageFields() []Field { return slices.Clone(messageAD) }
 // unchecked.
 func NewCatalog(defs []activedemand.ContactField, adErr error) Catalog {
 	c := Catalog{
-		GHL:           GHLFields(),
-		Requirements:  []Requirement{{OneOf: []string{"email", "phone"}, Why: idNote}},
+		GHL: GHLFields(),
+		Requirements: []Requirement{{OneOf: []string{"email", "phone"}, Why: "HighLevel finds a contact again only by its email or phone",
+			Fix: "map an ActiveDEMAND email field to email (lower), or a phone field to phone (e164)"}},
 		ADChecked:     adErr == nil,
 		GHLCustomNote: GHLCustomNote,
 		Transforms:    Transforms(),

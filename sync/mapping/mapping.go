@@ -229,8 +229,7 @@ func Validate(links []Link, cat Catalog, opts Options) Problems {
 	}
 	for _, req := range cat.Requirements {
 		if !slices.ContainsFunc(req.OneOf, func(k string) bool { _, ok := firstFor[k]; return ok }) {
-			ps = append(ps, Problem{Message: fmt.Sprintf("none of HighLevel's %s is mapped: %s", strings.Join(req.OneOf, ", "), req.Why),
-				Fix: "map an ActiveDEMAND email field to email (lower), or a phone field to phone (e164)"})
+			ps = append(ps, Problem{Message: fmt.Sprintf("HighLevel's %s is not mapped: %s", strings.Join(req.OneOf, " or "), req.Why), Fix: req.Fix})
 		}
 	}
 	return ps

@@ -53,7 +53,7 @@ func TestValidateMessages(t *testing.T) {
 		{"text into phone without e164", []Link{email, {AD: "custom_2", GHL: "phone"}},
 			[]string{"link 2 (custom_2 → phone): a text value does not fit HighLevel's phone field"}},
 		{"required unmapped", []Link{{AD: "first_name", GHL: "firstName"}},
-			[]string{"none of HighLevel's email, phone is mapped: one of email or phone must be mapped"}},
+			[]string{"HighLevel's email or phone is not mapped: HighLevel finds a contact again only by its email or phone; map an ActiveDEMAND email field to email (lower), or a phone field to phone (e164)"}},
 		{"mapped twice", []Link{email, {AD: "custom_1", GHL: "companyName"}, {AD: "custom_2", GHL: "companyName"}},
 			[]string{"link 3 (custom_2 → companyName): HighLevel field companyName is already filled by link 2; remove one of the two links"}},
 		{"bad transform", []Link{email, {AD: "custom_6", GHL: "city", Transform: Transform{Name: DateConv, Params: map[string]any{"zone": "Mars/Base"}}}},
