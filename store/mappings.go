@@ -146,3 +146,13 @@ func (s *Store) MappingVersions(ctx context.Context) ([]MappingVersion, error) {
 	}
 	return vs, nil
 }
+
+// LatestMappingVersion is the newest saved version, 0 when none was saved:
+// a cheap check of whether the current mapping changed.
+func (s *Store) LatestMappingVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := s.r.QueryRowContext(ctx, `SELECT coalesce(max(version), 0) FROM mapping_versions`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read the field mapping version: %w", err)
+	}
+	return v, nil
+}

@@ -75,3 +75,21 @@ func TestSaveMappingsValidation(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// The engine asks for the newest version on every contact job and reads
+// the mappings only when it changed.
+func TestLatestMappingVersion(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newClockStore(t)
+	if v, err := s.LatestMappingVersion(ctx); err != nil || v != 0 {
+		t.Fatalf("nothing saved: %d, %v; want 0", v, err)
+	}
+	for want := 1; want <= 2; want++ {
+		if _, err := s.SaveMappings(ctx, []FieldMapping{{"first_name", "firstName", ""}}, "v"); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := s.LatestMappingVersion(ctx); err != nil || v != want {
+			t.Errorf("after save %d: %d, %v", want, v, err)
+		}
+	}
+}

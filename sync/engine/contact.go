@@ -4,12 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync"
 
 	"parley/store"
 	"parley/sync/ghl"
-	"parley/sync/internal/phone"
 )
 
 // resolver remembers, per ActiveDEMAND contact, the HighLevel contact and
@@ -47,24 +45,6 @@ func (r *resolver) lock(adContactID string) *resolved {
 	return c
 }
 
-// contactInput is the default field mapping from an ActiveDEMAND contact to
-// HighLevel's: names, the first email and the first phone in E.164. AD
-// custom fields wait for the configurable mapping.
-func (e *Engine) contactInput(first, last, name, email, ph string) ghl.ContactInput {
-	if first == "" && last == "" && name != "" {
-		first, last, _ = strings.Cut(strings.TrimSpace(name), " ")
-	}
-	in := ghl.ContactInput{FirstName: first, LastName: strings.TrimSpace(last), Email: strings.TrimSpace(strings.ToLower(email)), Source: "ActiveDEMAND"}
-	if ph != "" {
-		// A number that cannot be one is left out rather than failing the
-		// contact: email still finds it, and HighLevel would refuse it.
-		if p, err := phone.Normalize(ph, e.cfg.PhoneRegion); err == nil {
-			in.Phone = p
-		}
-	}
-	return in
-}
-
 // mirrorContact is a JobMirrorContact: link the contact to its HighLevel
 // twin (id map, then a duplicate search by email and phone, then an
 // upsert), or update the twin when the contact is known and changed.
@@ -73,12 +53,17 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
-	in := e.contactInput(cj.FirstName, cj.LastName, "", cj.Email, cj.Phone)
+	// Through the field mapping; a link that fails is a history row and
+	// the rest of the contact still goes.
+	in, err := e.mapContact(ctx, j, cj.ContactID, contactRecord(cj))
+	if err != nil {
+		return err
+	}
 	if in.Email == "" && in.Phone == "" {
 		// HighLevel matches contacts by email or phone only: without
 		// either, a retry after an uncertain create would make a second
 		// contact, and nothing could find the first.
-		return fmt.Errorf("contact %s: %w: it has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND (a new job is queued when it changes)",
+		return fmt.Errorf("contact %s: %w: it has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND (a new job is queued when it changes), or map one in Mapping",
 			cj.ContactID, errPermanent)
 	}
 	c := e.res.lock(cj.ContactID)

@@ -73,6 +73,11 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// ADFields reads ActiveDEMAND's contact field list for the field
+	// mapping: its catalog, the default mapping's extra fields, and
+	// telling a custom field deleted in ActiveDEMAND from an empty one.
+	// Nil leaves ActiveDEMAND's fields unchecked.
+	ADFields ContactFieldLister
 }
 
 // Engine mirrors the outbox's contact and message jobs into HighLevel. Run
@@ -96,6 +101,8 @@ type Engine struct {
 	reason  string
 	resume  chan struct{} // closed when a pause ends
 	stats   map[string]*KindStats
+
+	maps mappingCache // the field mapping; has its own lock
 }
 
 // New checks cfg and returns an engine. It starts nothing.

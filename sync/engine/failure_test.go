@@ -159,8 +159,11 @@ func TestContactWithoutEmailOrPhone(t *testing.T) {
 		t.Errorf("%d contacts created", n)
 	}
 	h := r.history()
-	if len(h) != 1 || h[0].Outcome != store.OutcomeFailed || h[0].Operation != store.OpContactUpsert || h[0].Error == "" {
-		t.Errorf("history = %+v, want one failed upsert row", h)
+	// Newest first: the failed upsert, then the mapping link that could
+	// not make the phone number one, which says why there is none.
+	if len(h) != 2 || h[0].Outcome != store.OutcomeFailed || h[0].Operation != store.OpContactUpsert || h[0].Error == "" ||
+		h[1].Operation != engine.OpContactMap || !strings.Contains(h[1].Error, `"not a number" is not a phone number`) {
+		t.Errorf("history = %+v, want one failed upsert row after the phone link's row", h)
 	}
 }
 

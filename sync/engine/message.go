@@ -128,7 +128,10 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 		}
 		c.contactLinked = ok
 		if !ok {
-			in := e.contactInput("", "", mj.Contact.Name, mj.Contact.Email, mj.Contact.Phone)
+			in, err := e.mapContact(ctx, j, mj.Contact.ID, messageRecord(mj))
+			if err != nil {
+				return "", "", err
+			}
 			if in.Email == "" && in.Phone == "" {
 				return "", "", fmt.Errorf("message %s: %w: its ActiveDEMAND contact %s has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND, then replay the job",
 					mj.MessageID, errPermanent, mj.Contact.ID)

@@ -46,6 +46,18 @@ type ContactInput struct {
 	Source      string   `json:"source,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	AssignedTo  string   `json:"assignedTo,omitempty"`
+	// CustomFields sets the location's custom fields; the ones not named
+	// keep their values.
+	CustomFields []CustomFieldValue `json:"customFields,omitempty"`
+}
+
+// CustomFieldValue is one custom field of a contact input. The spec's
+// TextField requires the field's id; its key alone is not enough.
+type CustomFieldValue struct {
+	// ID is the custom field's id in the location (HighLevel shows it
+	// under Settings, Custom Fields).
+	ID    string `json:"id"`
+	Value string `json:"field_value"`
 }
 
 // UpsertContact creates the contact, or updates the one HighLevel matches

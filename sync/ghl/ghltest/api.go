@@ -111,6 +111,7 @@ func (s *Server) Contacts() []Contact {
 		if c, ok := s.st.contacts[id]; ok {
 			cp := *c
 			cp.Tags = slices.Clone(c.Tags)
+			cp.CustomFields = slices.Clone(c.CustomFields)
 			out = append(out, cp)
 		}
 	}

@@ -3,6 +3,7 @@ package ghltest
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
 
 	"parley/sync/internal/phone"
@@ -100,6 +101,12 @@ type contactBody struct {
 	City        *string   `json:"city"`
 	Source      *string   `json:"source"`
 	Tags        *[]string `json:"tags"`
+	// CustomFields are TextField items (id and field_value); values of
+	// other kinds are kept as their JSON text.
+	CustomFields []struct {
+		ID    string          `json:"id"`
+		Value json.RawMessage `json:"field_value"`
+	} `json:"customFields"`
 }
 
 func str(p *string) string {
@@ -129,6 +136,18 @@ func (b contactBody) apply(c *Contact) {
 	set(&c.CompanyName, b.CompanyName)
 	set(&c.City, b.City)
 	set(&c.Source, b.Source)
+	for _, f := range b.CustomFields {
+		v := string(f.Value)
+		var text string
+		if json.Unmarshal(f.Value, &text) == nil {
+			v = text
+		}
+		if i := slices.IndexFunc(c.CustomFields, func(x CustomFieldValue) bool { return x.ID == f.ID }); i >= 0 {
+			c.CustomFields[i].Value = v
+		} else {
+			c.CustomFields = append(c.CustomFields, CustomFieldValue{ID: f.ID, Value: v})
+		}
+	}
 	if b.Tags != nil {
 		// Tags sent on upsert replace the contact's tags, as documented.
 		c.Tags = append([]string(nil), (*b.Tags)...)

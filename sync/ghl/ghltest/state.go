@@ -15,20 +15,29 @@ import (
 // Contact is a contact of the sandbox location (GetContectByIdSchema's
 // fields).
 type Contact struct {
-	ID          string    `json:"id"`
-	LocationID  string    `json:"locationId"`
-	FirstName   string    `json:"firstName,omitempty"`
-	LastName    string    `json:"lastName,omitempty"`
-	Email       string    `json:"email,omitempty"`
-	Phone       string    `json:"phone,omitempty"` // E.164
-	CompanyName string    `json:"companyName,omitempty"`
-	City        string    `json:"city,omitempty"`
-	Tags        []string  `json:"tags,omitempty"`
-	AssignedTo  string    `json:"assignedTo,omitempty"` // a user id
-	Source      string    `json:"source,omitempty"`
-	Type        string    `json:"type,omitempty"` // "lead" or "customer"
-	DateAdded   time.Time `json:"dateAdded"`
-	DateUpdated time.Time `json:"dateUpdated"`
+	ID          string   `json:"id"`
+	LocationID  string   `json:"locationId"`
+	FirstName   string   `json:"firstName,omitempty"`
+	LastName    string   `json:"lastName,omitempty"`
+	Email       string   `json:"email,omitempty"`
+	Phone       string   `json:"phone,omitempty"` // E.164
+	CompanyName string   `json:"companyName,omitempty"`
+	City        string   `json:"city,omitempty"`
+	Tags        []string `json:"tags,omitempty"`
+	AssignedTo  string   `json:"assignedTo,omitempty"` // a user id
+	Source      string   `json:"source,omitempty"`
+	Type        string   `json:"type,omitempty"` // "lead" or "customer"
+	// CustomFields are in the order first set.
+	CustomFields []CustomFieldValue `json:"customFields,omitempty"`
+	DateAdded    time.Time          `json:"dateAdded"`
+	DateUpdated  time.Time          `json:"dateUpdated"`
+}
+
+// CustomFieldValue is one custom field of a contact, as
+// GetContectByIdSchema's CustomFieldSchema writes it.
+type CustomFieldValue struct {
+	ID    string `json:"id"`
+	Value string `json:"value"`
 }
 
 // Name is the contact's display name, as GHL derives it.
