@@ -57,6 +57,10 @@ func (s *Server) handler(key string) func(*reqCtx) {
 		return s.hCreateContact
 	case "POST /contacts/search":
 		return s.hSearchContacts
+	case "POST /contacts/{contactId}/notes":
+		return s.hCreateNote
+	case "GET /contacts/{contactId}/notes":
+		return s.hListNotes
 	case "POST /oauth/token":
 		return s.hOAuthToken
 	}
@@ -848,6 +852,7 @@ func (s *Server) record(c *reqCtx, body recordBody) {
 	if body.Call != nil {
 		m.Meta = &MessageMeta{CallStatus: body.Call.Status}
 	}
+	s.st.recordedCall(m, body.Type, body.Call)
 	s.st.addMessage(cv, m)
 	s.st.records++
 	reply.ConversationID, reply.MessageID, reply.ContactID, reply.DateAdded = cv.ID, m.ID, cv.ContactID, isoTime(m.DateAdded)

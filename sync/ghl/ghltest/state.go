@@ -242,6 +242,7 @@ type state struct {
 	sortKeys      map[int64]string  // conversation sort value → conversation id
 	files         map[string]*storedFile
 	uploads       []Upload
+	notes         map[string][]*Note // contact id → notes, oldest first
 	tokens        map[string]*tokenInfo
 	codes         map[string]*codeInfo
 
