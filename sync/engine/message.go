@@ -68,6 +68,7 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 				LocalID: mj.MessageID, RemoteID: m.ID, Outcome: store.OutcomeSkipped, Attempts: j.item.Attempts,
 				Error: "already recorded by an earlier attempt; found by its altId"})
 			j.link(store.KindMessage, mj.MessageID, m.ID)
+			e.queueCallMedia(j, mj, contactID, m.ID)
 			return e.mirrorStatus(ctx, j, mj, m.ID)
 		}
 	}
@@ -76,6 +77,7 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 		return err
 	}
 	j.link(store.KindMessage, mj.MessageID, id)
+	e.queueCallMedia(j, mj, contactID, id)
 	if err := e.mirrorStatus(ctx, j, mj, id); err != nil {
 		return err
 	}
