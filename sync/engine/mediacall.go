@@ -245,6 +245,10 @@ func (e *Engine) fetchRecording(ctx context.Context, j *job, cj CallMediaJob) er
 		})
 		return cj.GHLMessageID, err
 	})
+	if ctx.Err() != nil {
+		// Stopped before the call's row was written.
+		return ctx.Err()
+	}
 	row := &j.history[len(j.history)-1]
 	if errors.Is(err, ghl.ErrNotFound) {
 		row.Error = fmt.Sprintf("the call's recording is %v (404); trying again later: %s", errNotReady, row.Error)
@@ -294,6 +298,9 @@ func (e *Engine) fetchTranscript(ctx context.Context, j *job, cj CallMediaJob) (
 		saved, err = e.saveAtomic(cj, func(w io.Writer) (string, error) { return ".json", transcript.Encode(w, sentences) })
 		return cj.GHLMessageID, err
 	})
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
 	row := &j.history[len(j.history)-1]
 	if errors.Is(err, ghl.ErrNotFound) {
 		row.Error = fmt.Sprintf("the call's transcript is %v (404); trying again later: %s", errNotReady, row.Error)
