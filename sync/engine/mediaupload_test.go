@@ -300,3 +300,63 @@ func TestAttachmentsThatCannotBeAttached(t *testing.T) {
 		t.Errorf("record job %s", it.State)
 	}
 }
+
+// TestMirrorDemoBusinessWithMedia mirrors the whole demo business with a
+// data folder and ActiveDEMAND connected: still no delivery and every
+// message recorded once, every attachment uploaded once and carried by its
+// message, and every answered call's recording and transcript fetched and
+// noted once.
+func TestMirrorDemoBusinessWithMedia(t *testing.T) {
+	as := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: t0})
+	ad, err := activedemand.New(as.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRig(t, rigOptions{ghl: ghltest.Options{SeedTime: t0}})
+	r.cfg.AD, r.cfg.DataDir = ad, t.TempDir()
+	ids := queueFromAD(t, r.st, ad)
+	r.run(r.engine(), r.idle)
+
+	if tr := r.gs.Traffic(); tr.Deliveries != 0 || tr.Records != len(ids) {
+		t.Errorf("traffic %+v, want %d records and no delivery", tr, len(ids))
+	}
+	byAlt := r.byAltID()
+	attachments, calls := 0, 0
+	for _, id := range ids {
+		if byAlt[id] != 1 {
+			t.Errorf("AD message %s recorded %d times", id, byAlt[id])
+		}
+		msg, _ := as.Message(activedemand.ID(id))
+		got, _ := r.gs.Message(r.ghlID(store.KindMessage, id))
+		if len(got.Attachments) != len(msg.Media) {
+			t.Errorf("message %s carries %d attachments, AD has %d", id, len(got.Attachments), len(msg.Media))
+		}
+		attachments += len(msg.Media)
+		if got.HasRecording() {
+			calls++
+			files, err := r.st.MediaForMessage(context.Background(), got.ID)
+			if err != nil || len(files) != 2 {
+				t.Errorf("call %s: media index %+v, %v", id, files, err)
+			}
+		}
+	}
+	if attachments == 0 || calls == 0 {
+		t.Fatalf("the demo business has %d attachments and %d answered calls; the test needs both", attachments, calls)
+	}
+	if n := len(r.gs.Uploads()); n != attachments {
+		t.Errorf("%d uploads for %d attachments", n, attachments)
+	}
+	notes := 0
+	for _, c := range r.gs.Contacts() {
+		notes += len(r.gs.Notes(c.ID))
+	}
+	if notes != calls || len(r.itemsOf(engine.JobRouteTranscript)) != calls {
+		t.Errorf("%d notes and %d routing jobs for %d answered calls", notes, len(r.itemsOf(engine.JobRouteTranscript)), calls)
+	}
+	for _, it := range r.items() {
+		if it.State == store.OutboxDead {
+			t.Errorf("dead job %s: %s", it.Key, it.LastError)
+		}
+	}
+	t.Logf("%d messages, %d attachments, %d answered calls", len(ids), attachments, calls)
+}
