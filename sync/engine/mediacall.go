@@ -258,6 +258,7 @@ func (e *Engine) fetchRecording(ctx context.Context, j *job, cj CallMediaJob) er
 		return fmt.Errorf("fetch the recording of call %s: %w", cj.ADMessageID, err)
 	}
 	if err := e.index(ctx, cj, store.MediaRecording, saved, rec.ContentType); err != nil {
+		row.Outcome, row.Error = store.OutcomeFailed, fmt.Sprintf("the recording is saved as %s but could not be indexed: %v", saved.rel, err)
 		return err
 	}
 	row.Error = fmt.Sprintf("recording: %s, %d bytes, sha256 %s", saved.rel, saved.size, saved.sum[:12])
@@ -310,6 +311,7 @@ func (e *Engine) fetchTranscript(ctx context.Context, j *job, cj CallMediaJob) (
 		return nil, fmt.Errorf("fetch the transcript of call %s: %w", cj.ADMessageID, err)
 	}
 	if err := e.index(ctx, cj, store.MediaTranscript, saved, transcript.ContentType); err != nil {
+		row.Outcome, row.Error = store.OutcomeFailed, fmt.Sprintf("the transcript is saved as %s but could not be indexed: %v", saved.rel, err)
 		return nil, err
 	}
 	row.Error = fmt.Sprintf("transcript: %s, %d sentences, sha256 %s", saved.rel, len(sentences), saved.sum[:12])

@@ -161,17 +161,30 @@ func cannotAttach(err error) bool {
 }
 
 // attachmentName is the file name an attachment is uploaded under.
+// HighLevel judges a file by its extension first, so a name without one
+// gets the extension of the type ActiveDEMAND declared.
 func attachmentName(md MediaJob) string {
+	name := "attachment"
 	if n := strings.TrimSpace(md.Name); n != "" {
-		return filepath.Base(filepath.FromSlash(n))
+		name = filepath.Base(filepath.FromSlash(n))
+	} else if md.File != "" {
+		name = filepath.Base(md.File)
+	} else if u, err := url.Parse(md.URL); err == nil && path.Base(u.Path) != "." && path.Base(u.Path) != "/" {
+		name = path.Base(u.Path)
 	}
-	if md.File != "" {
-		return filepath.Base(md.File)
+	if path.Ext(name) == "" {
+		ct, _, _ := strings.Cut(strings.ToLower(md.ContentType), ";")
+		name += typeExts[strings.TrimSpace(ct)]
 	}
-	if u, err := url.Parse(md.URL); err == nil && path.Base(u.Path) != "." && path.Base(u.Path) != "/" {
-		return path.Base(u.Path)
-	}
-	return "attachment"
+	return name
+}
+
+// typeExts are the extensions of the media types HighLevel accepts.
+var typeExts = map[string]string{
+	"image/jpeg": ".jpg", "image/png": ".png", "video/mp4": ".mp4", "video/mpeg": ".mpeg", "application/zip": ".zip",
+	"application/vnd.rar": ".rar", "application/x-rar-compressed": ".rar", "application/pdf": ".pdf",
+	"application/msword": ".doc", "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ".docx",
+	"text/plain": ".txt", "audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav",
 }
 
 // uploadOne uploads one attachment and returns its URL, adding one history
