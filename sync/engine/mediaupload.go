@@ -138,7 +138,7 @@ func (e *Engine) uploadMedia(ctx context.Context, j *job) error {
 		if j.retried() && strings.Contains(j.item.LastError, "outcome unknown") {
 			j.history[len(j.history)-1].Error = "uploaded again: the earlier attempt's answer was lost, so its URL is unknown; if that upload reached HighLevel, it left an unused copy there"
 		}
-	case cannotAttach(err), j.item.MaxAttempts > 0 && j.item.Attempts >= j.item.MaxAttempts:
+	case cannotAttach(err), j.item.MaxAttempts > 0 && j.item.Attempts >= j.item.MaxAttempts && !pauses(err):
 		why := fmt.Sprintf("%s was not attached to message %s: %v", name, u.Message.MessageID, err)
 		row := &j.history[len(j.history)-1]
 		row.Error = why + "; the message is recorded without it"
@@ -148,6 +148,13 @@ func (e *Engine) uploadMedia(ctx context.Context, j *job) error {
 	}
 	u.next(j)
 	return nil
+}
+
+// pauses reports failures that pause the sync until a person acts (the
+// job is handed back, not given up).
+func pauses(err error) bool {
+	c, _ := classify(err)
+	return c == pause
 }
 
 // cannotAttach reports failures that another attempt would repeat.

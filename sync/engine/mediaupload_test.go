@@ -360,3 +360,34 @@ func TestMirrorDemoBusinessWithMedia(t *testing.T) {
 	}
 	t.Logf("%d messages, %d attachments, %d answered calls", len(ids), attachments, calls)
 }
+
+// TestAttachmentLastAttemptRefusedCredentials: HighLevel refuses the
+// credentials at an upload's last attempt. That pauses the sync for a
+// person to reconnect; it does not give the attachment up.
+func TestAttachmentLastAttemptRefusedCredentials(t *testing.T) {
+	m := newMediaRig(t, rigOptions{ghl: ghltest.Options{Faults: []sandboxkit.Fault{{Route: uploadRoute, Kind: sandboxkit.FaultStatus, Status: http.StatusUnauthorized}}}})
+	mail := m.adMessage(t, "email", "quote.pdf")
+	ct := m.gs.AddContact(ghltest.Contact{LocationID: m.gs.LocationID(), Email: m.contact.Email})
+	cv := m.gs.AddConversation(ghltest.Conversation{LocationID: m.gs.LocationID(), ContactID: ct.ID})
+	u := engine.UploadJob{V: engine.JobVersion, Message: mail, GHLContactID: ct.ID, GHLConversationID: cv.ID}
+	b, err := json.Marshal(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.st.EnqueueBatch(context.Background(), []store.OutboxJob{{Kind: engine.JobUploadMedia, Key: u.Key(), Payload: b, MaxAttempts: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	e := m.engine()
+	m.run(e, func() bool { s, _ := e.Snapshot(context.Background()); return s.State == engine.StatePaused })
+	if it := m.item(u.Key()); it.State != store.OutboxPending {
+		t.Errorf("upload job is %s, want handed back pending", it.State)
+	}
+	if n := len(m.itemsOf(engine.JobRecordAttached)); n != 0 {
+		t.Errorf("the message was queued for recording without its attachment")
+	}
+	for _, h := range m.rows(store.OpMediaUpload) {
+		if strings.Contains(h.Error, "not attached") {
+			t.Errorf("upload row %+v gives the attachment up", h)
+		}
+	}
+}
