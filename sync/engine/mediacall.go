@@ -106,7 +106,7 @@ var unrecordedCalls = map[string]bool{"no-answer": true, "busy": true, "failed":
 // fetching its media. Without a data folder nothing is fetched, which the
 // message's history says once.
 func (e *Engine) queueCallMedia(j *job, mj MessageJob, ghlContact, ghlMsgID string) {
-	if mj.Channel != string(activedemand.Channel("call")) || mj.Call == nil || unrecordedCalls[mj.Call.Status] {
+	if mj.Channel != string(activedemand.Channel("call")) || (mj.Call != nil && unrecordedCalls[mj.Call.Status]) {
 		return
 	}
 	if e.cfg.DataDir == "" {

@@ -379,3 +379,17 @@ func TestCallMediaWithoutDataFolder(t *testing.T) {
 		t.Errorf("%d media requests", n)
 	}
 }
+
+// TestCallMediaWithoutCallData: a call ActiveDEMAND gave no call details
+// for may still have been recorded, so its media is looked for.
+func TestCallMediaWithoutCallData(t *testing.T) {
+	m := newMediaRig(t, rigOptions{})
+	call := callJob("ad-call-1", m.contact, "inbound", "", t0)
+	call.Call = nil
+	m.queue(m.contact, call)
+	m.run(m.engine(), m.idle)
+	files, err := m.st.MediaForMessage(context.Background(), m.ghlID(store.KindMessage, call.MessageID))
+	if err != nil || len(files) != 2 {
+		t.Errorf("media index %+v, %v; want the recording and the transcript", files, err)
+	}
+}
