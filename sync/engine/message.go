@@ -68,23 +68,23 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 				LocalID: mj.MessageID, RemoteID: m.ID, Outcome: store.OutcomeSkipped, Attempts: j.item.Attempts,
 				Error: "already recorded by an earlier attempt; found by its altId"})
 			j.link(store.KindMessage, mj.MessageID, m.ID)
+			e.queueCallMedia(j, mj, contactID, m.ID)
 			return e.mirrorStatus(ctx, j, mj, m.ID)
 		}
 	}
-	id, err := e.record(ctx, j, mj, contactID, convID)
+	if len(mj.Media) > 0 {
+		// Attachments are uploaded first, one job each, and the message
+		// is recorded with their URLs by the last (mediaupload.go).
+		e.startUploads(j, mj, contactID, convID)
+		return nil
+	}
+	id, err := e.record(ctx, j, mj, contactID, convID, nil)
 	if err != nil {
 		return err
 	}
 	j.link(store.KindMessage, mj.MessageID, id)
-	if err := e.mirrorStatus(ctx, j, mj, id); err != nil {
-		return err
-	}
-	if len(mj.Media) > 0 {
-		j.history = append(j.history, store.HistoryEntry{At: e.now(), Operation: store.OpMediaUpload, System: store.SystemGHL,
-			LocalID: mj.MessageID, RemoteID: id, Outcome: store.OutcomeSkipped, Attempts: j.item.Attempts,
-			Error: fmt.Sprintf("%d attachment(s) not mirrored yet: this version records the message text only", len(mj.Media))})
-	}
-	return nil
+	e.queueCallMedia(j, mj, contactID, id)
+	return e.mirrorStatus(ctx, j, mj, id)
 }
 
 // statuses maps the ActiveDEMAND statuses a record does not already say
@@ -212,9 +212,9 @@ func (e *Engine) findOrCreateConversation(ctx context.Context, j *job, key, ghlC
 	return found, nil
 }
 
-// record records the message in its conversation and returns the
-// HighLevel message id.
-func (e *Engine) record(ctx context.Context, j *job, mj MessageJob, contactID, convID string) (string, error) {
+// record records the message in its conversation with the attachments'
+// URLs and returns the HighLevel message id.
+func (e *Engine) record(ctx context.Context, j *job, mj MessageJob, contactID, convID string, attachments []string) (string, error) {
 	typ, ok := channels[activedemand.Channel(mj.Channel)]
 	if !ok {
 		return "", fmt.Errorf("message %s: %w: channel %q has no HighLevel record type", mj.MessageID, errPermanent, mj.Channel)
@@ -235,12 +235,12 @@ func (e *Engine) record(ctx context.Context, j *job, mj MessageJob, contactID, c
 				data = *call
 			}
 			r, err := e.ghl.RecordCall(ctx, ghl.CallRecord{ConversationID: convID, ConversationProviderID: e.cfg.ProviderID,
-				AltID: mj.MessageID, Date: mj.SentAt, Call: data})
+				AltID: mj.MessageID, Date: mj.SentAt, Call: data, Attachments: attachments})
 			return r.MessageID, err
 		})
 	}
 	req := ghl.RecordRequest{Type: typ, ConversationID: convID, ContactID: contactID, ConversationProviderID: e.cfg.ProviderID,
-		AltID: mj.MessageID, Direction: ghl.Direction(mj.Direction), Date: mj.SentAt, Message: mj.Body, Call: call}
+		AltID: mj.MessageID, Direction: ghl.Direction(mj.Direction), Date: mj.SentAt, Message: mj.Body, Call: call, Attachments: attachments}
 	if typ == ghl.ChannelEmail {
 		req.Subject = firstNonEmpty(mj.Subject, mj.Conversation.Subject)
 		if mj.Direction == string(activedemand.Inbound) {

@@ -5,6 +5,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strings"
 )
 
 // Recording describes a downloaded call recording.
@@ -67,4 +68,10 @@ func (c *Client) DownloadTranscription(ctx context.Context, messageID string) (s
 	err := c.getJSON(ctx, op, routeTranscriptionDownload, fill(routeTranscriptionDownload.path, c.location, messageID), nil,
 		func(b []byte) error { out = string(b); return nil })
 	return out, err
+}
+
+// RecordingURL is the address HighLevel serves a call's recording at, to
+// name it in a note or a log; fetching it needs the location's token.
+func (c *Client) RecordingURL(messageID string) string {
+	return strings.TrimSuffix(c.base, "/") + fill(routeRecording.path, messageID, c.location)
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -124,5 +125,58 @@ func TestRecordingIsStreamed(t *testing.T) {
 	}
 	if allocated := int64(after.TotalAlloc - before.TotalAlloc); allocated > size/4 {
 		t.Errorf("downloading a %d-byte recording allocated %d bytes: something holds it whole", size, allocated)
+	}
+}
+
+// TestRecordedCallHasMedia: a call recorded through either record route
+// gets a recording and a transcription, as HighLevel's telephony gives the
+// calls it hears; a call nobody answered gets neither.
+func TestRecordedCallHasMedia(t *testing.T) {
+	srv := sandbox(t)
+	c := client(t, srv)
+	f := arrange(t, srv)
+	ctx := ctxT(t)
+	in, err := c.RecordMessage(ctx, RecordRequest{Type: ChannelCall, ConversationID: f.conv.ID, ContactID: f.conv.ContactID,
+		ConversationProviderID: f.provider, AltID: "ad-call-in", Direction: Inbound, Call: &CallData{From: "+19025550199", Status: CallCompleted}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := c.RecordCall(ctx, CallRecord{ConversationID: f.conv.ID, ConversationProviderID: f.provider, AltID: "ad-call-out",
+		Call: CallData{To: "+19025550199", From: "+19025550100", Status: CallVoicemail}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	missed, err := c.RecordCall(ctx, CallRecord{ConversationID: f.conv.ID, ConversationProviderID: f.provider, AltID: "ad-call-missed",
+		Call: CallData{To: "+19025550199", From: "+19025550100", Status: CallNoAnswer}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for alt, id := range map[string]string{"ad-call-in": in.MessageID, "ad-call-out": out.MessageID} {
+		var buf bytes.Buffer
+		rec, err := c.DownloadRecording(ctx, id, &buf)
+		if err != nil || rec.Bytes < 44 || !bytes.HasPrefix(buf.Bytes(), []byte("RIFF")) {
+			t.Errorf("%s: recording %+v, %v; want a WAV file", alt, rec, err)
+		}
+		sentences, err := c.GetTranscription(ctx, id)
+		if err != nil {
+			t.Fatalf("%s: transcription: %v", alt, err)
+		}
+		var lines []string
+		for _, s := range sentences {
+			lines = append(lines, s.Text)
+		}
+		if got, want := strings.Join(lines, "\n"), ghltest.RecordedTranscript(alt); got != want {
+			t.Errorf("%s: transcription %q, want %q", alt, got, want)
+		}
+		if last := sentences[len(sentences)-1]; time.Duration(rec.Bytes-44)/2*time.Second/demobiz.SampleRate < last.End {
+			t.Errorf("%s: the recording ends before the transcript's last sentence (%s)", alt, last.End)
+		}
+	}
+	var buf bytes.Buffer
+	if _, err := c.DownloadRecording(ctx, missed.MessageID, &buf); !errors.Is(err, ErrNotFound) {
+		t.Errorf("recording of an unanswered call: %v, want ErrNotFound", err)
+	}
+	if _, err := c.GetTranscription(ctx, missed.MessageID); !errors.Is(err, ErrNotFound) {
+		t.Errorf("transcription of an unanswered call: %v, want ErrNotFound", err)
 	}
 }

@@ -65,6 +65,10 @@ func (s *Server) handler(key string) func(*reqCtx) {
 		return s.hCreateTask
 	case "PUT /contacts/{contactId}":
 		return s.hUpdateContact
+	case "POST /contacts/{contactId}/notes":
+		return s.hCreateNote
+	case "GET /contacts/{contactId}/notes":
+		return s.hListNotes
 	case "POST /oauth/token":
 		return s.hOAuthToken
 	}
@@ -856,6 +860,7 @@ func (s *Server) record(c *reqCtx, body recordBody) {
 	if body.Call != nil {
 		m.Meta = &MessageMeta{CallStatus: body.Call.Status}
 	}
+	s.st.recordedCall(m, body.Type, body.Call)
 	s.st.addMessage(cv, m)
 	s.st.records++
 	reply.ConversationID, reply.MessageID, reply.ContactID, reply.DateAdded = cv.ID, m.ID, cv.ContactID, isoTime(m.DateAdded)

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -286,4 +287,70 @@ func (s *Server) hTranscriptionDownload(c *reqCtx) {
 func clock(d time.Duration) string {
 	ms := d.Milliseconds()
 	return fmt.Sprintf("%02d:%02d:%02d.%03d", ms/3600000, ms/60000%60, ms/1000%60, ms%1000)
+}
+
+// recordedScripts are what the sandbox "hears" on the calls a client
+// records: agent and customer lines alternating, agent first. Which one a
+// call gets depends only on its altId, so a test knows the transcript.
+var recordedScripts = [][]string{
+	{"Thanks for calling Harbourview, how can I help?", "Hi, I'd like a quote for a new deck.", "Happy to help. When could we come and measure?", "Friday afternoon works for me."},
+	{"Hello, this is Harbourview returning your call.", "Thanks. The invoice has the wrong address on it.", "Sorry about that, I'll send a corrected one today."},
+	{"Good morning, you've reached the service line.", "The bathroom fan you installed is making a noise.", "We'll send a technician tomorrow morning.", "Great, thank you."},
+}
+
+// recordedCall gives a call that a client recorded (type Call through
+// /messages/inbound or /outbound) a recording and a transcription, as HighLevel
+// does once its telephony has processed the call: a call that was answered,
+// completed or went to voicemail has both; one that was not answered,
+// busy, failed or cancelled has neither. The script comes from the altId
+// (else the message id), so the same call always says the same.
+func (st *state) recordedCall(m *Message, typ string, data *callData) {
+	if typ != "Call" {
+		return
+	}
+	status := ""
+	if data != nil {
+		status = data.Status
+	}
+	switch status {
+	case "", "completed", "answered", "voicemail":
+	default:
+		return
+	}
+	key := m.AltID
+	if key == "" {
+		key = m.ID
+	}
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, key)
+	sum := h.Sum64()
+	script := recordedScripts[sum%uint64(len(recordedScripts))]
+	call := &demobiz.Call{Status: status}
+	at := 400 * time.Millisecond
+	for i, line := range script {
+		length := time.Duration(len(strings.Fields(line))) * 385 * time.Millisecond
+		call.Sentences = append(call.Sentences, demobiz.Sentence{
+			Speaker: []string{"agent", "customer"}[i%2], Text: line, Start: at, End: at + length,
+			Confidence: 0.8 + float64((sum>>uint(i*4))%20)/100,
+		})
+		at += length + 500*time.Millisecond
+	}
+	call.Duration = at.Truncate(time.Second) + time.Second
+	if call.Status == "" {
+		call.Status = "completed"
+	}
+	m.call = call
+	if m.Meta == nil {
+		m.Meta = &MessageMeta{}
+	}
+	m.Meta.CallDuration = itoa(int(call.Duration / time.Second))
+}
+
+// RecordedTranscript is the transcription text the sandbox gives a call
+// recorded with altID, one sentence a line: what a client that fetched it
+// should hold.
+func RecordedTranscript(altID string) string {
+	h := fnv.New64a()
+	_, _ = io.WriteString(h, altID)
+	return strings.Join(recordedScripts[h.Sum64()%uint64(len(recordedScripts))], "\n")
 }

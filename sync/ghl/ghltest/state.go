@@ -252,6 +252,7 @@ type state struct {
 	sortKeys      map[int64]string  // conversation sort value → conversation id
 	files         map[string]*storedFile
 	uploads       []Upload
+	notes         map[string][]*Note // contact id → notes, oldest first
 	tokens        map[string]*tokenInfo
 	codes         map[string]*codeInfo
 	tasks         map[string][]*Task // contact id → tasks, oldest first
