@@ -9,7 +9,9 @@ import (
 
 // dashboardRows are history around one hour: minute 0 is 10:00.
 func dashboardRows(base time.Time) []HistoryEntry {
-	at := func(min, sec int) time.Time { return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second) }
+	at := func(min, sec int) time.Time {
+		return base.Add(time.Duration(min)*time.Minute + time.Duration(sec)*time.Second)
+	}
 	ok := func(t time.Time) HistoryEntry {
 		return HistoryEntry{At: t, Operation: OpInboundRecord, System: SystemGHL, LocalID: "m", Outcome: OutcomeOK, HTTPStatus: 201, Attempts: 1}
 	}
