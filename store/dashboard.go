@@ -7,9 +7,11 @@ package store
 // read as they are.
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -18,48 +20,6 @@ import (
 type ThroughputMinute struct {
 	Start      time.Time
 	OK, Failed int
-}
-
-// Throughput counts history rows per minute over [since, until), one entry
-// per minute from since, oldest first, empty minutes included. Skipped rows
-// are neither. Rows are placed by their time, so work recorded out of
-// order is still counted in its minute.
-func (s *Store) Throughput(ctx context.Context, since, until time.Time) ([]ThroughputMinute, error) {
-	since, until = since.Truncate(time.Minute), until.Truncate(time.Minute)
-	if !until.After(since) {
-		return nil, fmt.Errorf("throughput: %w", invalidf("the range ends (%s) before it starts (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
-	}
-	out := make([]ThroughputMinute, int(until.Sub(since)/time.Minute))
-	for i := range out {
-		out[i].Start = since.Add(time.Duration(i) * time.Minute).UTC()
-	}
-	from, to := since.UnixMilli(), until.UnixMilli()
-	err := s.readHistoryRange(ctx, from, func(tx *sql.Tx, floor int64) error {
-		rows, err := tx.QueryContext(ctx, `SELECT (at - ?) / 60000, outcome = 'ok', count(*) FROM history
-			WHERE id >= ? AND at >= ? AND at < ? AND outcome IN ('ok', 'failed', 'retrying')
-			GROUP BY 1, 2`, from, floor, from, to)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var minute, n int
-			var ok bool
-			if err := rows.Scan(&minute, &ok, &n); err != nil {
-				return err
-			}
-			if ok {
-				out[minute].OK = n
-			} else {
-				out[minute].Failed = n
-			}
-		}
-		return rows.Err()
-	})
-	if err != nil {
-		return nil, fmt.Errorf("throughput: %w", err)
-	}
-	return out, nil
 }
 
 // FailureCount is how often one operation failed with one HTTP status
@@ -72,35 +32,145 @@ type FailureCount struct {
 	LastAt     time.Time
 }
 
-// Failures groups the failed and retrying history rows of [since, until)
-// by operation and HTTP status, most frequent first.
-func (s *Store) Failures(ctx context.Context, since, until time.Time) ([]FailureCount, error) {
+// TallyGroup counts the history rows of one minute with the same
+// operation, HTTP status and success.
+type TallyGroup struct {
+	Minute     time.Time
+	Operation  Operation
+	HTTPStatus int
+	// OK is true for rows that went ok, false for failed and retrying
+	// ones; skipped rows are not counted.
+	OK    bool
+	Count int
+	// LastAt and LastError are the group's latest row.
+	LastAt    time.Time
+	LastError string
+}
+
+// Tally is what TallyHistory read.
+type Tally struct {
+	// ThroughID is the newest history id the tally covers: pass it as
+	// afterID next time to read only what was added since.
+	ThroughID int64
+	Groups    []TallyGroup
+}
+
+// TallyHistory counts the history rows with an id above afterID and a time
+// in [since, until), by minute (from since), operation, HTTP status and
+// success. History is append-only, so a caller that keeps the groups and
+// passes the last ThroughID reads each row once: the dashboard refreshes
+// every few seconds, and reading a busy hour each time would cost a
+// noticeable share of a core. Rows are placed by their time, so work
+// recorded out of order still lands in its minute.
+func (s *Store) TallyHistory(ctx context.Context, afterID int64, since, until time.Time) (Tally, error) {
 	if !until.After(since) {
-		return nil, fmt.Errorf("failures: %w", invalidf("the range ends (%s) before it starts (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
+		return Tally{}, fmt.Errorf("tally history: %w", invalidf("the range ends (%s) before it starts (%s)", until.Format(time.RFC3339), since.Format(time.RFC3339)))
 	}
 	from, to := since.UnixMilli(), until.UnixMilli()
-	var out []FailureCount
+	var t Tally
 	err := s.readHistoryRange(ctx, from, func(tx *sql.Tx, floor int64) error {
-		// SQLite's bare columns beside max() come from the row holding
-		// the maximum: the latest failure's error text.
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM history`).Scan(&t.ThroughID); err != nil {
+			return err
+		}
+		// SQLite's bare column beside max() comes from the row holding
+		// the maximum: the group's latest error text.
 		var err error
-		out, err = queryAll(ctx, tx, func(sc rowScanner) (FailureCount, error) {
-			var f FailureCount
+		t.Groups, err = queryAll(ctx, tx, func(sc rowScanner) (TallyGroup, error) {
+			var g TallyGroup
+			var minute, at int64
 			var op string
-			var at int64
-			err := sc.Scan(&op, &f.HTTPStatus, &f.Count, &at, &f.LastError)
-			f.Operation, f.LastAt = Operation(op), time.UnixMilli(at).UTC()
-			return f, err
-		}, `SELECT operation, http_status, count(*), max(at), error FROM history
-			WHERE id >= ? AND at >= ? AND at < ? AND outcome IN ('failed', 'retrying')
-			GROUP BY operation, http_status
-			ORDER BY count(*) DESC, operation, http_status`, floor, from, to)
+			err := sc.Scan(&minute, &op, &g.HTTPStatus, &g.OK, &g.Count, &at, &g.LastError)
+			g.Minute = since.Add(time.Duration(minute) * time.Minute).UTC()
+			g.Operation, g.LastAt = Operation(op), time.UnixMilli(at).UTC()
+			return g, err
+		}, `SELECT (at - ?) / 60000, operation, http_status, outcome = 'ok', count(*), max(at), error FROM history
+			WHERE id > ? AND id >= ? AND id <= ? AND at >= ? AND at < ? AND outcome IN ('ok', 'failed', 'retrying')
+			GROUP BY 1, 2, 3, 4`, from, afterID, floor, t.ThroughID, from, to)
 		return err
 	})
 	if err != nil {
+		return Tally{}, fmt.Errorf("tally history: %w", err)
+	}
+	return t, nil
+}
+
+// Throughput counts history rows per minute over [since, until), one entry
+// per minute from since, oldest first, empty minutes included. Skipped rows
+// are neither ok nor failed.
+func (s *Store) Throughput(ctx context.Context, since, until time.Time) ([]ThroughputMinute, error) {
+	since, until = since.Truncate(time.Minute), until.Truncate(time.Minute)
+	t, err := s.TallyHistory(ctx, 0, since, until)
+	if err != nil {
+		return nil, fmt.Errorf("throughput: %w", err)
+	}
+	return ThroughputOf(t.Groups, since, until), nil
+}
+
+// ThroughputOf sums groups into minutes over [since, until), as
+// Throughput does; groups outside the range are left out.
+func ThroughputOf(groups []TallyGroup, since, until time.Time) []ThroughputMinute {
+	since, until = since.Truncate(time.Minute), until.Truncate(time.Minute)
+	out := make([]ThroughputMinute, max(int(until.Sub(since)/time.Minute), 0))
+	for i := range out {
+		out[i].Start = since.Add(time.Duration(i) * time.Minute).UTC()
+	}
+	for _, g := range groups {
+		i := int(g.Minute.Sub(since) / time.Minute)
+		if g.Minute.Before(since) || i >= len(out) {
+			continue
+		}
+		if g.OK {
+			out[i].OK += g.Count
+		} else {
+			out[i].Failed += g.Count
+		}
+	}
+	return out
+}
+
+// Failures groups the failed and retrying history rows of [since, until)
+// by operation and HTTP status, most frequent first.
+func (s *Store) Failures(ctx context.Context, since, until time.Time) ([]FailureCount, error) {
+	t, err := s.TallyHistory(ctx, 0, since, until)
+	if err != nil {
 		return nil, fmt.Errorf("failures: %w", err)
 	}
-	return out, nil
+	return FailuresOf(t.Groups, since, until), nil
+}
+
+// FailuresOf sums the failed groups from since on by operation and HTTP
+// status, most frequent first, as Failures does.
+func FailuresOf(groups []TallyGroup, since, until time.Time) []FailureCount {
+	type key struct {
+		op     Operation
+		status int
+	}
+	byKey := map[key]*FailureCount{}
+	var out []*FailureCount
+	for _, g := range groups {
+		if g.OK || g.Minute.Before(since) || !g.Minute.Before(until) {
+			continue
+		}
+		k := key{g.Operation, g.HTTPStatus}
+		f := byKey[k]
+		if f == nil {
+			f = &FailureCount{Operation: g.Operation, HTTPStatus: g.HTTPStatus}
+			byKey[k] = f
+			out = append(out, f)
+		}
+		f.Count += g.Count
+		if g.LastAt.After(f.LastAt) {
+			f.LastAt, f.LastError = g.LastAt, g.LastError
+		}
+	}
+	slices.SortFunc(out, func(a, b *FailureCount) int {
+		return cmp.Or(cmp.Compare(b.Count, a.Count), cmp.Compare(a.Operation, b.Operation), cmp.Compare(a.HTTPStatus, b.HTTPStatus))
+	})
+	res := make([]FailureCount, len(out))
+	for i, f := range out {
+		res[i] = *f
+	}
+	return res
 }
 
 // readHistoryRange runs read in one read transaction with the lowest
