@@ -37,6 +37,12 @@ type Control struct {
 
 	mu sync.Mutex
 	e  *Engine
+
+	// tallyMu guards the last hour's history, kept between readings so
+	// that each reads only the rows added since the one before.
+	tallyMu sync.Mutex
+	groups  []store.TallyGroup
+	through int64
 }
 
 // NewControl returns a control reading st, with no engine attached yet.
@@ -165,16 +171,53 @@ func (c *Control) Dashboard(ctx context.Context) (Dashboard, error) {
 
 	until := now.Truncate(time.Minute).Add(time.Minute)
 	since := until.Add(-throughputWindow)
-	var err error
-	if d.Throughput, err = c.st.Throughput(ctx, since, until); err != nil {
-		return Dashboard{}, fmt.Errorf("sync dashboard: %w", err)
-	}
-	failures, err := c.st.Failures(ctx, since, until)
+	groups, err := c.tally(ctx, since, until)
 	if err != nil {
 		return Dashboard{}, fmt.Errorf("sync dashboard: %w", err)
 	}
-	d.Errors = errorClasses(failures)
+	d.Throughput = store.ThroughputOf(groups, since, until)
+	d.Errors = errorClasses(store.FailuresOf(groups, since, until))
 	return d, nil
+}
+
+// tally brings the kept history up to date and drops what is older than
+// since.
+func (c *Control) tally(ctx context.Context, since, until time.Time) ([]store.TallyGroup, error) {
+	c.tallyMu.Lock()
+	defer c.tallyMu.Unlock()
+	// since is a whole minute, so every reading's minutes line up.
+	t, err := c.st.TallyHistory(ctx, c.through, since, until)
+	if err != nil {
+		return nil, err
+	}
+	kept := c.groups[:0]
+	for _, g := range c.groups {
+		if !g.Minute.Before(since) {
+			kept = append(kept, g)
+		}
+	}
+	for _, g := range t.Groups {
+		i := slices.IndexFunc(kept, func(k store.TallyGroup) bool {
+			return k.Minute.Equal(g.Minute) && k.Operation == g.Operation && k.HTTPStatus == g.HTTPStatus && k.OK == g.OK
+		})
+		if i < 0 {
+			kept = append(kept, g)
+			continue
+		}
+		kept[i].Count += g.Count
+		if g.LastAt.After(kept[i].LastAt) {
+			kept[i].LastAt, kept[i].LastError = g.LastAt, g.LastError
+		}
+	}
+	c.groups, c.through = kept, t.ThroughID
+	return slices.Clone(kept), nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
 }
 
 // errorClasses sums failures by class, most frequent first.

@@ -105,6 +105,23 @@ func TestControlDashboardFollowsTheWork(t *testing.T) {
 	if last := d.Throughput[len(d.Throughput)-1]; last.Start.After(time.Now()) || time.Since(last.Start) > time.Minute {
 		t.Errorf("the last minute starts %v, want the current minute", last.Start)
 	}
+	// Readings after the first read only new rows: however many there
+	// are, the hour's totals stay those of history.
+	want := 0
+	for _, h := range r.history() {
+		if h.Outcome == store.OutcomeOK {
+			want++
+		}
+	}
+	for range 3 {
+		got := 0
+		for _, m := range dashboard(t, ctl).Throughput {
+			got += m.OK
+		}
+		if got != want {
+			t.Fatalf("a later reading counts %d ok calls, history has %d", got, want)
+		}
+	}
 	if got := d.Jobs[engine.JobMirrorMessage].Done; got != 5 {
 		t.Errorf("engine counts %d messages done, want 5", got)
 	}
