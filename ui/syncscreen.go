@@ -396,15 +396,15 @@ func (s *syncScreen) togglePause() {
 	resume := s.paused
 	s.pause.Disable()
 	s.bg.run(s.life, func(context.Context) func() {
-		var err error
+		verb, err := "pause", error(nil)
 		if resume {
-			err = s.deps.Sync.Resume()
+			verb, err = "resume", s.deps.Sync.Resume()
 		} else {
 			err = s.deps.Sync.Pause(pauseReason)
 		}
 		return func() {
 			if err != nil {
-				s.say("Cannot " + map[bool]string{true: "resume", false: "pause"}[resume] + " the sync: " + err.Error())
+				s.say("Cannot " + verb + " the sync: " + err.Error())
 			} else {
 				s.say("")
 			}
