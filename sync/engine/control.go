@@ -213,13 +213,6 @@ func (c *Control) tally(ctx context.Context, since, until time.Time) ([]store.Ta
 	return slices.Clone(kept), nil
 }
 
-func minTime(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
-}
-
 // errorClasses sums failures by class, most frequent first.
 func errorClasses(failures []store.FailureCount) []ErrorClass {
 	var out []ErrorClass
