@@ -70,6 +70,53 @@ type Alerts interface {
 	AlertTarget(ctx context.Context, id int64) (store.AlertTarget, error)
 }
 
+// SyncControl is what the Sync screen reads and drives: the engine's
+// state, the queue, throughput, errors and HighLevel's budget, dead jobs
+// and their replay. *engine.Control implements it.
+type SyncControl interface {
+	Dashboard(ctx context.Context) (engine.Dashboard, error)
+	// DeadLetters pages dead jobs newest first, from below beforeID (0:
+	// the newest).
+	DeadLetters(ctx context.Context, beforeID int64, limit int) ([]store.OutboxItem, error)
+	Replay(ctx context.Context, id int64) error
+	ReplayAll(ctx context.Context) (int, error)
+	// Pause and Resume fail with engine.ErrSyncNotRunning when no engine
+	// runs in this window.
+	Pause(reason string) error
+	Resume() error
+}
+
+// BackfillProgress is how far a backfill has got: Done of Total items.
+type BackfillProgress struct {
+	Done, Total int
+}
+
+// Backfiller catches the sync up with everything ActiveDEMAND holds that
+// was never mirrored.
+type Backfiller interface {
+	// Backfill runs until it is done or ctx ends, calling progress (from
+	// any goroutine, as often as it likes) as it goes.
+	Backfill(ctx context.Context, progress func(BackfillProgress)) error
+}
+
+// SyncReport is what a dry run or a verification found, for a person.
+type SyncReport struct {
+	// Summary is one sentence; Lines are the findings, one a line.
+	Summary string
+	Lines   []string
+}
+
+// DryRunner reports what the sync would write, writing nothing.
+type DryRunner interface {
+	DryRun(ctx context.Context) (SyncReport, error)
+}
+
+// Verifier compares the records the sync linked on both sides and
+// reports where they differ.
+type Verifier interface {
+	Verify(ctx context.Context) (SyncReport, error)
+}
+
 // Deps is everything the console needs from the rest of Parley. main wires
 // the real implementations; tests pass their own.
 type Deps struct {
@@ -108,6 +155,17 @@ type Deps struct {
 	// substitutes its own loop (Fyne's test driver runs fyne.Do on the
 	// calling goroutine, which would let two results race).
 	Do func(func())
+	// Sync, if set, feeds the Sync screen and lets it pause, resume and
+	// replay; nil shows the screen saying the sync does not run here.
+	Sync SyncControl
+	// SyncEvery is how often the Sync screen reads its numbers while it
+	// is on display (default 2 s).
+	SyncEvery time.Duration
+	// Backfill, DryRun and Verify run the Sync screen's buttons of those
+	// names; a nil one shows its button disabled, saying why.
+	Backfill Backfiller
+	DryRun   DryRunner
+	Verify   Verifier
 }
 
 func (d Deps) withDefaults() Deps {
@@ -122,6 +180,9 @@ func (d Deps) withDefaults() Deps {
 	}
 	if d.Now == nil {
 		d.Now = time.Now
+	}
+	if d.SyncEvery <= 0 {
+		d.SyncEvery = 2 * time.Second
 	}
 	if d.AlertPoll <= 0 {
 		d.AlertPoll = 15 * time.Second

@@ -203,12 +203,17 @@ func orDefaultDuration(d, def time.Duration) time.Duration {
 // started beside the window, then mirrors the demo business between them
 // until ctx ends, so that History fills with real mirrored work. The
 // sandboxes must have been started with demo.Options.GHLEmpty and the
-// time from StartDemoSession.
-func RunDemo(ctx context.Context, st *store.Store, sandboxes *demo.Background, log *slog.Logger) error {
+// time from StartDemoSession. Each of configure adjusts the run's
+// configuration before it starts, e.g. (*Control).Wire.
+func RunDemo(ctx context.Context, st *store.Store, sandboxes *demo.Background, log *slog.Logger, configure ...func(*RunConfig)) error {
 	sb, err := sandboxes.Wait()
 	if err != nil {
 		return err
 	}
-	_, err = Run(ctx, RunConfig{Store: st, GHL: sb.GHLConfig(), AD: sb.ADConfig(), ProviderID: sb.ProviderID(), Logger: log})
+	cfg := RunConfig{Store: st, GHL: sb.GHLConfig(), AD: sb.ADConfig(), ProviderID: sb.ProviderID(), Logger: log}
+	for _, f := range configure {
+		f(&cfg)
+	}
+	_, err = Run(ctx, cfg)
 	return err
 }

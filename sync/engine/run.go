@@ -41,6 +41,9 @@ type RunConfig struct {
 	ProgressEvery time.Duration
 	// Logger receives the engine's and poller's lines (default discard).
 	Logger *slog.Logger
+	// Control, if set, is attached to the engine Run builds and reads
+	// HighLevel's rate-limit headers, for the console's Sync screen.
+	Control *Control
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -85,7 +88,7 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	}
 	gcfg := cfg.GHL
 	if gcfg.HTTPClient == nil {
-		gcfg.HTTPClient = &http.Client{Transport: Transport(http.DefaultTransport.(*http.Transport).Clone())}
+		gcfg.HTTPClient = &http.Client{Transport: Transport(cfg.Control.Meter(http.DefaultTransport.(*http.Transport).Clone()))}
 	}
 	if gcfg.Logger == nil {
 		gcfg.Logger = cfg.Logger
@@ -112,6 +115,7 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	cfg.Control.Attach(e)
 	p, err := NewPoller(PollerConfig{Store: cfg.Store, AD: ad, Contacts: ad, Every: cfg.PollEvery, Queued: e.Wake, Logger: cfg.Logger})
 	if err != nil {
 		return Summary{}, err
