@@ -95,6 +95,7 @@ type Engine struct {
 	paused  bool
 	reason  string
 	resume  chan struct{} // closed when a pause ends
+	auto    autoResume    // when a pause ends by itself (status.go)
 	stats   map[string]*KindStats
 }
 
