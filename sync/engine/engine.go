@@ -225,6 +225,10 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 			if ctx.Err() != nil {
 				return nil
 			}
+			if errors.Is(err, store.ErrCannotWrite) { // a full disk: paused until a person frees space
+				e.pauseFor(ctx, err)
+				continue
+			}
 			return fmt.Errorf("sync engine: %w", err)
 		}
 		for i, it := range items {
