@@ -88,8 +88,15 @@ func TestCrashLosesAndDuplicatesNothing(t *testing.T) {
 	inFlightAtKill, life := 0, plan.meanLife
 	for k := range plan.kills {
 		before, todo := r.progress(), r.claimable(len(ids))
-		r.runAndKill(k, time.Duration(rng.Int64N(int64(2*life)+1)))
-		if r.count(`SELECT count(*) FROM outbox WHERE state = 'in_flight'`) > 0 {
+		// Each child dies at a random moment or, sooner, a random moment
+		// after it recorded a random share of what is left: the records
+		// are the work's own clock, so the kills spread over the whole
+		// mirror, not only over the poll that precedes it.
+		left := len(ids) - r.gs.Traffic().Records
+		records := 1 + rng.IntN(2*max(left/(plan.kills-k), 1))
+		born := time.Now().UnixMilli()
+		r.runAndKill(k, time.Duration(rng.Int64N(int64(2*life)+1)), records, time.Duration(rng.Int64N(int64(20*time.Millisecond))))
+		if r.count(fmt.Sprintf(`SELECT count(*) FROM outbox WHERE state = 'in_flight' AND updated_at >= %d`, born)) > 0 {
 			inFlightAtKill++
 		}
 		if !plan.waitLeases {
@@ -186,22 +193,38 @@ func (r *crashRig) command(ctx context.Context, extra ...string) *exec.Cmd {
 }
 
 // runAndKill starts `parley sync` (polling, running until stopped) and
-// SIGKILLs it after life. A child that ends by itself fails the test.
-func (r *crashRig) runAndKill(k int, life time.Duration) {
+// SIGKILLs it after life, or after it has made records more records in
+// HighLevel and then run for extra. A child that ends by itself fails the
+// test.
+func (r *crashRig) runAndKill(k int, life time.Duration, records int, extra time.Duration) {
 	r.t.Helper()
 	r.closeDB() // the parent never holds the database while a child runs
 	cmd := r.command(context.Background())
 	var out lockedBuffer
 	cmd.Stdout, cmd.Stderr = &out, &out
+	target := r.gs.Traffic().Records + records
 	if err := cmd.Start(); err != nil {
 		r.t.Fatal(err)
 	}
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	select {
-	case err := <-exited:
-		r.t.Fatalf("child %d ended by itself after less than %s (%v):\n%s", k, life, err, out.String())
-	case <-time.After(life):
+	deadline := time.NewTimer(life)
+	defer deadline.Stop()
+	tick := time.NewTicker(time.Millisecond)
+	defer tick.Stop()
+wait:
+	for {
+		select {
+		case err := <-exited:
+			r.t.Fatalf("child %d ended by itself (%v):\n%s", k, err, out.String())
+		case <-deadline.C:
+			break wait
+		case <-tick.C:
+			if r.gs.Traffic().Records >= target {
+				time.Sleep(extra)
+				break wait
+			}
+		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		r.t.Fatal(err)
