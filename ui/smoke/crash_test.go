@@ -81,7 +81,7 @@ func TestCrashLosesAndDuplicatesNothing(t *testing.T) {
 	t.Logf("crash test: seed %d (PARLEY_CRASH_SEED=%d replays it): %d messages across %d contacts, %d kills, leases %s",
 		plan.seed, plan.seed, plan.messages, plan.contacts, plan.kills, map[bool]string{true: "waited out", false: "moved into the past"}[plan.waitLeases])
 	start := time.Now()
-	r := newCrashRig(t, bin, plan)
+	r := newCrashRig(t, bin)
 	ids := r.seedAD(plan)
 	rng := rand.New(rand.NewPCG(plan.seed, plan.seed^0x9e3779b97f4a7c15))
 
@@ -127,7 +127,7 @@ func TestCrashLosesAndDuplicatesNothing(t *testing.T) {
 	}
 }
 
-func newCrashRig(t *testing.T, bin string, plan crashPlan) *crashRig {
+func newCrashRig(t *testing.T, bin string) *crashRig {
 	t.Helper()
 	// Limits high rather than off: the sandbox still sends its headers,
 	// and a client paces itself by them, so "off" would leave it at

@@ -98,7 +98,7 @@ func wantClearError(t *testing.T, err error, out string, words ...string) {
 func TestSyncStopsCleanlyOnAFullDisk(t *testing.T) {
 	bin := binary(t)
 	plan := crashPlan{messages: 1000, contacts: 10}
-	r := newCrashRig(t, bin, plan)
+	r := newCrashRig(t, bin)
 	r.dir = mountTmpfs(t, "64m")
 	ids := r.seedAD(plan)
 
@@ -145,7 +145,7 @@ func TestSyncStopsCleanlyOnAReadOnlyDatabase(t *testing.T) {
 		t.Skip("making the database read-only for root needs a read-only bind mount, which needs root; run the tests as root (CI does)")
 	}
 	plan := crashPlan{messages: 200, contacts: 5}
-	r := newCrashRig(t, bin, plan)
+	r := newCrashRig(t, bin)
 	// A first run makes the database; the messages come after.
 	if out, err := r.command(context.Background(), "--once").CombinedOutput(); err != nil {
 		t.Fatalf("first run: %v\n%s", err, out)
