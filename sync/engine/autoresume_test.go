@@ -90,10 +90,15 @@ func TestDailyQuotaResumesByItself(t *testing.T) {
 	if d := s.ResumesAt.Sub(reset); d < -2*time.Second || d > 2*time.Second {
 		t.Fatalf("snapshot resumes at %v, want the quota's reset %v", s.ResumesAt, reset)
 	}
-	alerts, err := r.st.OpenAlerts(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The alert is raised just after the pause takes effect.
+	var alerts []store.Alert
+	resumeWait(t, "the pause's alert is raised", func() bool {
+		var err error
+		if alerts, err = r.st.OpenAlerts(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return len(alerts) > 0
+	})
 	if len(alerts) != 1 || !strings.Contains(alerts[0].Hint, "resumes by itself at "+resumeClock(s.ResumesAt)) {
 		t.Fatalf("alerts = %+v, want one saying when the sync resumes (%s)", alerts, resumeClock(s.ResumesAt))
 	}
