@@ -90,6 +90,10 @@ func TestDailyQuotaResumesByItself(t *testing.T) {
 	if d := s.ResumesAt.Sub(reset); d < -2*time.Second || d > 2*time.Second {
 		t.Fatalf("snapshot resumes at %v, want the quota's reset %v", s.ResumesAt, reset)
 	}
+	// The reason is what `parley sync --once` prints last: it says when too.
+	if !strings.Contains(s.Reason, "resumes by itself at "+resumeClock(s.ResumesAt)) {
+		t.Errorf("reason %q does not say when the sync resumes", s.Reason)
+	}
 	// The alert is raised just after the pause takes effect.
 	var alerts []store.Alert
 	resumeWait(t, "the pause's alert is raised", func() bool {

@@ -159,10 +159,15 @@ func (e *Engine) pauseFor(ctx context.Context, err error) {
 	why, hint := pauseText(err)
 	now := e.now()
 	at := quotaReset(err, now)
+	reason := why
 	if !at.IsZero() {
 		hint = resumeHint(at, now, err)
+		// The alert keeps the same words for the same cause, so that
+		// pauses on later days refresh it; the reason, which a headless
+		// run prints last, also says when.
+		reason = why + "; it resumes by itself at " + resumeClock(at)
 	}
-	if !e.pause(why, at) {
+	if !e.pause(reason, at) {
 		return
 	}
 	e.log.Warn("sync engine: paused", "err", err, "resumes_at", at)
