@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/parley
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build deps test-deps test lint bench screenshots icon clean
+.PHONY: run build deps test-deps test lint bench crash screenshots icon clean
 
 ## run: install what the console needs, build it and open it (ARGS="..." passes flags)
 run: build
@@ -32,6 +32,10 @@ lint:
 ## bench: the benchmarks whose figures are in BENCHMARKS.md
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+
+## crash: the full crash test: 10,000 messages, a real `parley sync` SIGKILLed 200 times (several minutes)
+crash: deps
+	@scripts/crash.sh
 
 ## screenshots: regenerate docs/console.png for the README
 screenshots: build test-deps

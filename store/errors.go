@@ -119,6 +119,38 @@ func (e *DataDirError) Is(target error) bool { return target == ErrDataDirUnusab
 // Unwrap exposes the operating system's error.
 func (e *DataDirError) Unwrap() error { return e.Err }
 
+// ErrCannotWrite is matched (errors.Is) by [*WriteError].
+var ErrCannotWrite = errors.New("database cannot be written")
+
+// WriteError reports that the database refused a write because its disk is
+// full or the file (or its disk) is read-only. SQLite rolls the transaction
+// back, so nothing is half-written; once space or permission is back, the
+// work the write belonged to is done again.
+type WriteError struct {
+	// Path is the absolute path of the database.
+	Path string
+	// Full is true when the disk is full, false when the file is read-only.
+	Full bool
+	// Err is SQLite's error.
+	Err error
+}
+
+// Error names the file, the cause and what to do.
+func (e *WriteError) Error() string {
+	if e.Full {
+		return fmt.Sprintf("cannot write %s: the disk holding it is full; free some space on that disk (or move the data folder and pass --data-dir), then start Parley again: it resumes where it stopped",
+			e.Path)
+	}
+	return fmt.Sprintf("cannot write %s: the file or its disk is read-only; make it writable (check its permissions and that its disk is not mounted read-only), then start Parley again: it resumes where it stopped",
+		e.Path)
+}
+
+// Is makes errors.Is(err, ErrCannotWrite) true.
+func (e *WriteError) Is(target error) bool { return target == ErrCannotWrite }
+
+// Unwrap exposes SQLite's error.
+func (e *WriteError) Unwrap() error { return e.Err }
+
 // IDConflictError is returned by [Store.LinkIDs] when one side of the pair is
 // already linked to something else; linking anyway would silently send
 // updates to the wrong record.
@@ -156,6 +188,8 @@ func damageError(dbPath string, err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB, sqlite3.SQLITE_FORMAT:
 			return &NotDatabaseError{Path: dbPath, Damaged: true, Reason: "SQLite cannot read it", Err: err}
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_READONLY:
+			return &WriteError{Path: dbPath, Full: se.Code()&0xff == sqlite3.SQLITE_FULL, Err: err}
 		}
 	}
 	return err

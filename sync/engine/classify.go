@@ -26,7 +26,8 @@ const (
 	// history row saying why.
 	permanent
 	// pause: only a person can fix it (credentials refused, a scope
-	// missing, the daily quota used up). The engine stops claiming and
+	// missing, the daily quota used up, the database's disk full or
+	// read-only). The engine stops claiming and
 	// raises an alert; the job goes back untried, its attempt not counted.
 	pause
 	// lost: the job's claim is no longer this worker's (its lease ran out
@@ -45,7 +46,8 @@ func classify(err error) (c failClass, retryAfter time.Duration) {
 		return pause, rl.RetryAfter
 	case errors.As(err, &rl):
 		return retry, rl.RetryAfter
-	case errors.Is(err, ghl.ErrUnauthorized), errors.Is(err, ghl.ErrForbidden), errors.Is(err, ghl.ErrTokenNotSaved):
+	case errors.Is(err, ghl.ErrUnauthorized), errors.Is(err, ghl.ErrForbidden), errors.Is(err, ghl.ErrTokenNotSaved),
+		errors.Is(err, store.ErrCannotWrite):
 		return pause, 0
 	case errors.Is(err, ErrJobPayload), errors.Is(err, ghl.ErrValidation), errors.Is(err, ghl.ErrNotFound),
 		errors.Is(err, ghl.ErrNotRecorded), errors.Is(err, ghl.ErrTooLarge), errors.Is(err, ghl.ErrUnsupportedMedia),
@@ -66,7 +68,12 @@ var errPermanent = errors.New("cannot be mirrored")
 // what to do about it.
 func pauseText(err error) (why, hint string) {
 	var rl *ghl.RateLimitError
+	var we *store.WriteError
 	switch {
+	case errors.As(err, &we):
+		// The store's words name the file and the way out; the reason is
+		// what a headless run prints last.
+		return "Parley " + we.Error(), "Details: " + err.Error()
 	case errors.As(err, &rl) && rl.Daily:
 		why, hint = "HighLevel's daily request quota for this location is used up",
 			"resume the sync once the quota resets"

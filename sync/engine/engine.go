@@ -100,6 +100,7 @@ type Engine struct {
 	paused  bool
 	reason  string
 	resume  chan struct{} // closed when a pause ends
+	auto    autoResume    // when a pause ends by itself (status.go)
 	stats   map[string]*KindStats
 
 	maps mappingCache // the field mapping; has its own lock
@@ -230,6 +231,10 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
+			}
+			if errors.Is(err, store.ErrCannotWrite) { // a full disk: paused until a person frees space
+				e.pauseFor(ctx, err)
+				continue
 			}
 			return fmt.Errorf("sync engine: %w", err)
 		}

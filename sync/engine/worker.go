@@ -153,16 +153,34 @@ func opFor(kind string) store.Operation {
 }
 
 // pauseFor pauses the engine because of err and, unless it was paused
-// already, raises an alert saying what to do.
+// already, raises an alert saying what to do. A used-up daily quota
+// pauses only until HighLevel resets it, and the alert says when.
 func (e *Engine) pauseFor(ctx context.Context, err error) {
 	why, hint := pauseText(err)
-	if !e.pause(why) {
+	now := e.now()
+	at := quotaReset(err, now)
+	reason := why
+	if !at.IsZero() {
+		hint = resumeHint(at, now, err)
+		// The alert keeps the same words for the same cause, so that
+		// pauses on later days refresh it; the reason, which a headless
+		// run prints last, also says when.
+		reason = why + "; it resumes by itself at " + resumeClock(at)
+	}
+	if !e.pause(reason, at) {
 		return
 	}
-	e.log.Warn("sync engine: paused", "err", err)
-	if _, aerr := e.st.RaiseAlert(ctx, store.Alert{Severity: store.SeverityError, Source: alertSource, Message: why, Hint: hint}); aerr != nil {
+	e.log.Warn("sync engine: paused", "err", err, "resumes_at", at)
+	id, aerr := e.st.RaiseAlert(ctx, store.Alert{Severity: store.SeverityError, Source: alertSource, Message: why, Hint: hint})
+	if aerr != nil {
 		e.log.Error("sync engine: could not raise an alert", "err", aerr)
+		return
 	}
+	e.mu.Lock()
+	if e.paused && !at.IsZero() && e.auto.at.Equal(at) {
+		e.auto.alert = id
+	}
+	e.mu.Unlock()
 }
 
 // call runs one HighLevel call for job j and adds its history row: always
