@@ -14,6 +14,7 @@ import (
 	"parley/store"
 	"parley/sync/connect"
 	"parley/sync/engine"
+	"parley/ui/player"
 )
 
 // HistorySource is what the History screen reads: the store's sync history.
@@ -108,6 +109,16 @@ type Deps struct {
 	// substitutes its own loop (Fyne's test driver runs fyne.Do on the
 	// calling goroutine, which would let two results race).
 	Do func(func())
+	// Browse feeds the Contacts screen: contacts, their timelines and the
+	// transcript search (*engine.Browser); nil shows the screen empty with
+	// a hint.
+	Browse ContactBrowser
+	// Sound is where call recordings play (*player.Device, opened once by
+	// main); nil means no sound device, and SoundErr says why.
+	Sound player.Output
+	// SoundErr is why there is no Sound (player.OpenDevice's error); the
+	// player shows it and the transcripts still work.
+	SoundErr error
 }
 
 func (d Deps) withDefaults() Deps {

@@ -3,6 +3,7 @@ package player
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Output is a sound device that recordings play on. *Device is the
@@ -29,13 +30,7 @@ var ErrNoDevice = errors.New("no sound device")
 
 // NoDeviceMessage is what the player shows when recordings cannot play.
 func NoDeviceMessage(err error) string {
-	return fmt.Sprintf("No sound device: %v. Recordings cannot play on this computer; the transcript still works. "+
-		"Connect speakers or headphones and restart Parley to listen.", unwrapNoDevice(err))
-}
-
-func unwrapNoDevice(err error) error {
-	if u := errors.Unwrap(err); u != nil && errors.Is(err, ErrNoDevice) {
-		return u
-	}
-	return err
+	why := strings.TrimPrefix(err.Error(), ErrNoDevice.Error()+": ")
+	return fmt.Sprintf("No sound device: %s. Recordings cannot play on this computer; the transcript still works. "+
+		"Connect speakers or headphones and restart Parley to listen.", why)
 }

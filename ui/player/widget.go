@@ -45,7 +45,7 @@ type Widget struct {
 func NewWidget(out Output, outErr error) *Widget {
 	w := &Widget{out: out, outErr: outErr}
 	if out == nil && outErr == nil {
-		w.outErr = fmt.Errorf("%w: none was set up", ErrNoDevice)
+		w.outErr = fmt.Errorf("%w: none was opened for this window", ErrNoDevice)
 	}
 	w.play = widget.NewButtonWithIcon("", theme.MediaPlayIcon(), func() { w.Toggle() })
 	w.seek = widget.NewSlider(0, 1)
