@@ -5,10 +5,9 @@ package store
 // contact's records, and every transcript for full-text search.
 
 import (
-	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 )
@@ -69,28 +68,26 @@ func (s *Store) ADIDsFor(ctx context.Context, kind EntityKind, ghlIDs []string) 
 // HistoryFor returns the history rows whose AD-side or GHL-side id is one of
 // ids, newest first, at most limit (capped at MaxHistoryLimit).
 //
-// History has no index on the ids (the search index is by word), so this
-// reads the table; a contact's timeline asks once per opening.
+// History has no index on the ids (its search index is by word), so this
+// reads the table from the newest row back until it has limit rows: one
+// pass for all ids, which SQLite holds in a temporary index.
 func (s *Store) HistoryFor(ctx context.Context, ids []string, limit int) ([]HistoryEntry, error) {
 	if limit <= 0 || limit > MaxHistoryLimit {
 		limit = MaxHistoryLimit
 	}
-	var out []HistoryEntry
-	for chunk := range chunks(ids) {
-		ph := placeholders(len(chunk))
-		args := append(append(append([]any{}, chunk...), chunk...), limit)
-		rows, err := queryAll(ctx, s.r, scanHistory, `SELECT `+historySelect+` FROM history h
-			WHERE h.local_id IN (`+ph+`) OR h.remote_id IN (`+ph+`) ORDER BY h.id DESC LIMIT ?`, args...)
-		if err != nil {
-			return nil, fmt.Errorf("history of %d records: %w", len(ids), err)
-		}
-		out = append(out, rows...)
+	if len(ids) == 0 {
+		return nil, nil
 	}
-	if len(ids) > idsPerQuery {
-		slices.SortFunc(out, func(a, b HistoryEntry) int { return cmp.Compare(b.ID, a.ID) })
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, fmt.Errorf("history of %d records: %w", len(ids), err)
 	}
-	if len(out) > limit {
-		out = out[:limit]
+	out, err := queryAll(ctx, s.r, scanHistory, `WITH ids(v) AS (SELECT value FROM json_each(?))
+		SELECT `+historySelect+` FROM history h
+		WHERE h.local_id IN (SELECT v FROM ids) OR h.remote_id IN (SELECT v FROM ids)
+		ORDER BY h.id DESC LIMIT ?`, string(list), limit)
+	if err != nil {
+		return nil, fmt.Errorf("history of %d records: %w", len(ids), err)
 	}
 	return out, nil
 }
