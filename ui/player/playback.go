@@ -24,9 +24,8 @@ const blockFrames = 4096
 // where the sound is, not where a timer thinks it should be; a device that
 // stops reading stops the clock.
 //
-// Speed is changed by resampling: 1.5× and 2× play faster and higher
-// pitched, as a tape run fast does. Voices stay intelligible at these
-// speeds.
+// At 1× the recording is resampled to the device's rate sample for sample;
+// faster speeds keep the pitch by time-stretching it (stretch.go).
 //
 // Its methods are safe from any goroutine.
 type Playback struct {
@@ -43,11 +42,13 @@ type Playback struct {
 	blkLen   int64
 	// srcPos is the next frame the source will yield without a seek.
 	srcPos int64
+	// st time-stretches at speeds other than 1.
+	st *stretcher
 }
 
 // NewPlayback prepares a recording to play from its start, paused.
 func NewPlayback(a *Audio) *Playback {
-	return &Playback{a: a, speed: 1, blk: make([]int16, blockFrames*a.Channels), blkStart: -1}
+	return &Playback{a: a, speed: 1, blk: make([]int16, blockFrames*a.Channels), blkStart: -1, st: newStretcher()}
 }
 
 // Audio is the recording.
@@ -127,6 +128,7 @@ func (p *Playback) Seek(d time.Duration) {
 	defer p.mu.Unlock()
 	f := d.Seconds() * float64(p.a.SampleRate)
 	p.pos = max(0, min(f, float64(p.a.Frames)))
+	p.st.reset()
 }
 
 // SeekBy moves by d from the current position (negative is back).
@@ -142,7 +144,10 @@ func (p *Playback) SetSpeed(s float64) error {
 	for _, ok := range Speeds {
 		if s == ok {
 			p.mu.Lock()
-			p.speed = s
+			if s != p.speed {
+				p.speed = s
+				p.st.reset()
+			}
 			p.mu.Unlock()
 			return nil
 		}
@@ -163,6 +168,9 @@ func (p *Playback) Read(b []byte) (int, error) {
 		if p.playing {
 			var ok bool
 			l, r, ok = p.sample(p.pos)
+			if ok && p.speed != 1 {
+				l, r = p.st.frame(p, p.pos)
+			}
 			if ok {
 				p.pos += step * p.speed
 			} else {

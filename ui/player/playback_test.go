@@ -120,3 +120,66 @@ func TestPlaybackToggle(t *testing.T) {
 		t.Fatal("toggle did not pause")
 	}
 }
+
+// zeroCrossings counts sign changes of the left channel: twice the
+// frequency per second of a tone.
+func zeroCrossings(out []byte) int {
+	n, prev := 0, int16(0)
+	for i := 0; i+4 <= len(out); i += 4 {
+		s := int16(binary.LittleEndian.Uint16(out[i:]))
+		if s != 0 && prev != 0 && (s > 0) != (prev > 0) {
+			n++
+		}
+		if s != 0 {
+			prev = s
+		}
+	}
+	return n
+}
+
+func TestPlaybackFasterKeepsThePitch(t *testing.T) {
+	for _, speed := range []float64{1.5, 2} {
+		p := NewPlayback(toneAudio(t, 16000, 20*time.Second))
+		if err := p.SetSpeed(speed); err != nil {
+			t.Fatal(err)
+		}
+		p.Play()
+		pull(p, 500*time.Millisecond) // settle
+		out := pull(p, time.Second)
+		// A 440 Hz tone crosses zero 880 times a second; played faster
+		// by resampling it would cross 880×speed times.
+		if n := zeroCrossings(out); n < 860 || n > 900 {
+			t.Errorf("at %g×: %d zero crossings in 1 s, want about 880 (a 440 Hz tone stays 440 Hz)", speed, n)
+		}
+		if want := time.Duration(1.5 * speed * float64(time.Second)); !near(p.Position(), want) {
+			t.Errorf("at %g×: position %s after 1.5 s of sound, want %s", speed, p.Position(), want)
+		}
+	}
+}
+
+// BenchmarkPlaybackStretch is one second of sound at 2× (an 8 kHz
+// recording, the usual for calls): what the device asks for each second.
+func BenchmarkPlaybackStretch(b *testing.B) {
+	tone := Tone(8000, 8000*600, 440)
+	var buf bytes.Buffer
+	if err := EncodeWAV(&buf, 8000, 1, tone); err != nil {
+		b.Fatal(err)
+	}
+	a, err := decodeBytes(buf.Bytes())
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := NewPlayback(a)
+	if err := p.SetSpeed(2); err != nil {
+		b.Fatal(err)
+	}
+	p.Play()
+	out := make([]byte, 4*OutputRate)
+	for b.Loop() {
+		if !p.Playing() {
+			p.Seek(0)
+			p.Play()
+		}
+		p.Read(out)
+	}
+}
