@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"parley/store"
+	"parley/sync/activedemand"
+	"parley/sync/activedemand/adtest"
 	"parley/sync/engine"
 	"parley/sync/ghl"
 	"parley/sync/ghl/ghltest"
@@ -293,5 +295,49 @@ func TestSearchTranscriptsBounded(t *testing.T) {
 	}
 	if res.Searched != 2 || res.Skipped != 1 || !strings.Contains(res.Problem, "at most") {
 		t.Fatalf("searched %d, skipped %d, problem %q", res.Searched, res.Skipped, res.Problem)
+	}
+}
+
+func TestBrowseTimelineADHistory(t *testing.T) {
+	b := newBrowseRig(t)
+	ctx := context.Background()
+	as := adtest.NewTestServer(t, adtest.Options{})
+	ad, err := activedemand.New(as.ClientConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	adID, err := ad.CreateContact(ctx, activedemand.NewContact{FirstName: "Chloé", LastName: "Roy", Email: "chloe@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 3, 15, 4, 0, 0, time.UTC)
+	if _, err := ad.AddHistory(ctx, activedemand.NewHistoryEntry{ContactID: adID, Type: "note", Subject: "Called back",
+		Body: "Left a voicemail about the refund.", At: at}); err != nil {
+		t.Fatal(err)
+	}
+	ghlContact := b.gs.AddContact(ghltest.Contact{FirstName: "Chloé", LastName: "Roy", Email: "chloe@example.com"})
+	if err := b.st.LinkIDs(ctx, store.KindContact, string(adID), ghlContact.ID); err != nil {
+		t.Fatal(err)
+	}
+	br, err := engine.NewBrowser(engine.BrowseConfig{Store: b.st, GHL: b.gc, AD: ad, DataDir: b.dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl, err := br.Timeline(ctx, ghlContact.ID)
+	if err != nil || len(tl.Problems) != 0 {
+		t.Fatalf("%v %v", err, tl.Problems)
+	}
+	if len(tl.Entries) != 1 {
+		t.Fatalf("entries %+v", tl.Entries)
+	}
+	if e := tl.Entries[0]; e.Kind != engine.EntryNote || e.Side != engine.SideAD || !e.At.Equal(at) ||
+		e.Text != "Called back: Left a voicemail about the refund." {
+		t.Fatalf("note %+v", e)
+	}
+	// ActiveDEMAND down: the rest shows, with a problem.
+	as.Close()
+	tl, err = br.Timeline(ctx, ghlContact.ID)
+	if err != nil || len(tl.Problems) != 1 || !strings.Contains(tl.Problems[0], "ActiveDEMAND's history") {
+		t.Fatalf("%v %v", err, tl.Problems)
 	}
 }
