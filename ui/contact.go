@@ -168,7 +168,12 @@ func (c *contactScreen) view() fyne.CanvasObject {
 
 	c.callTitle = widget.NewLabelWithStyle("Select a call to play it and read its transcript.", fyne.TextAlignLeading, fyne.TextStyle{Italic: true})
 	c.player = player.NewWidget(c.deps.Sound, c.deps.SoundErr)
-	c.transcript = newTranscriptView(c.win, func(d time.Duration) { c.player.SeekTo(d) })
+	c.transcript = newTranscriptView(c.win, func(d time.Duration) {
+		c.player.SeekTo(d)
+		// A click on a sentence would leave the keys with the list, where
+		// space selects again instead of playing.
+		c.win.Canvas().Focus(c.player)
+	})
 	c.player.OnPosition = c.transcript.follow
 	callPane := container.NewBorder(container.NewVBox(widget.NewSeparator(), c.callTitle, c.player), nil, nil, nil, c.transcript.view)
 

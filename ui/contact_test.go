@@ -189,10 +189,15 @@ func TestContactCallSeekHighlightAndSpeed(t *testing.T) {
 	if p == nil || p.Duration() != 20*time.Second || cs.player.Problem() != "" {
 		t.Fatalf("player: %v, problem %q", p, cs.player.Problem())
 	}
-	// A click on the third sentence seeks there and highlights it.
+	// A click on the third sentence seeks there and highlights it, and
+	// gives the keys back to the player, wherever they were.
+	c.Window().Canvas().Focus(cs.transcript.search)
 	cs.transcript.list.Select(2)
 	if p.Position() != 10*time.Second || cs.transcript.current != 2 {
 		t.Fatalf("after the click: position %s, highlighted %d", p.Position(), cs.transcript.current)
+	}
+	if c.Window().Canvas().Focused() != cs.player {
+		t.Fatalf("keys go to %T after the click, not the player", c.Window().Canvas().Focused())
 	}
 	// Space plays (the player has the focus), the sound moves the clock,
 	// and the highlight follows on the next tick.
