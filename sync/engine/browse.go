@@ -37,8 +37,15 @@ const (
 	DefaultIndexBytes = 64 << 20
 	// maxHits is how many sentences a transcript search returns.
 	maxHits = 500
-	// nameFetches is how many contact names are fetched at once.
+	// nameFetches is how many contact names are fetched at once, and
+	// nameLookups how many one by one per listing.
 	nameFetches = 4
+	nameLookups = 50
+	// nameSearchPages bounds the conversation pages read for names.
+	nameSearchPages = 20
+	// nameRetry is how long a name that could not be read is not asked
+	// for again.
+	nameRetry = 5 * time.Minute
 )
 
 // BrowseConfig configures a Browser. Store is required.
@@ -66,6 +73,8 @@ type Browser struct {
 
 	mu    sync.Mutex
 	names map[string]ghl.Contact
+	// tried is when a name was last asked for and not found.
+	tried map[string]time.Time
 
 	// ix serialises index updates; searches read a snapshot.
 	ix sync.Mutex
@@ -80,7 +89,7 @@ func NewBrowser(cfg BrowseConfig) (*Browser, error) {
 	if cfg.IndexBytes <= 0 {
 		cfg.IndexBytes = DefaultIndexBytes
 	}
-	return &Browser{cfg: cfg, names: map[string]ghl.Contact{}}, nil
+	return &Browser{cfg: cfg, names: map[string]ghl.Contact{}, tried: map[string]time.Time{}}, nil
 }
 
 // ContactSummary is one contact of the list.
@@ -129,26 +138,42 @@ func contactName(c ghl.Contact) string {
 	return firstNonEmpty(c.Name, strings.TrimSpace(c.FirstName+" "+c.LastName))
 }
 
-// fetchNames reads the HighLevel contacts not yet known, a few at a time.
+// fetchNames reads the names of the HighLevel contacts not yet known:
+// first from the conversation search, which carries a hundred contacts'
+// names a page, then one by one, for at most nameLookups contacts that have
+// no conversation. A contact whose name could not be read is not asked for
+// again before nameRetry, so typing in the search box costs no requests.
 func (b *Browser) fetchNames(ctx context.Context, links []store.ContactLink) error {
 	if b.cfg.GHL == nil {
 		return nil
 	}
+	now := time.Now()
 	b.mu.Lock()
-	var missing []string
+	missing := map[string]bool{}
 	for _, l := range links {
-		if _, ok := b.names[l.GHLID]; !ok {
-			missing = append(missing, l.GHLID)
+		if _, ok := b.names[l.GHLID]; !ok && now.Sub(b.tried[l.GHLID]) >= nameRetry {
+			missing[l.GHLID] = true
 		}
 	}
 	b.mu.Unlock()
+	if len(missing) == 0 {
+		return nil
+	}
+	first := b.namesFromSearch(ctx, missing)
+	var lookups []string
+	for _, l := range links { // in list order: the first ones shown first
+		// After a failed search HighLevel is most likely unreachable:
+		// asking again contact by contact would only wait longer.
+		if first == nil && missing[l.GHLID] && len(lookups) < nameLookups {
+			lookups = append(lookups, l.GHLID)
+		}
+	}
 	var (
 		wg    sync.WaitGroup
 		errMu sync.Mutex
-		first error
 		next  = make(chan string)
 	)
-	for range min(nameFetches, len(missing)) {
+	for range min(nameFetches, len(lookups)) {
 		wg.Go(func() {
 			for id := range next {
 				c, err := b.cfg.GHL.GetContact(ctx, id)
@@ -166,7 +191,7 @@ func (b *Browser) fetchNames(ctx context.Context, links []store.ContactLink) err
 			}
 		})
 	}
-	for _, id := range missing {
+	for _, id := range lookups {
 		if ctx.Err() != nil {
 			break
 		}
@@ -174,7 +199,39 @@ func (b *Browser) fetchNames(ctx context.Context, links []store.ContactLink) err
 	}
 	close(next)
 	wg.Wait()
+	b.mu.Lock()
+	for id := range missing {
+		if _, ok := b.names[id]; !ok {
+			b.tried[id] = now
+		}
+	}
+	b.mu.Unlock()
 	return first
+}
+
+// namesFromSearch fills in names from the location's conversations, newest
+// first, until none is missing or after nameSearchPages pages.
+func (b *Browser) namesFromSearch(ctx context.Context, missing map[string]bool) error {
+	req := ghl.SearchConversationsRequest{Limit: 100}
+	for range nameSearchPages {
+		page, err := b.cfg.GHL.SearchConversationsPage(ctx, req)
+		if err != nil {
+			return fmt.Errorf("read contact names from HighLevel's conversations: %w", err)
+		}
+		b.mu.Lock()
+		for _, cv := range page.Conversations {
+			if missing[cv.ContactID] {
+				b.names[cv.ContactID] = ghl.Contact{ID: cv.ContactID, Name: firstNonEmpty(cv.FullName, cv.ContactName), Email: cv.Email, Phone: cv.Phone}
+				delete(missing, cv.ContactID)
+			}
+		}
+		b.mu.Unlock()
+		if len(missing) == 0 || len(page.Conversations) < req.Limit {
+			return nil
+		}
+		req.StartAfter = page.Conversations[len(page.Conversations)-1].SortValue
+	}
+	return nil
 }
 
 // EntryKind is what a timeline entry is.

@@ -5,10 +5,12 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -30,17 +32,34 @@ type browseRig struct {
 	contact ghltest.Contact
 	adID    string
 	conv    string
-	// calls counts the requests the client sent.
+	// calls counts the requests the client sent, paths them by path.
 	calls *atomic.Int64
+	paths func() map[string]int
 }
 
 func newBrowseRig(t testing.TB) *browseRig {
 	t.Helper()
 	calls := new(atomic.Int64)
+	var pathsMu sync.Mutex
+	paths := map[string]int{}
 	r := newRig(t, rigOptions{transport: func(rt http.RoundTripper) http.RoundTripper {
-		return roundTripFunc(func(rq *http.Request) (*http.Response, error) { calls.Add(1); return rt.RoundTrip(rq) })
+		return roundTripFunc(func(rq *http.Request) (*http.Response, error) {
+			calls.Add(1)
+			p := rq.URL.Path
+			if strings.HasPrefix(p, "/contacts/") {
+				p = "/contacts/{id}"
+			}
+			pathsMu.Lock()
+			paths[p]++
+			pathsMu.Unlock()
+			return rt.RoundTrip(rq)
+		})
 	}})
-	b := &browseRig{rig: r, dir: t.TempDir(), adID: "ad-c-1", calls: calls}
+	b := &browseRig{rig: r, dir: t.TempDir(), adID: "ad-c-1", calls: calls, paths: func() map[string]int {
+		pathsMu.Lock()
+		defer pathsMu.Unlock()
+		return maps.Clone(paths)
+	}}
 	b.contact = r.gs.AddContact(ghltest.Contact{FirstName: "Alice", LastName: "Moreau", Email: "alice@example.com", Phone: "+15145550101"})
 	b.conv = r.gs.AddConversation(ghltest.Conversation{ContactID: b.contact.ID, Type: "TYPE_PHONE"}).ID
 	ctx := context.Background()
@@ -144,7 +163,7 @@ func TestBrowseContactsWithoutHighLevel(t *testing.T) {
 	b := newBrowseRig(t)
 	b.gs.Close()
 	list, err := b.browser(t).Contacts(context.Background(), "", 0)
-	if err == nil || !strings.Contains(err.Error(), "read the name of HighLevel contact") {
+	if err == nil || !strings.Contains(err.Error(), "read contact names from HighLevel") {
 		t.Fatalf("error %v", err)
 	}
 	if len(list) != 1 || list[0].Label() != "Contact "+b.contact.ID {
@@ -339,5 +358,60 @@ func TestBrowseTimelineADHistory(t *testing.T) {
 	tl, err = br.Timeline(ctx, ghlContact.ID)
 	if err != nil || len(tl.Problems) != 1 || !strings.Contains(tl.Problems[0], "ActiveDEMAND's history") {
 		t.Fatalf("%v %v", err, tl.Problems)
+	}
+}
+
+func TestBrowseContactNamesInPages(t *testing.T) {
+	b := newBrowseRig(t)
+	ctx := context.Background()
+	// 150 linked contacts with a conversation each, one without.
+	for i := range 150 {
+		c := b.gs.AddContact(ghltest.Contact{FirstName: "Client", LastName: fmt.Sprintf("%03d", i), Email: fmt.Sprintf("c%d@example.com", i)})
+		b.gs.AddConversation(ghltest.Conversation{ContactID: c.ID, Type: "TYPE_PHONE"})
+		if err := b.st.LinkIDs(ctx, store.KindContact, fmt.Sprintf("ad-%d", i), c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	lone := b.gs.AddContact(ghltest.Contact{FirstName: "No", LastName: "Conversation", Email: "lone@example.com"})
+	if err := b.st.LinkIDs(ctx, store.KindContact, "ad-lone", lone.ID); err != nil {
+		t.Fatal(err)
+	}
+	br := b.browser(t)
+	list, err := br.Contacts(ctx, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range list {
+		if strings.HasPrefix(c.Label(), "Contact ") {
+			t.Fatalf("%s has no name", c.GHLID)
+		}
+	}
+	// Names come from the conversation search, 100 a page; only the
+	// contact without a conversation is read on its own.
+	got := b.paths()
+	if got["/conversations/search"] > 2 || got["/contacts/{id}"] != 1 {
+		t.Fatalf("requests %v: want at most 2 searches and 1 contact read", got)
+	}
+	if got, _ := br.Contacts(ctx, "client 149", 0); len(got) != 1 || got[0].Email != "c149@example.com" {
+		t.Fatalf("search by name: %+v", got)
+	}
+}
+
+func TestBrowseContactNamesNotRetriedAtOnce(t *testing.T) {
+	b := newBrowseRig(t)
+	ctx := context.Background()
+	b.gs.Close()
+	br := b.browser(t)
+	if _, err := br.Contacts(ctx, "", 0); err == nil {
+		t.Fatal("no error with HighLevel down")
+	}
+	// Typing in the search box lists again at every key: a name that
+	// could not be read is not asked for again at once.
+	before := b.calls.Load()
+	for _, q := range []string{"a", "al", "ali"} {
+		br.Contacts(ctx, q, 0)
+	}
+	if n := b.calls.Load() - before; n != 0 {
+		t.Fatalf("%d more requests while typing", n)
 	}
 }
