@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 
@@ -258,6 +259,18 @@ func TestContactTranscriptFindAndCopy(t *testing.T) {
 	got := c.app.Clipboard().Content()
 	if !strings.Contains(got, "[0:05] Side 2: Hi, I'd like a refund for my last visit.\n") || strings.Count(got, "\n") != 4 {
 		t.Fatalf("copied %q", got)
+	}
+	// Save as text writes the same to the file the dialog chose.
+	path := filepath.Join(t.TempDir(), "call.txt")
+	w, err := storage.Writer(storage.NewFileURI(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cs.transcript.writeText(w); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != got {
+		t.Fatalf("saved %q, %v", b, err)
 	}
 }
 

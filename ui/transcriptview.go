@@ -193,14 +193,23 @@ func (v *transcriptView) saveText() {
 		if err != nil || w == nil {
 			return
 		}
-		_, err = w.Write([]byte(v.text()))
-		if cerr := w.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			dialog.ShowError(fmt.Errorf("save the transcript to %s: %w; choose another folder", w.URI().Path(), err), v.win)
+		if err := v.writeText(w); err != nil {
+			dialog.ShowError(err, v.win)
 		}
 	}, v.win)
 	d.SetFileName("transcript.txt")
 	d.Show()
+}
+
+// writeText writes the transcript as text to the file the save dialog
+// chose, and closes it.
+func (v *transcriptView) writeText(w fyne.URIWriteCloser) error {
+	_, err := w.Write([]byte(v.text()))
+	if cerr := w.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("save the transcript to %s: %w; choose another folder", w.URI().Path(), err)
+	}
+	return nil
 }
