@@ -41,6 +41,8 @@ type Console struct {
 	status  *widget.Label
 	history *historyScreen
 	alerts  *alertsScreen
+	// contacts is the Contacts screen, kept for tests.
+	contacts *contactScreen
 	// connections is the Connections screen, kept for the demo banner
 	// and tests.
 	connections *connectionsScreen

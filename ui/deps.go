@@ -14,6 +14,7 @@ import (
 	"parley/store"
 	"parley/sync/connect"
 	"parley/sync/engine"
+	"parley/ui/player"
 )
 
 // HistorySource is what the History screen reads: the store's sync history.
@@ -166,6 +167,16 @@ type Deps struct {
 	Backfill Backfiller
 	DryRun   DryRunner
 	Verify   Verifier
+	// Browse feeds the Contacts screen: contacts, their timelines and the
+	// transcript search (*engine.Browser); nil shows the screen empty with
+	// a hint.
+	Browse ContactBrowser
+	// Sound is where call recordings play (*player.Device, opened once by
+	// main); nil means no sound device, and SoundErr says why.
+	Sound player.Output
+	// SoundErr is why there is no Sound (player.OpenDevice's error); the
+	// player shows it and the transcripts still work.
+	SoundErr error
 }
 
 func (d Deps) withDefaults() Deps {

@@ -38,14 +38,15 @@ func (c *Console) buildScreens() []*screen {
 	connections := newConnectionsScreen(c.deps, c.importer, c.background(), c.win, c.app.Clipboard(), c.ctx)
 	c.connections = connections
 	c.alerts = newAlertsScreen(c.deps, c.background(), c.ctx, c.app, c.jumpTo, c.setBadge)
+	contacts := newContactScreen(c.deps, c.win, c.background(), c.ctx)
+	c.contacts = contacts
 	return []*screen{
 		{title: "Connections", icon: theme.ComputerIcon(), build: connections.view, shown: connections.shown},
 		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
 			"Map ActiveDEMAND contact fields to HighLevel fields by dragging between two columns. Every save is kept as a version you can return to.")},
 		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
 			"Browse the conversations mirrored into HighLevel, see each message's sync state, and push one again by hand.")},
-		{title: "Contacts", icon: theme.AccountIcon(), build: comingSoon("Contacts",
-			"Per contact: play call recordings, read timestamped transcripts, and see every message on both sides.")},
+		{title: "Contacts", icon: theme.AccountIcon(), build: contacts.view, shown: contacts.shown},
 		newSyncScreen(c.deps, c.background(), c.win, c.ctx).screen(),
 		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.shown},
 		{title: "Rules", icon: theme.SettingsIcon(), build: comingSoon("Rules",
