@@ -122,10 +122,12 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // not lose its job to the next claim; the worker extends the lease while
 // it waits.
 func TestSlowJobKeepsItsLease(t *testing.T) {
-	r := newRig(t, rigOptions{ghl: ghltest.Options{Faults: []sandboxkit.Fault{{Route: recordRoute, Kind: sandboxkit.FaultSlow, Delay: time.Second}}}})
+	// The record takes four leases; the lease is long enough that a busy
+	// machine's scheduling delays do not make an extension late.
+	r := newRig(t, rigOptions{ghl: ghltest.Options{Faults: []sandboxkit.Fault{{Route: recordRoute, Kind: sandboxkit.FaultSlow, Delay: 4 * time.Second}}}})
 	c := contactJob("ad-c1", "Jo", "", "jo@example.com", "")
 	r.queue(c, messageJob("ad-m1", c, "sms", "inbound", "slow", t0))
-	r.run(r.engine(func(c *engine.Config) { c.Lease = 150 * time.Millisecond }), nil)
+	r.run(r.engine(func(c *engine.Config) { c.Lease = time.Second }), nil)
 	it := r.item("ad:message:ad-m1")
 	if it.State != store.OutboxDone || it.Attempts != 1 || it.Stalls != 0 {
 		t.Errorf("slow job = %s after %d attempts, %d stalls (%q); want done after 1, no stall", it.State, it.Attempts, it.Stalls, it.LastError)

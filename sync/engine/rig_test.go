@@ -144,7 +144,9 @@ func (r *rig) run(e *engine.Engine, until func() bool) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- e.Run(ctx) }()
-	deadline := time.Now().Add(60 * time.Second)
+	// Generous: a wait, not a measurement. The whole demo business with
+	// its media takes ~7 s alone but minutes under -race on a busy machine.
+	deadline := time.Now().Add(4 * time.Minute)
 	for !until() {
 		if time.Now().After(deadline) {
 			cancel()
