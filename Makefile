@@ -46,6 +46,11 @@ screenshots: build test-deps
 icon:
 	convert -background none assets/icon.svg -resize 512x512 -depth 8 PNG32:assets/icon.png
 
+## package: build dist/parley-linux-<arch>-<version>.tar.xz (icon, .desktop entry, install Makefile), then install it into a temporary prefix and start it
+.PHONY: package
+package: deps test-deps
+	@scripts/package.sh
+
 ## package-windows: cross-compile dist/parley.exe and dist/parley-windows-amd64-<version>.zip
 .PHONY: package-windows
 package-windows:

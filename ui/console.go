@@ -383,6 +383,7 @@ func (c *Console) showShortcuts() {
 		{mod + "+F", "Search the history"},
 		{mod + "+E", "Export the history shown to CSV (on History)"},
 		{mod + "+I", "Import an ActiveDEMAND export"},
+		{mod + "+P", "Pause or resume the sync (on Sync)"},
 		{mod + "+Q", "Quit"},
 	}
 	grid := container.NewGridWithColumns(2)

@@ -241,7 +241,7 @@ func TestHelpListsShortcuts(t *testing.T) {
 			texts = append(texts, l.Text)
 		}
 	}
-	for _, want := range []string{"Ctrl+1 … Ctrl+8", "Search the history", "Ctrl+I", "Import an ActiveDEMAND export"} {
+	for _, want := range []string{"Ctrl+1 … Ctrl+8", "Search the history", "Ctrl+I", "Import an ActiveDEMAND export", "Pause or resume the sync (on Sync)"} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("shortcuts dialog lacks %q: %v", want, texts)
 		}
