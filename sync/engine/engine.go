@@ -73,6 +73,9 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaxChanges, when positive, holds a backlog of more jobs than this
+	// until Confirm (the max-changes guard, guard.go).
+	MaxChanges int
 }
 
 // Engine mirrors the outbox's contact and message jobs into HighLevel. Run
@@ -96,6 +99,8 @@ type Engine struct {
 	reason  string
 	resume  chan struct{} // closed when a pause ends
 	stats   map[string]*KindStats
+
+	guard guardState
 }
 
 // New checks cfg and returns an engine. It starts nothing.
@@ -219,6 +224,9 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if err := e.waitWhilePaused(ctx); err != nil {
 			return nil
 		}
+		if e.holdForGuard(ctx) {
+			continue
+		}
 		items, err := e.st.ClaimDueOf(ctx, e.now(), batch, e.cfg.Lease, kinds...)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -244,6 +252,7 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if len(items) == batch {
 			continue
 		}
+		e.guardIdle()
 		t := time.NewTimer(e.cfg.PollInterval)
 		select {
 		case <-ctx.Done():
