@@ -9,6 +9,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // IDLinks returns every link of one kind, AD id to GHL id.
@@ -86,4 +87,36 @@ func (s *Store) LatestOutboxKey(ctx context.Context, prefix string) (key string,
 		return "", false, fmt.Errorf("look up the latest outbox item %q: %w", prefix, err)
 	}
 	return key, true, nil
+}
+
+// PendingOutbox calls fn with every pending outbox item of kinds, in
+// queue order, until fn returns an error, which it returns. It reads a
+// snapshot: items queued meanwhile may or may not be seen.
+func (s *Store) PendingOutbox(ctx context.Context, kinds []string, fn func(OutboxItem) error) error {
+	if len(kinds) == 0 {
+		return nil
+	}
+	q := `SELECT ` + outboxColumns + ` FROM outbox WHERE state = 'pending' AND kind IN (?` + strings.Repeat(",?", len(kinds)-1) + `) ORDER BY id`
+	args := make([]any, len(kinds))
+	for i, k := range kinds {
+		args[i] = k
+	}
+	rows, err := s.r.QueryContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("list pending outbox items: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		it, err := scanOutbox(rows)
+		if err != nil {
+			return fmt.Errorf("list pending outbox items: %w", err)
+		}
+		if err := fn(it); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("list pending outbox items: %w", err)
+	}
+	return nil
 }

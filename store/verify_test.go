@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"testing"
 	"time"
@@ -58,5 +59,30 @@ func TestOutboxStatesByKeyFindsTheKeyAndItsVariants(t *testing.T) {
 	}
 	if _, ok, err := s.LatestOutboxKey(ctx, "ad:nothing:"); ok || err != nil {
 		t.Errorf("LatestOutboxKey of an unknown prefix = %v, %v", ok, err)
+	}
+}
+
+func TestPendingOutboxListsPendingItemsOfTheKinds(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	for _, j := range []struct{ kind, key string }{{"a", "a1"}, {"b", "b1"}, {"a", "a2"}, {"c", "c1"}} {
+		if _, _, err := s.Enqueue(ctx, j.kind, j.key, []byte(`{"k":"`+j.key+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	items, err := s.ClaimDueOf(ctx, time.Now().Add(time.Hour), 1, time.Minute, "a")
+	if err != nil || len(items) != 1 {
+		t.Fatal(items, err)
+	}
+	var got []string
+	err = s.PendingOutbox(ctx, []string{"a", "b"}, func(it OutboxItem) error {
+		got = append(got, it.Key+"="+string(it.Payload))
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[b1={"k":"b1"} a2={"k":"a2"}]`; fmt.Sprint(got) != want {
+		t.Errorf("PendingOutbox = %v, want %v (in-flight a1 and kind c left out)", got, want)
 	}
 }
