@@ -174,6 +174,17 @@ func (p *Poller) conversationJobs(ctx context.Context, book *contactBook, cv act
 		}
 		jobs = append([]store.OutboxJob{cj}, jobs...)
 	}
+	if keep == nil {
+		// Marks are the conversation's state now, not part of a range:
+		// only a poll mirrors them.
+		fj, ok, err := flagsJob(ctx, p.cfg.Store, cv)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			jobs = append(jobs, fj)
+		}
+	}
 	return jobs, n, nil
 }
 
