@@ -9,8 +9,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"strings"
 	"time"
+
+	"golang.org/x/term"
 
 	"parley/store"
 	"parley/sync/activedemand"
@@ -154,4 +158,73 @@ func Backfill(ctx context.Context, cfg BackfillConfig) (BackfillProgress, error)
 		report()
 	}
 	return pr, nil
+}
+
+// progressMeter writes done/total progress for a person at a terminal: a
+// bar redrawn in place on a TTY, plain lines at most every `every`
+// elsewhere (a log file, journald), so both read well.
+type progressMeter struct {
+	w     io.Writer
+	tty   bool
+	every time.Duration
+	label string // what is counted, e.g. "conversations"
+	last  time.Time
+	drawn bool
+}
+
+// newProgressMeter is a meter on w, drawing a bar when w is a terminal.
+func newProgressMeter(w io.Writer, label string, every time.Duration) *progressMeter {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progressMeter{w: w, tty: tty, every: orDefaultDuration(every, DefaultProgressEvery), label: label}
+}
+
+// update shows done of total; the last call (done == total) always shows.
+func (m *progressMeter) update(prefix string, done, total int, rate float64, eta time.Duration) {
+	final := done >= total
+	now := time.Now()
+	if m.tty {
+		if !final && now.Sub(m.last) < 100*time.Millisecond {
+			return // redrawing faster than the eye reads costs the terminal
+		}
+		m.last = now
+		fmt.Fprintf(m.w, "\r%s %s", prefix, progressLine(done, total, rate, eta, m.label, 30))
+		m.drawn = true
+		if final {
+			fmt.Fprintln(m.w)
+			m.drawn = false
+		}
+		return
+	}
+	if !final && !m.last.IsZero() && now.Sub(m.last) < m.every {
+		return
+	}
+	m.last = now
+	fmt.Fprintf(m.w, "%s %s\n", prefix, progressLine(done, total, rate, eta, m.label, 0))
+}
+
+// progressLine is "[#####-----] 12/40 conversations (30%) · 4.0/s · ETA 7s",
+// without the bar when width is 0.
+func progressLine(done, total int, rate float64, eta time.Duration, label string, width int) string {
+	pct := 100
+	if total > 0 {
+		pct = done * 100 / total
+	}
+	s := fmt.Sprintf("%d/%d %s (%d%%)", done, total, label, pct)
+	if width > 0 {
+		fill := width
+		if total > 0 {
+			fill = done * width / total
+		}
+		s = "[" + strings.Repeat("#", fill) + strings.Repeat("-", width-fill) + "] " + s
+	}
+	if rate > 0 {
+		s += fmt.Sprintf(" · %.1f/s", rate)
+	}
+	if done < total && eta > 0 {
+		s += " · ETA " + eta.String()
+	}
+	return s
 }

@@ -41,6 +41,14 @@ type RunConfig struct {
 	ProgressEvery time.Duration
 	// Logger receives the engine's and poller's lines (default discard).
 	Logger *slog.Logger
+	// MaxChanges is Config.MaxChanges: a backlog larger than this is held
+	// unsent (Run then returns an error matching ErrTooManyChanges)
+	// unless Confirm is set.
+	MaxChanges int
+	Confirm    bool
+	// Backfill, if set, queues the messages sent in this range before the
+	// first poll, with progress on Progress.
+	Backfill *DateRange
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -65,6 +73,8 @@ type Summary struct {
 	// Paused is why the engine paused itself, if it did: something only
 	// a person can fix.
 	Paused string
+	// Backfill is how far the backfill got, when one was asked for.
+	Backfill *BackfillProgress
 }
 
 // Messages is how many messages this run recorded in HighLevel.
@@ -83,27 +93,12 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	gcfg := cfg.GHL
-	if gcfg.HTTPClient == nil {
-		gcfg.HTTPClient = &http.Client{Transport: Transport(http.DefaultTransport.(*http.Transport).Clone())}
-	}
-	if gcfg.Logger == nil {
-		gcfg.Logger = cfg.Logger
-	}
-	gc, err := ghl.New(gcfg)
+	gc, ad, err := newClients(cfg)
 	if err != nil {
-		return Summary{}, fmt.Errorf("HighLevel client: %w", err)
+		return Summary{}, err
 	}
 	defer gc.CloseIdleConnections()
-	acfg := cfg.AD
-	if acfg.Logger == nil {
-		acfg.Logger = cfg.Logger
-	}
-	ad, err := activedemand.New(acfg)
-	if err != nil {
-		return Summary{}, fmt.Errorf("ActiveDEMAND client: %w", err)
-	}
-	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger}
+	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger, MaxChanges: cfg.MaxChanges}
 	if cfg.Once {
 		// A catch-up run waits on the outbox, not on new work.
 		ecfg.PollInterval = 50 * time.Millisecond
@@ -116,7 +111,16 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if cfg.Confirm {
+		e.Confirm()
+	}
 	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
+	if cfg.Backfill != nil {
+		if err := r.backfill(ctx, ad); err != nil {
+			sum, serr := r.summary()
+			return sum, errors.Join(err, serr)
+		}
+	}
 	if cfg.Once {
 		err = r.once(ctx)
 	} else {
@@ -124,6 +128,51 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	}
 	sum, serr := r.summary()
 	return sum, errors.Join(err, serr)
+}
+
+// newClients builds the two clients of cfg; GHL's on [Transport] unless
+// cfg.GHL brings its own HTTP client.
+func newClients(cfg RunConfig) (*ghl.Client, *activedemand.Client, error) {
+	gcfg := cfg.GHL
+	if gcfg.HTTPClient == nil {
+		gcfg.HTTPClient = &http.Client{Transport: Transport(http.DefaultTransport.(*http.Transport).Clone())}
+	}
+	if gcfg.Logger == nil {
+		gcfg.Logger = cfg.Logger
+	}
+	gc, err := ghl.New(gcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("HighLevel client: %w", err)
+	}
+	acfg := cfg.AD
+	if acfg.Logger == nil {
+		acfg.Logger = cfg.Logger
+	}
+	ad, err := activedemand.New(acfg)
+	if err != nil {
+		gc.CloseIdleConnections()
+		return nil, nil, fmt.Errorf("ActiveDEMAND client: %w", err)
+	}
+	return gc, ad, nil
+}
+
+// backfill queues cfg.Backfill's messages before the sync proper starts.
+func (r *runner) backfill(ctx context.Context, ad *activedemand.Client) error {
+	var meter *progressMeter
+	if r.cfg.Progress != nil {
+		meter = newProgressMeter(r.cfg.Progress, "conversations", r.cfg.ProgressEvery)
+		fmt.Fprintf(r.cfg.Progress, "Backfill %s: queueing the messages ActiveDEMAND sent in the range.\n", r.cfg.Backfill)
+	}
+	pr, err := Backfill(ctx, BackfillConfig{Store: r.st, AD: ad, Contacts: ad, Range: *r.cfg.Backfill, Queued: r.e.Wake,
+		Progress: func(p BackfillProgress) {
+			if meter != nil {
+				meter.update("backfill:", p.Done, p.Total, p.Rate, p.ETA)
+			}
+		}})
+	r.mu.Lock()
+	r.backfilled = &pr
+	r.mu.Unlock()
+	return err
 }
 
 // runner is one Run's moving parts.
@@ -134,9 +183,10 @@ type runner struct {
 	st    *store.Store
 	start time.Time
 
-	mu     sync.Mutex
-	polls  int
-	polled PollResult
+	mu         sync.Mutex
+	polls      int
+	polled     PollResult
+	backfilled *BackfillProgress
 }
 
 func (r *runner) addPoll(res PollResult) {
@@ -258,11 +308,15 @@ func (r *runner) summary() (Summary, error) {
 		return Summary{}, err
 	}
 	r.mu.Lock()
-	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs}
+	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs, Backfill: r.backfilled}
 	r.mu.Unlock()
 	s.Waiting, _ = queued(snap)
 	for _, q := range snap.Queue {
 		s.Dead += q[store.OutboxDead]
+	}
+	if stop, held := r.e.GuardStop(); held {
+		s.Paused = snap.Reason
+		return s, fmt.Errorf("%w: %w", ErrNeedsAPerson, stop)
 	}
 	if snap.Reason != "" {
 		s.Paused = snap.Reason

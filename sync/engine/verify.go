@@ -12,8 +12,10 @@ package engine
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -60,7 +62,7 @@ type Problem struct {
 type VerifyReport struct {
 	// Contacts, Conversations and ADMessages count what ActiveDEMAND
 	// lists; GHLMessages the records read from HighLevel.
-	Contacts, Conversations, ADMessages, GHLMessages int `json:"-"`
+	Contacts, Conversations, ADMessages, GHLMessages int
 	Problems                                         []Problem
 	// Repaired counts the missing messages queued by a repair;
 	// AlreadyQueued those the outbox already holds as pending work.
@@ -355,4 +357,131 @@ func pendingIn(states map[string]store.OutboxState) bool {
 		}
 	}
 	return false
+}
+
+// ErrProblemsFound is what RunVerify returns (wrapped, with the counts)
+// when the reconcile found problems; `parley verify` exits 2 on it.
+var ErrProblemsFound = errors.New("the reconcile found problems")
+
+// VerifyOptions configures [RunVerify].
+type VerifyOptions struct {
+	// HeadlessOptions says where the accounts and the store are, as for
+	// `parley sync`; its sync fields are unused.
+	HeadlessOptions
+	// Repair queues the missing messages as outbox jobs.
+	Repair bool
+	// JSON writes the report as one JSON object instead of text.
+	JSON bool
+}
+
+// RunVerify is `parley verify`: it reconciles the accounts and writes a
+// summary and one line per problem (or JSON). In demo mode the sandboxes
+// start afresh, so it mirrors the demo business once first. It returns an
+// error matching ErrProblemsFound when it found any.
+func RunVerify(ctx context.Context, o VerifyOptions) error {
+	out := o.Out
+	if o.JSON {
+		// The JSON is the whole of stdout; the talk goes nowhere.
+		o.Out = io.Discard
+	}
+	// A snapshot to compare: in demo mode, no activity adds messages
+	// while it is read.
+	o.Once = true
+	ss, err := openSession(ctx, o.HeadlessOptions)
+	if err != nil {
+		return err
+	}
+	defer ss.close()
+	if o.Demo {
+		fmt.Fprintln(o.Out, "Demo mode: the sandboxes start afresh, so the demo business is mirrored once before it is verified.")
+		cfg := ss.cfg
+		cfg.Once = true
+		sum, err := Run(ctx, cfg)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(o.Out, "Mirrored %d messages.\n", sum.Messages())
+	}
+	gc, ad, err := newClients(ss.cfg)
+	if err != nil {
+		return err
+	}
+	defer gc.CloseIdleConnections()
+	mode := "read-only"
+	if o.Repair {
+		mode = "repair: missing messages are queued, nothing is deleted"
+	}
+	fmt.Fprintf(o.Out, "Verifying every ActiveDEMAND conversation against HighLevel and the id map (%s).\n", mode)
+	meter := newProgressMeter(o.Out, "contacts", o.ProgressEvery)
+	rep, err := Verify(ctx, VerifyConfig{Store: o.Store, GHL: gc, AD: ad, Contacts: ad, Repair: o.Repair,
+		Progress: func(p VerifyProgress) {
+			rate, eta := 0.0, time.Duration(0)
+			if s := p.Elapsed.Seconds(); s > 0 {
+				rate = float64(p.Done) / s
+				eta = time.Duration(float64(p.Total-p.Done) / rate * float64(time.Second)).Round(time.Second)
+			}
+			meter.update("verify:", p.Done, p.Total, rate, eta)
+		}})
+	if err != nil {
+		return err
+	}
+	if o.JSON {
+		if err := rep.WriteJSON(out); err != nil {
+			return err
+		}
+	} else {
+		rep.WriteSummary(out)
+	}
+	if n := len(rep.Problems); n > 0 {
+		return fmt.Errorf("%w: %d (%d missing, %d duplicated, %d orphaned, %d id-map)", ErrProblemsFound, n,
+			rep.Count(ProblemMissing), rep.Count(ProblemDuplicated), rep.Count(ProblemOrphaned), rep.Count(ProblemIDMap))
+	}
+	return nil
+}
+
+// WriteSummary writes the report for a person: the counts, then one line
+// per problem.
+func (r VerifyReport) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "Checked %d ActiveDEMAND messages in %d conversations of %d contacts against %d HighLevel records.\n",
+		r.ADMessages, r.Conversations, r.Contacts, r.GHLMessages)
+	if len(r.Problems) == 0 {
+		fmt.Fprintln(w, "No problems: every message is recorded once in HighLevel and the id map agrees.")
+		return
+	}
+	fmt.Fprintf(w, "Problems: %d missing, %d duplicated, %d orphaned, %d id-map disagreements.\n",
+		r.Count(ProblemMissing), r.Count(ProblemDuplicated), r.Count(ProblemOrphaned), r.Count(ProblemIDMap))
+	for _, p := range r.Problems {
+		fmt.Fprintf(w, "%-10s %s\n", p.Kind, p.Detail)
+	}
+	if r.Repaired > 0 || r.AlreadyQueued > 0 {
+		fmt.Fprintf(w, "Repair: %d missing messages queued (the next `parley sync` records them); %d were already queued.\n", r.Repaired, r.AlreadyQueued)
+	} else if r.Count(ProblemMissing) > 0 {
+		fmt.Fprintln(w, "Run `parley verify --repair` to queue the missing messages; duplicates and orphans are for a person to check in HighLevel.")
+	}
+}
+
+// WriteJSON writes the report as one JSON object.
+func (r VerifyReport) WriteJSON(w io.Writer) error {
+	type counts struct {
+		Contacts      int `json:"contacts"`
+		Conversations int `json:"conversations"`
+		ADMessages    int `json:"ad_messages"`
+		GHLMessages   int `json:"ghl_messages"`
+	}
+	problems := r.Problems
+	if problems == nil {
+		problems = []Problem{}
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(struct {
+		Checked       counts              `json:"checked"`
+		Counts        map[ProblemKind]int `json:"counts"`
+		Problems      []Problem           `json:"problems"`
+		Repaired      int                 `json:"repaired"`
+		AlreadyQueued int                 `json:"already_queued"`
+	}{counts{r.Contacts, r.Conversations, r.ADMessages, r.GHLMessages},
+		map[ProblemKind]int{ProblemMissing: r.Count(ProblemMissing), ProblemDuplicated: r.Count(ProblemDuplicated),
+			ProblemOrphaned: r.Count(ProblemOrphaned), ProblemIDMap: r.Count(ProblemIDMap)},
+		problems, r.Repaired, r.AlreadyQueued})
 }

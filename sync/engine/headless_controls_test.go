@@ -1,0 +1,163 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/store"
+	"parley/sync/ghl/ghltest"
+)
+
+// ghlWrites counts the requests the HighLevel sandbox received that are
+// not reads.
+func ghlWrites(gs *ghltest.Server) int {
+	n := 0
+	for route, c := range gs.CallCounts() {
+		if !strings.HasPrefix(route, "GET ") {
+			n += c
+		}
+	}
+	return n
+}
+
+// TestRunHeadlessDryRunWritesNothing is `parley sync --dry-run` against
+// accounts: it predicts the demo business's records and writes nothing,
+// to HighLevel or to the store.
+func TestRunHeadlessDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
+	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	var out bytes.Buffer
+	if err := RunHeadless(context.Background(), HeadlessOptions{Out: &out, Store: st, DataDir: dir, Accounts: acc, DryRun: true}); err != nil {
+		t.Fatalf("RunHeadless: %v\n%s", err, out.String())
+	}
+	m := regexp.MustCompile(`Would record message: (\d+)`).FindStringSubmatch(out.String())
+	if m == nil || m[1] == "0" || !strings.Contains(out.String(), "Would create contact:") {
+		t.Errorf("the dry run did not predict records and contacts:\n%s", out.String())
+	}
+	if w := ghlWrites(gs); w != 0 {
+		t.Errorf("the dry run wrote %d times to HighLevel", w)
+	}
+	counts, _ := st.OutboxCounts(context.Background())
+	if _, ok, _ := st.Cursor(context.Background(), PollCursor); ok || counts[store.OutboxPending]+counts[store.OutboxDone] != 0 {
+		t.Errorf("the dry run queued jobs (%v) or saved the cursor (%v)", counts, ok)
+	}
+}
+
+// TestRunHeadlessMaxChangesStopsUntilConfirmed: a first catch-up of the
+// demo business with --max-changes 10 sends nothing and fails saying how
+// to confirm; again with --confirm it mirrors everything.
+func TestRunHeadlessMaxChangesStopsUntilConfirmed(t *testing.T) {
+	t.Parallel()
+	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	var out bytes.Buffer
+	o := HeadlessOptions{Out: &out, Store: st, DataDir: dir, Accounts: acc, Once: true, MaxChanges: 10}
+	err := RunHeadless(context.Background(), o)
+	if !errors.Is(err, ErrTooManyChanges) || !strings.Contains(err.Error(), "--confirm") || !strings.Contains(err.Error(), "--max-changes") {
+		t.Fatalf("RunHeadless = %v, want the guard's stop saying how to confirm\n%s", err, out.String())
+	}
+	if w := ghlWrites(gs); w != 0 {
+		t.Errorf("the held run wrote %d times to HighLevel", w)
+	}
+	out.Reset()
+	o.Confirm = true
+	if err := RunHeadless(context.Background(), o); err != nil {
+		t.Fatalf("confirmed RunHeadless: %v\n%s", err, out.String())
+	}
+	if n := atoi(t, recordedRE, out.String(), 1); n < 100 || gs.Traffic().Records != n {
+		t.Errorf("confirmed run recorded %d, HighLevel saw %d", n, gs.Traffic().Records)
+	}
+}
+
+// TestRunHeadlessBackfillShowsProgress: --backfill over the whole demo
+// history queues it with plain progress lines that reach the total, and
+// the run mirrors it.
+func TestRunHeadlessBackfillShowsProgress(t *testing.T) {
+	t.Parallel()
+	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	dir := t.TempDir()
+	rng, err := ParseDateRange("2000-01-01..2100-12-31", time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := RunHeadless(context.Background(), HeadlessOptions{Out: &out, Store: openStore(t, dir), DataDir: dir, Accounts: acc, Once: true, Backfill: &rng}); err != nil {
+		t.Fatalf("RunHeadless: %v\n%s", err, out.String())
+	}
+	last := regexp.MustCompile(`backfill: (\d+)/(\d+) conversations \(100%\)`).FindStringSubmatch(out.String())
+	if last == nil || last[1] != last[2] || last[1] == "0" {
+		t.Errorf("no final progress line:\n%s", out.String())
+	}
+	if strings.Contains(out.String(), "\r") {
+		t.Errorf("a bar was drawn on something that is not a terminal:\n%q", out.String())
+	}
+	if n := atoi(t, recordedRE, out.String(), 1); n < 100 || gs.Traffic().Records != n {
+		t.Errorf("recorded %d, HighLevel saw %d:\n%s", n, gs.Traffic().Records, out.String())
+	}
+}
+
+func TestProgressLine(t *testing.T) {
+	for _, c := range []struct {
+		done, total int
+		rate        float64
+		eta         time.Duration
+		width       int
+		want        string
+	}{
+		{5, 10, 2.5, 2 * time.Second, 10, "[#####-----] 5/10 conversations (50%) · 2.5/s · ETA 2s"},
+		{10, 10, 4, 0, 0, "10/10 conversations (100%) · 4.0/s"},
+		{0, 0, 0, 0, 4, "[####] 0/0 conversations (100%)"},
+	} {
+		if got := progressLine(c.done, c.total, c.rate, c.eta, "conversations", c.width); got != c.want {
+			t.Errorf("progressLine(%d, %d) = %q, want %q", c.done, c.total, got, c.want)
+		}
+	}
+}
+
+// TestRunVerifyDemoIsClean is `parley verify --demo`: it mirrors the fresh
+// demo business, then finds nothing wrong, and exits 0.
+func TestRunVerifyDemoIsClean(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := RunVerify(context.Background(), VerifyOptions{HeadlessOptions: HeadlessOptions{Out: &out, Store: openStore(t, dir), DataDir: dir, Demo: true}})
+	if err != nil || !strings.Contains(out.String(), "No problems") {
+		t.Errorf("RunVerify = %v:\n%s", err, out.String())
+	}
+}
+
+// TestRunVerifyReportsProblemsAsJSONAndFails: against accounts that were
+// never synced, every message is missing; the JSON says so and the error
+// matches ErrProblemsFound.
+func TestRunVerifyReportsProblemsAsJSONAndFails(t *testing.T) {
+	t.Parallel()
+	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	dir := t.TempDir()
+	var out bytes.Buffer
+	err := RunVerify(context.Background(), VerifyOptions{HeadlessOptions: HeadlessOptions{Out: &out, Store: openStore(t, dir), DataDir: dir, Accounts: acc}, JSON: true})
+	if !errors.Is(err, ErrProblemsFound) {
+		t.Fatalf("RunVerify = %v, want ErrProblemsFound", err)
+	}
+	var rep struct {
+		Counts   map[string]int `json:"counts"`
+		Problems []Problem      `json:"problems"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
+	}
+	if rep.Counts["missing"] < 100 || len(rep.Problems) != rep.Counts["missing"] {
+		t.Errorf("JSON counts = %v with %d problems, want every demo message missing", rep.Counts, len(rep.Problems))
+	}
+	if w := ghlWrites(gs); w != 0 {
+		t.Errorf("verify wrote %d times to HighLevel", w)
+	}
+}
