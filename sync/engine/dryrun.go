@@ -192,7 +192,7 @@ func (d *dryRun) job(ctx context.Context, kind string, payload []byte) error {
 		if err := d.conversation(ctx, mj.Contact.ID, c); err != nil {
 			return err
 		}
-		d.add(DryRecordMessage, mj.MessageID, fmt.Sprintf("record the %s %s of %s from %s", mj.Direction, mj.Channel, mj.SentAt.UTC().Format(time.RFC3339), mj.Contact.Name))
+		d.add(DryRecordMessage, mj.MessageID, fmt.Sprintf("record the %s %s of %s with %s", mj.Direction, mj.Channel, mj.SentAt.UTC().Format(time.RFC3339), mj.Contact.Name))
 		for _, m := range mj.Media {
 			d.add(DryUploadAttachment, mj.MessageID, fmt.Sprintf("upload %s (%s) for message %s", firstNonEmpty(m.Name, m.URL), firstNonEmpty(m.ContentType, "type unknown"), mj.MessageID))
 		}

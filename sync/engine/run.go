@@ -315,7 +315,8 @@ func (r *runner) summary() (Summary, error) {
 		s.Dead += q[store.OutboxDead]
 	}
 	if stop, held := r.e.GuardStop(); held {
-		s.Paused = snap.Reason
+		// The backlog is held, not waiting for a retry: Paused says so.
+		s.Paused, s.Waiting = snap.Reason, 0
 		return s, fmt.Errorf("%w: %w", ErrNeedsAPerson, stop)
 	}
 	if snap.Reason != "" {
