@@ -284,7 +284,7 @@ func (v *verifier) contact(ctx context.Context, contactID activedemand.ID, convs
 			p.Detail = fmt.Sprintf("ActiveDEMAND message %s is recorded %d times in HighLevel conversation %s (%s); delete the extra records in HighLevel", id, len(got), ghlConv, strings.Join(got, ", "))
 		case !hasLink:
 			p.Kind = ProblemIDMap
-			p.Detail = fmt.Sprintf("ActiveDEMAND message %s is recorded in HighLevel as %s, but the id map does not link them (a job still running explains it; otherwise the next mirror of the message links it)", id, got[0])
+			p.Detail = fmt.Sprintf("ActiveDEMAND message %s is recorded in HighLevel as %s, but the id map does not link them: a sync running now explains it; otherwise it was recorded outside this database (another Parley, a restored backup), and a sync that has not queued it yet would record it again", id, got[0])
 		case link != got[0]:
 			p.Kind = ProblemIDMap
 			p.Detail = fmt.Sprintf("the id map links ActiveDEMAND message %s to HighLevel message %s, but HighLevel holds it as %s", id, link, got[0])

@@ -139,7 +139,8 @@ func (r *adRig) storeState() string {
 // TestVerifyFindsMissingDuplicatedAndOrphanedAndRepairQueuesTheMissing
 // mirrors a small business, then breaks it on purpose in each way the
 // reconcile must see: a message ActiveDEMAND has and HighLevel lacks, one
-// recorded twice, and a record whose altId ActiveDEMAND does not know.
+// recorded twice, a record whose altId ActiveDEMAND does not know, and
+// one recorded but not in the id map.
 // Verify finds each, touching neither HighLevel nor the store; --repair
 // queues the missing one, the engine mirrors it, and the next verify finds
 // nothing missing (the duplicate and the orphan stay: repair never deletes).
@@ -155,6 +156,12 @@ func TestVerifyFindsMissingDuplicatedAndOrphanedAndRepairQueuesTheMissing(t *tes
 	first := r.as.Messages(r.convs[1])[0]
 	conv1 := r.ghlID(store.KindConversation, "contact/"+string(r.contacts[1].ID))
 	contact1 := r.ghlID(store.KindContact, string(r.contacts[1].ID))
+	unlinked := r.addMessage(2, "recorded behind Parley's back", t0.Add(2*time.Hour))
+	conv2 := r.ghlID(store.KindConversation, "contact/"+string(r.contacts[2].ID))
+	if _, err := r.gc.RecordMessage(ctx, ghl.RecordRequest{Type: ghl.ChannelSMS, ConversationID: conv2, ContactID: r.ghlID(store.KindContact, string(r.contacts[2].ID)),
+		ConversationProviderID: r.gs.ConversationProviderID(), AltID: string(unlinked.ID), Direction: ghl.Outbound, Date: t0, Message: "planted"}); err != nil {
+		t.Fatal(err)
+	}
 	for _, alt := range []string{string(first.ID), "987654"} {
 		if _, err := r.gc.RecordMessage(ctx, ghl.RecordRequest{Type: ghl.ChannelSMS, ConversationID: conv1, ContactID: contact1,
 			ConversationProviderID: r.gs.ConversationProviderID(), AltID: alt, Direction: ghl.Inbound, Date: t0, Message: "planted"}); err != nil {
@@ -174,6 +181,7 @@ func TestVerifyFindsMissingDuplicatedAndOrphanedAndRepairQueuesTheMissing(t *tes
 		engine.ProblemMissing:    string(missing.ID),
 		engine.ProblemDuplicated: string(first.ID),
 		engine.ProblemOrphaned:   "987654",
+		engine.ProblemIDMap:      string(unlinked.ID),
 	}
 	for kind, id := range want {
 		if rep.Count(kind) != 1 {
@@ -186,8 +194,8 @@ func TestVerifyFindsMissingDuplicatedAndOrphanedAndRepairQueuesTheMissing(t *tes
 			}
 		}
 	}
-	if len(rep.Problems) != 3 {
-		t.Errorf("%d problems, want 3: %+v", len(rep.Problems), rep.Problems)
+	if len(rep.Problems) != 4 {
+		t.Errorf("%d problems, want 4: %+v", len(rep.Problems), rep.Problems)
 	}
 
 	rep = r.verify(true)
@@ -202,7 +210,7 @@ func TestVerifyFindsMissingDuplicatedAndOrphanedAndRepairQueuesTheMissing(t *tes
 	}
 	r.run(r.engine(), nil)
 	rep = r.verify(false)
-	if rep.Count(engine.ProblemMissing) != 0 || rep.Count(engine.ProblemDuplicated) != 1 || rep.Count(engine.ProblemOrphaned) != 1 {
+	if rep.Count(engine.ProblemMissing) != 0 || rep.Count(engine.ProblemDuplicated) != 1 || rep.Count(engine.ProblemOrphaned) != 1 || rep.Count(engine.ProblemIDMap) != 1 {
 		t.Errorf("after repair, verify = %+v; want nothing missing, the duplicate and the orphan left for a person", rep.Problems)
 	}
 	if n := r.byAltID()[string(missing.ID)]; n != 1 {
