@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"parley/store"
+	"parley/store/secrets"
+	"parley/sync/activedemand"
+	"parley/sync/activedemand/adtest"
 	"parley/sync/ghl/ghltest"
 )
 
@@ -26,12 +29,45 @@ func ghlWrites(gs *ghltest.Server) int {
 	return n
 }
 
+// smallAccounts is sandboxAccounts with a small business instead of the
+// demo's: three AD contacts of two messages each, one day apart, so that
+// a whole mirror takes a second under the client's default pacing.
+func smallAccounts(t *testing.T) (Accounts, *ghltest.Server) {
+	t.Helper()
+	gs := ghltest.NewTestServer(t, ghltest.Options{})
+	day := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	as := adtest.NewTestServer(t, adtest.Options{SeedTime: day, Clock: func() time.Time { return day }})
+	for i, name := range []string{"ada", "bo", "cy"} {
+		c, err := as.AddContact(adtest.NewContact{FirstName: name, Email: name + "@example.com"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := day.AddDate(0, 0, i) // the 28th, 29th and 30th
+		m, err := as.AddMessage(adtest.NewMessage{ContactID: c.ID, Channel: activedemand.ChannelSMS, Direction: activedemand.Inbound, Body: "hi", At: at})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := as.AddMessage(adtest.NewMessage{ConversationID: m.ConversationID, Direction: activedemand.Outbound, Body: "hello", At: at.Add(time.Minute)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	v := &secrets.Memory{}
+	ac := as.ClientConfig()
+	for n, val := range map[secrets.Name]string{secrets.ADApplicationKey: ac.AppKey.Reveal(), secrets.ADAPIKey: ac.APIKey.Reveal(),
+		secrets.GHLPrivateToken: gs.PrivateToken()} {
+		if err := v.Set(n, val); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return Accounts{Vault: v, GHLBaseURL: gs.URL(), ADBaseURL: as.URL(), GHLLocation: gs.LocationID(), GHLProvider: gs.ConversationProviderID()}, gs
+}
+
 // TestRunHeadlessDryRunWritesNothing is `parley sync --dry-run` against
 // accounts: it predicts the demo business's records and writes nothing,
 // to HighLevel or to the store.
 func TestRunHeadlessDryRunWritesNothing(t *testing.T) {
 	t.Parallel()
-	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	acc, gs := smallAccounts(t)
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	var out bytes.Buffer
@@ -39,7 +75,7 @@ func TestRunHeadlessDryRunWritesNothing(t *testing.T) {
 		t.Fatalf("RunHeadless: %v\n%s", err, out.String())
 	}
 	m := regexp.MustCompile(`Would record message: (\d+)`).FindStringSubmatch(out.String())
-	if m == nil || m[1] == "0" || !strings.Contains(out.String(), "Would create contact:") {
+	if m == nil || m[1] != "6" || !strings.Contains(out.String(), "Would create contact: 3") {
 		t.Errorf("the dry run did not predict records and contacts:\n%s", out.String())
 	}
 	if w := ghlWrites(gs); w != 0 {
@@ -51,16 +87,16 @@ func TestRunHeadlessDryRunWritesNothing(t *testing.T) {
 	}
 }
 
-// TestRunHeadlessMaxChangesStopsUntilConfirmed: a first catch-up of the
-// demo business with --max-changes 10 sends nothing and fails saying how
-// to confirm; again with --confirm it mirrors everything.
+// TestRunHeadlessMaxChangesStopsUntilConfirmed: a first catch-up of nine
+// jobs with --max-changes 5 sends nothing and fails saying how to confirm;
+// again with --confirm it mirrors everything.
 func TestRunHeadlessMaxChangesStopsUntilConfirmed(t *testing.T) {
 	t.Parallel()
-	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	acc, gs := smallAccounts(t)
 	dir := t.TempDir()
 	st := openStore(t, dir)
 	var out bytes.Buffer
-	o := HeadlessOptions{Out: &out, Store: st, DataDir: dir, Accounts: acc, Once: true, MaxChanges: 10}
+	o := HeadlessOptions{Out: &out, Store: st, DataDir: dir, Accounts: acc, Once: true, MaxChanges: 5}
 	err := RunHeadless(context.Background(), o)
 	if !errors.Is(err, ErrTooManyChanges) || !strings.Contains(err.Error(), "--confirm") || !strings.Contains(err.Error(), "--max-changes") {
 		t.Fatalf("RunHeadless = %v, want the guard's stop saying how to confirm\n%s", err, out.String())
@@ -73,19 +109,19 @@ func TestRunHeadlessMaxChangesStopsUntilConfirmed(t *testing.T) {
 	if err := RunHeadless(context.Background(), o); err != nil {
 		t.Fatalf("confirmed RunHeadless: %v\n%s", err, out.String())
 	}
-	if n := atoi(t, recordedRE, out.String(), 1); n < 100 || gs.Traffic().Records != n {
+	if n := atoi(t, recordedRE, out.String(), 1); n != 6 || gs.Traffic().Records != n {
 		t.Errorf("confirmed run recorded %d, HighLevel saw %d", n, gs.Traffic().Records)
 	}
 }
 
-// TestRunHeadlessBackfillShowsProgress: --backfill over the whole demo
-// history queues it with plain progress lines that reach the total, and
-// the run mirrors it.
+// TestRunHeadlessBackfillShowsProgress: --backfill of two days queues
+// them with plain progress lines that reach the total, and the run mirrors
+// them (and the poll that follows the rest).
 func TestRunHeadlessBackfillShowsProgress(t *testing.T) {
 	t.Parallel()
-	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	acc, gs := smallAccounts(t)
 	dir := t.TempDir()
-	rng, err := ParseDateRange("2000-01-01..2100-12-31", time.UTC)
+	rng, err := ParseDateRange("2026-11-29..2026-11-30", time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +136,10 @@ func TestRunHeadlessBackfillShowsProgress(t *testing.T) {
 	if strings.Contains(out.String(), "\r") {
 		t.Errorf("a bar was drawn on something that is not a terminal:\n%q", out.String())
 	}
-	if n := atoi(t, recordedRE, out.String(), 1); n < 100 || gs.Traffic().Records != n {
+	if !strings.Contains(out.String(), "4 messages in the range") {
+		t.Errorf("the backfill did not find the range's 4 messages:\n%s", out.String())
+	}
+	if n := atoi(t, recordedRE, out.String(), 1); n != 6 || gs.Traffic().Records != n {
 		t.Errorf("recorded %d, HighLevel saw %d:\n%s", n, gs.Traffic().Records, out.String())
 	}
 }
@@ -140,7 +179,7 @@ func TestRunVerifyDemoIsClean(t *testing.T) {
 // matches ErrProblemsFound.
 func TestRunVerifyReportsProblemsAsJSONAndFails(t *testing.T) {
 	t.Parallel()
-	acc, gs := sandboxAccounts(t, func(s *ghltest.Server) string { return s.PrivateToken() })
+	acc, gs := smallAccounts(t)
 	dir := t.TempDir()
 	var out bytes.Buffer
 	err := RunVerify(context.Background(), VerifyOptions{HeadlessOptions: HeadlessOptions{Out: &out, Store: openStore(t, dir), DataDir: dir, Accounts: acc}, JSON: true})
@@ -154,8 +193,8 @@ func TestRunVerifyReportsProblemsAsJSONAndFails(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
 		t.Fatalf("output is not JSON: %v\n%s", err, out.String())
 	}
-	if rep.Counts["missing"] < 100 || len(rep.Problems) != rep.Counts["missing"] {
-		t.Errorf("JSON counts = %v with %d problems, want every demo message missing", rep.Counts, len(rep.Problems))
+	if rep.Counts["missing"] != 6 || len(rep.Problems) != 6 {
+		t.Errorf("JSON counts = %v with %d problems, want all 6 messages missing", rep.Counts, len(rep.Problems))
 	}
 	if w := ghlWrites(gs); w != 0 {
 		t.Errorf("verify wrote %d times to HighLevel", w)
