@@ -200,3 +200,45 @@ func TestRunVerifyReportsProblemsAsJSONAndFails(t *testing.T) {
 		t.Errorf("verify wrote %d times to HighLevel", w)
 	}
 }
+
+// TestRunHandsTheConsoleItsEngineToConfirm: the console runs the sync
+// with Run and gets the engine through Started; a backlog over MaxChanges
+// holds the engine with an alert, and Confirm on that engine lets it go.
+func TestRunHandsTheConsoleItsEngineToConfirm(t *testing.T) {
+	t.Parallel()
+	acc, gs := smallAccounts(t)
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	ghlCfg, adCfg, provider, err := acc.configs(activedemand.DefaultRoutes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	started := make(chan *Engine, 1)
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, RunConfig{Store: st, GHL: ghlCfg, AD: adCfg, ProviderID: provider, MaxChanges: 5,
+			Started: func(e *Engine) { started <- e }})
+		done <- err
+	}()
+	e := <-started
+	waitFor := func(what string, cond func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("timed out waiting for %s", what)
+			}
+		}
+	}
+	waitFor("the guard to hold", func() bool { _, held := e.GuardStop(); return held })
+	if alerts, _ := st.RecentAlerts(ctx, 5); len(alerts) != 1 || gs.Traffic().Records != 0 {
+		t.Errorf("held: %d alerts, %d records; want 1 alert and nothing sent", len(alerts), gs.Traffic().Records)
+	}
+	e.Confirm()
+	waitFor("the confirmed backlog to be recorded", func() bool { return gs.Traffic().Records == 6 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run after confirming and stopping = %v", err)
+	}
+}

@@ -49,6 +49,9 @@ type RunConfig struct {
 	// Backfill, if set, queues the messages sent in this range before the
 	// first poll, with progress on Progress.
 	Backfill *DateRange
+	// Started, if set, receives the engine before it runs: the console
+	// keeps it to show its Snapshot and to Pause, Resume and Confirm it.
+	Started func(*Engine)
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -113,6 +116,9 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	}
 	if cfg.Confirm {
 		e.Confirm()
+	}
+	if cfg.Started != nil {
+		cfg.Started(e)
 	}
 	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
 	if cfg.Backfill != nil {
