@@ -107,8 +107,13 @@ func (e *Engine) updateConversationFlags(ctx context.Context, j *job) error {
 		return err
 	}
 	if ghlConv == "" {
-		return fmt.Errorf("conversation %s: the HighLevel conversation of ActiveDEMAND contact %s is not known yet; its messages make or find it first, then this update is tried again",
+		err := fmt.Errorf("conversation %s: the HighLevel conversation of ActiveDEMAND contact %s is not known yet; its messages make or find it first, then this update is tried again",
 			fj.ConversationID, fj.ContactID)
+		// History files the wait under the conversation's operation, not
+		// the message record the worker's default names.
+		j.history = append(j.history, store.HistoryEntry{At: e.now(), Operation: store.OpConversationUpsert, System: store.SystemGHL,
+			LocalID: fj.ConversationID, Outcome: store.OutcomeFailed, Attempts: j.item.Attempts, Error: err.Error()})
+		return err
 	}
 	unread := 0
 	if fj.Unread {

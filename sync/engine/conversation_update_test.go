@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -58,5 +59,34 @@ func TestUnreadAndStarredReachHighLevelOncePerChange(t *testing.T) {
 	res, err := engine.DryRun(ctx, engine.DryRunConfig{Store: r.st, GHL: r.gc, AD: r.ad, Contacts: r.ad})
 	if err != nil || res.Counts[engine.DryUpdateConversation] != 0 {
 		t.Errorf("dry run after the sync = %+v, %v; want no conversation update left", res.Counts, err)
+	}
+}
+
+// TestConversationFlagsWaitForTheConversation: marks whose contact has no
+// HighLevel conversation yet wait for it, with a history row under the
+// conversation's operation, and make no call.
+func TestConversationFlagsWaitForTheConversation(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	payload, err := json.Marshal(engine.ConversationFlagsJob{V: engine.JobVersion, ConversationID: "cv-1", ContactID: "ad-c1", Starred: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const key = "ad:conversation:cv-1:flags:u0s1@1"
+	if _, err := r.st.EnqueueBatch(context.Background(), []store.OutboxJob{{Kind: engine.JobConversationFlags, Key: key, Payload: payload}}); err != nil {
+		t.Fatal(err)
+	}
+	e := r.engine(func(c *engine.Config) { c.RetryBase, c.RetryCap = time.Hour, time.Hour })
+	r.run(e, func() bool { it := r.item(key); return it.Attempts > 0 && it.State == store.OutboxPending })
+	waited := false
+	for _, h := range r.history() {
+		if h.LocalID == "cv-1" && h.Operation == store.OpConversationUpsert && h.Outcome == store.OutcomeRetrying {
+			waited = true
+		}
+	}
+	if !waited {
+		t.Errorf("no conversation.upsert history row for the wait: %+v", r.history())
+	}
+	if n := r.gs.Calls(putConversation); n != 0 {
+		t.Errorf("%d conversation updates before the conversation existed", n)
 	}
 }
