@@ -83,7 +83,7 @@ func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 		return dryRunHeadless(ctx, o, cfg)
 	}
 	cfg.Once, cfg.Progress, cfg.ProgressEvery = o.Once, o.Out, o.ProgressEvery
-	cfg.MaxChanges, cfg.Confirm, cfg.Backfill = o.MaxChanges, o.Confirm, o.Backfill
+	cfg.MaxChanges, cfg.Confirm, cfg.Backfill, cfg.StopWhenHeld = o.MaxChanges, o.Confirm, o.Backfill, true
 	if o.Once {
 		fmt.Fprintln(o.Out, "Catching up once: one poll, then the outbox is drained.")
 	} else {
@@ -93,6 +93,9 @@ func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 	sum, err := Run(ctx, cfg)
 	if ctx.Err() != nil && !o.Once {
 		fmt.Fprintln(o.Out, "Stopping.")
+	}
+	if _, held := errors.AsType[GuardStop](err); held && !o.Once {
+		fmt.Fprintln(o.Out, "Stopped: the max-changes guard holds the backlog.")
 	}
 	if b := sum.Backfill; b != nil {
 		fmt.Fprintf(o.Out, "Backfill: %d of %d conversations read, %d messages in the range, %d jobs new to the outbox.\n", b.Done, b.Total, b.Messages, b.Queued)

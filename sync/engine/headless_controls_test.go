@@ -242,3 +242,22 @@ func TestRunHandsTheConsoleItsEngineToConfirm(t *testing.T) {
 		t.Errorf("Run after confirming and stopping = %v", err)
 	}
 }
+
+// TestRunHeadlessForeverStopsWhenHeld: a `parley sync` without --once has
+// no one to press Confirm, so a held backlog ends the run with the guard's
+// error instead of waiting forever.
+func TestRunHeadlessForeverStopsWhenHeld(t *testing.T) {
+	t.Parallel()
+	acc, gs := smallAccounts(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out bytes.Buffer
+	err := RunHeadless(ctx, HeadlessOptions{Out: &out, Store: openStore(t, dir), DataDir: dir, Accounts: acc, MaxChanges: 5})
+	if !errors.Is(err, ErrTooManyChanges) || ctx.Err() != nil {
+		t.Errorf("RunHeadless = %v (context: %v), want the guard's stop before the timeout\n%s", err, ctx.Err(), out.String())
+	}
+	if w := ghlWrites(gs); w != 0 {
+		t.Errorf("%d writes while held", w)
+	}
+}

@@ -52,6 +52,9 @@ type RunConfig struct {
 	// Started, if set, receives the engine before it runs: the console
 	// keeps it to show its Snapshot and to Pause, Resume and Confirm it.
 	Started func(*Engine)
+	// StopWhenHeld ends a run without Once as soon as the max-changes
+	// guard holds a backlog: a headless run has no one to confirm it.
+	StopWhenHeld bool
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -217,8 +220,29 @@ func (r *runner) forever(ctx context.Context) error {
 	})
 	wg.Go(func() { r.pollEvery(ctx) })
 	wg.Go(func() { r.progress(ctx) })
+	if r.cfg.StopWhenHeld && r.cfg.MaxChanges > 0 {
+		wg.Go(func() { r.stopWhenHeld(ctx, cancel) })
+	}
 	wg.Wait()
 	return engineErr
+}
+
+// stopWhenHeld calls stop once the guard holds the engine, or returns
+// when ctx ends.
+func (r *runner) stopWhenHeld(ctx context.Context, stop func()) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, held := r.e.GuardStop(); held {
+			stop()
+			return
+		}
+	}
 }
 
 // pollEvery is Poller.Run with the results counted.
