@@ -13,7 +13,7 @@ run: build
 
 ## build: compile bin/parley
 build: deps
-	$(GO) build -o $(BIN) .
+	$(GO) build -buildvcs=auto -o $(BIN) .
 
 deps:
 	@scripts/deps.sh build

@@ -4,6 +4,7 @@
 //
 //	parley            open the console (falls back to `parley sync` without a display)
 //	parley sync       run the sync engine headless
+//	parley verify     reconcile ActiveDEMAND, HighLevel and the id map
 //	parley sandbox    serve the built-in ActiveDEMAND and HighLevel sandboxes on loopback
 package main
 
@@ -29,11 +30,14 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	"parley/sync/activedemand"
 	"parley/sync/connect"
 	"parley/sync/demo"
 	"parley/sync/engine"
+	"parley/sync/ghl"
 	"parley/ui"
 	"parley/ui/display"
+	"parley/ui/player"
 )
 
 // FyneApp.toml is the one place the app's ID, name and version are written;
@@ -45,8 +49,20 @@ var fyneAppTOML []byte
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "parley:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// exitCode tells scripts apart what needs a look from what failed; the
+// README documents the codes.
+func exitCode(err error) int {
+	switch {
+	case errors.Is(err, engine.ErrProblemsFound):
+		return 2
+	case errors.Is(err, engine.ErrTooManyChanges):
+		return 3
+	}
+	return 1
 }
 
 func run(args []string, stdout, stderr io.Writer) error {
@@ -62,7 +78,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.version {
-		fmt.Fprintf(stdout, "%s %s (build %d)\n", meta.Name, meta.Version, meta.Build)
+		fmt.Fprintln(stdout, assets.Version(meta.Version))
 		return nil
 	}
 	if o.dataDir == "" {
@@ -117,11 +133,16 @@ func run(args []string, stdout, stderr io.Writer) error {
 		sandboxes = demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default(), GHLEmpty: true, Now: at})
 		defer sandboxes.Close()
 	}
-	if o.command == "sync" {
-		return engine.RunHeadless(ctx, engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo,
-			Once: o.once, Workers: o.workers, PollEvery: o.poll, Logger: slog.Default(),
-			Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
-				GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}})
+	headless := engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo,
+		Once: o.once, Workers: o.workers, PollEvery: o.poll, Logger: slog.Default(),
+		DryRun: o.dryRun, Backfill: o.backfill, MaxChanges: o.maxChanges, Confirm: o.confirm,
+		Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
+			GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}}
+	switch o.command {
+	case "sync":
+		return engine.RunHeadless(ctx, headless)
+	case "verify":
+		return engine.RunVerify(ctx, engine.VerifyOptions{HeadlessOptions: headless, Repair: o.repair, JSON: o.json})
 	}
 	stop() // the window keeps no state a signal could lose: let it end the process, as before
 
@@ -139,6 +160,17 @@ func run(args []string, stdout, stderr io.Writer) error {
 		slog.Error("the Connections screen is read-only", "err", err)
 	} else {
 		deps.Connections = conns
+		if b := browser(db, conns, dbDir); b != nil {
+			deps.Browse = b // a nil *Browser in the interface would not be nil
+		}
+	}
+	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
+	deps.Sync = ctl
+	// oto allows one audio context per process: opened once, here.
+	if dev, err := player.OpenDevice(context.Background()); err != nil {
+		deps.SoundErr = err
+	} else {
+		deps.Sound = dev
 	}
 	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
 	// The demo's sync runs until the window closes; the window reads what
@@ -147,7 +179,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	var syncing sync.WaitGroup
 	if inDemo {
 		syncing.Go(func() {
-			if err := engine.RunDemo(syncCtx, db, sandboxes, slog.Default()); err != nil {
+			if err := engine.RunDemo(syncCtx, db, sandboxes, slog.Default(), ctl.Wire); err != nil {
 				slog.Error("the demo sync stopped", "err", err)
 			}
 		})
@@ -156,6 +188,26 @@ func run(args []string, stdout, stderr io.Writer) error {
 	stopSync()
 	syncing.Wait()
 	return nil
+}
+
+// browser is the Contacts screen's read access: the store, plus whichever
+// accounts are connected (neither is required to show what is stored).
+func browser(db *store.Store, conns *connect.Service, dataDir string) *engine.Browser {
+	cfg := engine.BrowseConfig{Store: db, DataDir: dataDir}
+	if gc, err := conns.GHLConfig(); err == nil {
+		cfg.GHL, _ = ghl.New(gc)
+	}
+	if ac, err := conns.ADConfig(); err == nil {
+		if c, err := activedemand.New(ac); err == nil {
+			cfg.AD = c
+		}
+	}
+	b, err := engine.NewBrowser(cfg)
+	if err != nil {
+		slog.Error("the Contacts screen shows nothing", "err", err)
+		return nil
+	}
+	return b
 }
 
 type options struct {
@@ -172,6 +224,11 @@ type options struct {
 	poll                                            time.Duration
 	once                                            bool
 	workers                                         int
+	dryRun, confirm                                 bool
+	backfill                                        *engine.DateRange
+	maxChanges                                      int
+	// `parley verify`.
+	repair, json bool
 }
 
 func (o options) level() slog.Level {
@@ -186,7 +243,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("parley", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "Usage: parley [flags] [sync|sandbox]\n\n  (no command)  open the console window\n  sync          run the sync engine without a window\n  sandbox       serve the demo ActiveDEMAND and HighLevel sandboxes on loopback, to try by hand\n\nFlags:\n")
+		fmt.Fprintf(stderr, "Usage: parley [flags] [sync|verify|sandbox]\n\n  (no command)  open the console window\n  sync          run the sync engine without a window\n  verify        compare ActiveDEMAND, HighLevel and the id map; exit 2 when problems are found\n  sandbox       serve the demo ActiveDEMAND and HighLevel sandboxes on loopback, to try by hand\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
 	fs.StringVar(&o.dataDir, "data-dir", "", "folder for the database, media and logs (default: the user's data folder)")
@@ -202,11 +259,21 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.poll, "poll", engine.DefaultPollEvery, "sync: how often to look for ActiveDEMAND changes")
 	fs.BoolVar(&o.once, "once", false, "sync: catch up once (poll, drain the outbox, print a summary) and exit; non-zero when a person must act")
 	fs.IntVar(&o.workers, "workers", engine.DefaultWorkers, "sync: how many jobs run at once")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "sync: say what would be created, updated, recorded and uploaded, and write nothing")
+	fs.Func("backfill", "sync: queue the messages ActiveDEMAND sent from FROM to TO (`FROM..TO`, dates as YYYY-MM-DD, both included)", func(v string) error {
+		r, err := engine.ParseDateRange(v, time.Local)
+		o.backfill = &r
+		return err
+	})
+	fs.IntVar(&o.maxChanges, "max-changes", 0, "sync: hold a backlog of more than N changes unsent until --confirm (0: no limit)")
+	fs.BoolVar(&o.confirm, "confirm", false, "sync: send a backlog larger than --max-changes")
+	fs.BoolVar(&o.repair, "repair", false, "verify: queue the missing messages for the next sync (never deletes)")
+	fs.BoolVar(&o.json, "json", false, "verify: write the report as JSON")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	// Flags may also follow the command: `parley sync --data-dir X`.
-	if rest := fs.Args(); len(rest) > 0 && (rest[0] == "sync" || rest[0] == "sandbox") {
+	if rest := fs.Args(); len(rest) > 0 && (rest[0] == "sync" || rest[0] == "verify" || rest[0] == "sandbox") {
 		o.command = rest[0]
 		if err := fs.Parse(rest[1:]); err != nil {
 			return o, err
@@ -219,6 +286,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.Visit(func(f *flag.Flag) { o.demoSet = o.demoSet || f.Name == "demo" })
 	if o.poll <= 0 || o.workers <= 0 {
 		return o, fmt.Errorf("--poll and --workers must be positive (got %s and %d)", o.poll, o.workers)
+	}
+	if o.maxChanges < 0 {
+		return o, fmt.Errorf("--max-changes must be 0 (no limit) or more (got %d)", o.maxChanges)
 	}
 	return o, nil
 }

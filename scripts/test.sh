@@ -24,7 +24,7 @@ $GO run "$STATICCHECK" ./...
 [ "${1:-}" = lint ] && exit 0
 
 echo "== build"
-$GO build -o bin/parley .
+$GO build -buildvcs=auto -o bin/parley .
 
 scripts/windows.sh check
 echo "== go test -race (real keyring, Xvfb smoke test)"

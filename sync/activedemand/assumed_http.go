@@ -7,7 +7,8 @@ package activedemand
 //
 // Assumed reply shapes, one JSON object per item:
 //
-//	conversation: id, contact_id, channel, status, subject, updated_at
+//	conversation: id, contact_id, channel, status, subject, updated_at,
+//	              unread, starred (booleans; absent means false)
 //	message:      id, conversation_id, contact_id, channel, direction,
 //	              sender_name, sender_email, sender_phone, subject, body,
 //	              sent_at, status, attachments: [{url, name, content_type,
@@ -37,6 +38,8 @@ func decodeConversation(f *fields) Conversation {
 		Status:    ConversationStatus(strings.ToLower(strings.TrimSpace(f.str("status")))),
 		Subject:   f.str("subject"),
 		UpdatedAt: f.time("updated_at", "last_activity_at"),
+		Unread:    f.boolean("unread"),
+		Starred:   f.boolean("starred"),
 	}
 	if c.ID == "" && f.err == nil {
 		f.fail("id", "missing; a conversation needs its id")

@@ -80,6 +80,9 @@ type Conversation struct {
 	// Subject is set for email threads.
 	Subject   string
 	UpdatedAt time.Time
+	// Unread and Starred are how the thread is marked in ActiveDEMAND's
+	// inbox (assumed fields; false when AD does not send them).
+	Unread, Starred bool
 }
 
 // Message is one message, email or call in a conversation.

@@ -192,3 +192,16 @@ func TestBackoffIsCappedFullJitter(t *testing.T) {
 		}
 	}
 }
+
+func TestDecodeConversationFlags(t *testing.T) {
+	items, _, err := decodeItems("list conversations", []byte(`[{"id": 1, "unread": true, "starred": "1"}, {"id": 2}, {"id": 3, "unread": 0, "starred": false}]`), "", decodeConversation)
+	if err != nil || len(items) != 3 {
+		t.Fatal(items, err)
+	}
+	if !items[0].Unread || !items[0].Starred || items[1].Unread || items[1].Starred || items[2].Unread || items[2].Starred {
+		t.Errorf("flags = %+v", items)
+	}
+	if _, _, err := decodeItems("list conversations", []byte(`[{"id": 1, "starred": "maybe"}]`), "", decodeConversation); fieldOf(err) != "starred" {
+		t.Errorf("a starred that is not a boolean: %v", err)
+	}
+}

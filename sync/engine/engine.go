@@ -78,6 +78,9 @@ type Config struct {
 	// telling a custom field deleted in ActiveDEMAND from an empty one.
 	// Nil leaves ActiveDEMAND's fields unchecked.
 	ADFields ContactFieldLister
+	// MaxChanges, when positive, holds a backlog of more jobs than this
+	// until Confirm (the max-changes guard, guard.go).
+	MaxChanges int
 }
 
 // Engine mirrors the outbox's contact and message jobs into HighLevel. Run
@@ -103,7 +106,8 @@ type Engine struct {
 	auto    autoResume    // when a pause ends by itself (status.go)
 	stats   map[string]*KindStats
 
-	maps mappingCache // the field mapping; has its own lock
+	maps  mappingCache // the field mapping; has its own lock
+	guard guardState
 }
 
 // New checks cfg and returns an engine. It starts nothing.
@@ -227,6 +231,9 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if err := e.waitWhilePaused(ctx); err != nil {
 			return nil
 		}
+		if e.holdForGuard(ctx) {
+			continue
+		}
 		items, err := e.st.ClaimDueOf(ctx, e.now(), batch, e.cfg.Lease, kinds...)
 		if err != nil {
 			if ctx.Err() != nil {
@@ -256,6 +263,7 @@ func (e *Engine) dispatch(ctx context.Context, jobs chan<- store.OutboxItem) err
 		if len(items) == batch {
 			continue
 		}
+		e.guardIdle()
 		t := time.NewTimer(e.cfg.PollInterval)
 		select {
 		case <-ctx.Done():

@@ -44,6 +44,15 @@ type HeadlessOptions struct {
 	ProgressEvery time.Duration
 	// Logger receives the run's log lines; nil discards them.
 	Logger *slog.Logger
+	// DryRun says what a sync would do and does none of it.
+	DryRun bool
+	// Backfill, if set, queues the messages ActiveDEMAND sent in this
+	// range before syncing (with DryRun: predicts it instead).
+	Backfill *DateRange
+	// MaxChanges holds a backlog of more jobs than this unsent, and
+	// Confirm lets it go (RunConfig.MaxChanges).
+	MaxChanges int
+	Confirm    bool
 }
 
 // Accounts locates the real accounts for a headless run.
@@ -64,67 +73,38 @@ type Accounts struct {
 // writes a summary. In demo mode it starts the built-in sandboxes, with an
 // empty HighLevel location, and mirrors the demo business between them.
 func RunHeadless(ctx context.Context, o HeadlessOptions) error {
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
-	}
-	version, err := o.Store.SchemaVersion(ctx)
+	ss, err := openSession(ctx, o)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(o.Out, "Data folder: %s (database schema version %d).\n", o.DataDir, version)
-	routes, routesFile, err := activedemand.RoutesFromDir(o.DataDir)
-	if err != nil {
-		return err
+	defer ss.close()
+	cfg := ss.cfg
+	if o.DryRun {
+		return dryRunHeadless(ctx, o, cfg)
 	}
-	if routesFile != "" {
-		fmt.Fprintf(o.Out, "ActiveDEMAND routes: the defaults, corrected by %s.\n", routesFile)
-	}
-	cfg := RunConfig{Store: o.Store, PollEvery: o.PollEvery, Workers: o.Workers, Once: o.Once,
-		Progress: o.Out, ProgressEvery: o.ProgressEvery, Logger: log}
-	var sb *demo.Sandboxes
-	if o.Demo {
-		opts := o.Sandbox
-		opts.Logger = log
-		opts.GHLEmpty = true
-		now, err := StartDemoSession(ctx, o.Store, time.Now())
-		if err != nil {
-			return err
-		}
-		if opts.Now.IsZero() {
-			opts.Now = now
-		}
-		if o.Once {
-			opts.ActivityEvery = -1 // a catch-up has nothing to wait for
-		}
-		bg := demo.StartBackground(o.DataDir, opts)
-		defer bg.Close()
-		if sb, err = bg.Wait(); err != nil {
-			return err
-		}
-		cfg.GHL, cfg.AD, cfg.ProviderID = sb.GHLConfig(), sb.ADConfig(), sb.ProviderID()
-		fmt.Fprintf(o.Out, "Demo mode: mirroring the demo business from the built-in ActiveDEMAND sandbox (%s) into an empty HighLevel sandbox (%s).\n", sb.AD.URL(), sb.GHL.URL())
-	} else {
-		if cfg.GHL, cfg.AD, cfg.ProviderID, err = o.Accounts.configs(routes); err != nil {
-			return err
-		}
-		fmt.Fprintf(o.Out, "Syncing ActiveDEMAND (%s) into HighLevel location %s (%s).\n",
-			orDefault(cfg.AD.BaseURL, activedemand.DefaultBaseURL), cfg.GHL.LocationID, orDefault(cfg.GHL.BaseURL, "the live API"))
-	}
+	cfg.Once, cfg.Progress, cfg.ProgressEvery = o.Once, o.Out, o.ProgressEvery
+	cfg.MaxChanges, cfg.Confirm, cfg.Backfill, cfg.StopWhenHeld = o.MaxChanges, o.Confirm, o.Backfill, true
 	if o.Once {
 		fmt.Fprintln(o.Out, "Catching up once: one poll, then the outbox is drained.")
 	} else {
 		fmt.Fprintf(o.Out, "Polling ActiveDEMAND every %s until interrupted (Ctrl+C drains in-flight work and stops).\n", orDefaultDuration(o.PollEvery, DefaultPollEvery))
 	}
-	log.Info("headless sync started", "demo", o.Demo, "once", o.Once)
+	ss.log.Info("headless sync started", "demo", o.Demo, "once", o.Once)
 	sum, err := Run(ctx, cfg)
 	if ctx.Err() != nil && !o.Once {
 		fmt.Fprintln(o.Out, "Stopping.")
 	}
+	if _, held := errors.AsType[GuardStop](err); held && !o.Once {
+		fmt.Fprintln(o.Out, "Stopped: the max-changes guard holds the backlog.")
+	}
+	if b := sum.Backfill; b != nil {
+		fmt.Fprintf(o.Out, "Backfill: %d of %d conversations read, %d messages in the range, %d jobs new to the outbox.\n", b.Done, b.Total, b.Messages, b.Queued)
+	}
 	sum.WriteSummary(o.Out)
-	if sb != nil {
-		tr := sb.GHL.Traffic()
-		fmt.Fprintf(o.Out, "HighLevel sandbox: %d messages recorded, %d delivered to customers.\n", tr.Records, tr.Deliveries)
+	ss.traffic(o.Out)
+	var stop GuardStop
+	if errors.As(err, &stop) {
+		return fmt.Errorf("%w; check them with `parley sync --dry-run`, then run again with --confirm to send them, or with --max-changes %d or more", err, stop.Pending)
 	}
 	if err != nil {
 		return err
@@ -133,6 +113,125 @@ func RunHeadless(ctx context.Context, o HeadlessOptions) error {
 		return fmt.Errorf("%w: %d jobs failed for good in this run; History shows why, and they can be replayed once the cause is fixed", ErrNeedsAPerson, failed)
 	}
 	return nil
+}
+
+// session is what a headless command runs against: the clients'
+// configuration and, in demo mode, the sandboxes.
+type session struct {
+	cfg RunConfig
+	sb  *demo.Sandboxes
+	log *slog.Logger
+	bg  *demo.Background
+}
+
+func (s *session) close() {
+	if s.bg != nil {
+		s.bg.Close()
+	}
+}
+
+// traffic writes the demo HighLevel sandbox's record and delivery counts.
+func (s *session) traffic(w io.Writer) {
+	if s.sb != nil {
+		tr := s.sb.GHL.Traffic()
+		fmt.Fprintf(w, "HighLevel sandbox: %d messages recorded, %d delivered to customers.\n", tr.Records, tr.Deliveries)
+	}
+}
+
+// openSession reads the routes file and finds the accounts (or, in demo
+// mode, starts the sandboxes with an empty HighLevel location), saying on
+// o.Out what it runs against.
+func openSession(ctx context.Context, o HeadlessOptions) (*session, error) {
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	version, err := o.Store.SchemaVersion(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(o.Out, "Data folder: %s (database schema version %d).\n", o.DataDir, version)
+	routes, routesFile, err := activedemand.RoutesFromDir(o.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	if routesFile != "" {
+		fmt.Fprintf(o.Out, "ActiveDEMAND routes: the defaults, corrected by %s.\n", routesFile)
+	}
+	ss := &session{log: log, cfg: RunConfig{Store: o.Store, PollEvery: o.PollEvery, Workers: o.Workers, Logger: log}}
+	if !o.Demo {
+		if ss.cfg.GHL, ss.cfg.AD, ss.cfg.ProviderID, err = o.Accounts.configs(routes); err != nil {
+			return nil, err
+		}
+		fmt.Fprintf(o.Out, "Syncing ActiveDEMAND (%s) into HighLevel location %s (%s).\n",
+			orDefault(ss.cfg.AD.BaseURL, activedemand.DefaultBaseURL), ss.cfg.GHL.LocationID, orDefault(ss.cfg.GHL.BaseURL, "the live API"))
+		return ss, nil
+	}
+	opts := o.Sandbox
+	opts.Logger = log
+	opts.GHLEmpty = true
+	now, err := StartDemoSession(ctx, o.Store, time.Now())
+	if err != nil {
+		return nil, err
+	}
+	if opts.Now.IsZero() {
+		opts.Now = now
+	}
+	if o.Once || o.DryRun {
+		opts.ActivityEvery = -1 // a catch-up has nothing to wait for
+	}
+	ss.bg = demo.StartBackground(o.DataDir, opts)
+	if ss.sb, err = ss.bg.Wait(); err != nil {
+		ss.close()
+		return nil, err
+	}
+	ss.cfg.GHL, ss.cfg.AD, ss.cfg.ProviderID = ss.sb.GHLConfig(), ss.sb.ADConfig(), ss.sb.ProviderID()
+	fmt.Fprintf(o.Out, "Demo mode: mirroring the demo business from the built-in ActiveDEMAND sandbox (%s) into an empty HighLevel sandbox (%s).\n", ss.sb.AD.URL(), ss.sb.GHL.URL())
+	return ss, nil
+}
+
+// dryRunHeadless is `parley sync --dry-run`: the prediction, as a summary.
+func dryRunHeadless(ctx context.Context, o HeadlessOptions, cfg RunConfig) error {
+	gc, ad, err := newClients(cfg)
+	if err != nil {
+		return err
+	}
+	defer gc.CloseIdleConnections()
+	what := "a sync from the last poll"
+	if o.Backfill != nil {
+		what = "a backfill of " + o.Backfill.String()
+	}
+	fmt.Fprintf(o.Out, "Dry run of %s: reading only; nothing is written to HighLevel or queued.\n", what)
+	res, err := DryRun(ctx, DryRunConfig{Store: cfg.Store, GHL: gc, AD: ad, Contacts: ad, Range: o.Backfill, MaxItems: 5})
+	if err != nil {
+		return err
+	}
+	res.WriteSummary(o.Out)
+	return nil
+}
+
+// WriteSummary writes a dry run's prediction for the terminal: a count per
+// category and its first items.
+func (r DryRunResult) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "Read %d changed conversations (%d messages) from ActiveDEMAND; %d jobs were already waiting in the outbox.\n", r.Conversations, r.Messages, r.Pending)
+	total := 0
+	for _, c := range DryRunCategories {
+		n := r.Counts[c]
+		total += n
+		if n == 0 {
+			continue
+		}
+		fmt.Fprintf(w, "Would %s: %d\n", c, n)
+		for _, it := range r.Items[c] {
+			fmt.Fprintf(w, "  - %s\n", it.Detail)
+		}
+		if more := n - len(r.Items[c]); more > 0 {
+			fmt.Fprintf(w, "  … and %d more\n", more)
+		}
+	}
+	if total == 0 {
+		fmt.Fprintln(w, "Nothing to do: HighLevel is up to date with what ActiveDEMAND lists.")
+	}
 }
 
 func failedJobs(s Summary) int {

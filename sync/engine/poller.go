@@ -101,7 +101,7 @@ func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 		return res, err
 	}
 	cursor := activedemand.Cursor(saved)
-	var contacts map[activedemand.ID]activedemand.Contact
+	book := p.contactBook()
 	var token activedemand.PageToken
 	for {
 		page, next, err := p.cfg.AD.ChangedConversations(ctx, cursor, token)
@@ -111,34 +111,12 @@ func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 		var jobs []store.OutboxJob
 		for _, cv := range page.Items {
 			res.Conversations++
-			if contacts == nil || contacts[cv.ContactID].ID == "" {
-				// Read the contacts once per poll, and again when a
-				// contact created since shows up.
-				if contacts, err = p.readContacts(ctx); err != nil {
-					return res, err
-				}
+			cj, n, err := p.conversationJobs(ctx, book, cv, nil)
+			if err != nil {
+				return res, err
 			}
-			c, ok := contacts[cv.ContactID]
-			if !ok {
-				c = activedemand.Contact{ID: cv.ContactID}
-			} else {
-				cj, err := APIContactJob(c)
-				if err != nil {
-					return res, err
-				}
-				jobs = append(jobs, cj)
-			}
-			for m, err := range activedemand.AllMessages(ctx, p.cfg.AD, cv.ID) {
-				if err != nil {
-					return res, fmt.Errorf("sync poller: list messages of conversation %s: %w", cv.ID, err)
-				}
-				mj, err := APIMessageJob(m, cv, c)
-				if err != nil {
-					return res, err
-				}
-				jobs = append(jobs, mj)
-				res.Messages++
-			}
+			jobs = append(jobs, cj...)
+			res.Messages += n
 		}
 		n, err := st.EnqueueBatch(ctx, jobs)
 		if err != nil {
@@ -161,13 +139,86 @@ func (p *Poller) Poll(ctx context.Context) (PollResult, error) {
 	}
 }
 
-func (p *Poller) readContacts(ctx context.Context) (map[activedemand.ID]activedemand.Contact, error) {
-	out := map[activedemand.ID]activedemand.Contact{}
-	for c, err := range p.cfg.Contacts.AllContacts(ctx) {
-		if err != nil {
-			return nil, fmt.Errorf("sync poller: list contacts: %w", err)
-		}
-		out[c.ID] = c
+// conversationJobs reads one conversation's messages and returns the jobs
+// that mirror them (those keep accepts; nil keeps all) and the contact
+// they belong to, with how many messages they cover. The poller, the
+// backfill and the dry run all build their jobs here, so the three agree.
+func (p *Poller) conversationJobs(ctx context.Context, book *contactBook, cv activedemand.Conversation, keep func(activedemand.Message) bool) ([]store.OutboxJob, int, error) {
+	var jobs []store.OutboxJob
+	c, ok, err := book.get(ctx, cv.ContactID)
+	if err != nil {
+		return nil, 0, err
 	}
-	return out, nil
+	if !ok {
+		c = activedemand.Contact{ID: cv.ContactID}
+	}
+	n := 0
+	for m, err := range activedemand.AllMessages(ctx, p.cfg.AD, cv.ID) {
+		if err != nil {
+			return nil, 0, fmt.Errorf("sync poller: list messages of conversation %s: %w", cv.ID, err)
+		}
+		if keep != nil && !keep(m) {
+			continue
+		}
+		mj, err := APIMessageJob(m, cv, c)
+		if err != nil {
+			return nil, 0, err
+		}
+		jobs = append(jobs, mj)
+		n++
+	}
+	if ok && (n > 0 || keep == nil) {
+		cj, err := APIContactJob(c)
+		if err != nil {
+			return nil, 0, err
+		}
+		jobs = append([]store.OutboxJob{cj}, jobs...)
+	}
+	if keep == nil {
+		// Marks are the conversation's state now, not part of a range:
+		// only a poll mirrors them.
+		fj, ok, err := flagsJob(ctx, p.cfg.Store, cv)
+		if err != nil {
+			return nil, 0, err
+		}
+		if ok {
+			jobs = append(jobs, fj)
+		}
+	}
+	return jobs, n, nil
+}
+
+func (p *Poller) contactBook() *contactBook {
+	return &contactBook{src: p.cfg.Contacts, missing: map[activedemand.ID]bool{}}
+}
+
+// contactBook reads ActiveDEMAND's contacts once per pass, and again when
+// a contact created since shows up; a contact that is still unknown after
+// a fresh read is not looked for again in the same pass.
+type contactBook struct {
+	src     ContactSource
+	m       map[activedemand.ID]activedemand.Contact
+	missing map[activedemand.ID]bool
+}
+
+func (b *contactBook) get(ctx context.Context, id activedemand.ID) (activedemand.Contact, bool, error) {
+	if c, ok := b.m[id]; ok {
+		return c, true, nil
+	}
+	if b.m != nil && b.missing[id] {
+		return activedemand.Contact{}, false, nil
+	}
+	m := map[activedemand.ID]activedemand.Contact{}
+	for c, err := range b.src.AllContacts(ctx) {
+		if err != nil {
+			return activedemand.Contact{}, false, fmt.Errorf("sync poller: list contacts: %w", err)
+		}
+		m[c.ID] = c
+	}
+	b.m = m
+	c, ok := m[id]
+	if !ok {
+		b.missing[id] = true
+	}
+	return c, ok, nil
 }

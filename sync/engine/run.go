@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -44,6 +45,20 @@ type RunConfig struct {
 	// Control, if set, is attached to the engine Run builds and reads
 	// HighLevel's rate-limit headers, for the console's Sync screen.
 	Control *Control
+	// MaxChanges is Config.MaxChanges: a backlog larger than this is held
+	// unsent (Run then returns an error matching ErrTooManyChanges)
+	// unless Confirm is set.
+	MaxChanges int
+	Confirm    bool
+	// Backfill, if set, queues the messages sent in this range before the
+	// first poll, with progress on Progress.
+	Backfill *DateRange
+	// Started, if set, receives the engine before it runs: the console
+	// keeps it to show its Snapshot and to Pause, Resume and Confirm it.
+	Started func(*Engine)
+	// StopWhenHeld ends a run without Once as soon as the max-changes
+	// guard holds a backlog: a headless run has no one to confirm it.
+	StopWhenHeld bool
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -68,6 +83,8 @@ type Summary struct {
 	// Paused is why the engine paused itself, if it did: something only
 	// a person can fix.
 	Paused string
+	// Backfill is how far the backfill got, when one was asked for.
+	Backfill *BackfillProgress
 }
 
 // Messages is how many messages this run recorded in HighLevel.
@@ -86,27 +103,16 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	gcfg := cfg.GHL
-	if gcfg.HTTPClient == nil {
-		gcfg.HTTPClient = &http.Client{Transport: Transport(cfg.Control.Meter(http.DefaultTransport.(*http.Transport).Clone()))}
-	}
-	if gcfg.Logger == nil {
-		gcfg.Logger = cfg.Logger
-	}
-	gc, err := ghl.New(gcfg)
+	gc, ad, err := newClients(cfg)
 	if err != nil {
-		return Summary{}, fmt.Errorf("HighLevel client: %w", err)
+		return Summary{}, err
 	}
 	defer gc.CloseIdleConnections()
-	acfg := cfg.AD
-	if acfg.Logger == nil {
-		acfg.Logger = cfg.Logger
-	}
-	ad, err := activedemand.New(acfg)
-	if err != nil {
-		return Summary{}, fmt.Errorf("ActiveDEMAND client: %w", err)
-	}
-	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger}
+	// Recordings and transcripts go beside the database they are indexed in
+	// (the demo's beside the demo database), and the field mapping checks
+	// its links against ActiveDEMAND's field list.
+	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger,
+		MaxChanges: cfg.MaxChanges, DataDir: filepath.Dir(cfg.Store.Path()), ADFields: ad}
 	if cfg.Once {
 		// A catch-up run waits on the outbox, not on new work.
 		ecfg.PollInterval = 50 * time.Millisecond
@@ -120,7 +126,19 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	if cfg.Confirm {
+		e.Confirm()
+	}
+	if cfg.Started != nil {
+		cfg.Started(e)
+	}
 	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
+	if cfg.Backfill != nil {
+		if err := r.backfill(ctx, ad); err != nil {
+			sum, serr := r.summary()
+			return sum, errors.Join(err, serr)
+		}
+	}
 	if cfg.Once {
 		err = r.once(ctx)
 	} else {
@@ -128,6 +146,51 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	}
 	sum, serr := r.summary()
 	return sum, errors.Join(err, serr)
+}
+
+// newClients builds the two clients of cfg; GHL's on [Transport] unless
+// cfg.GHL brings its own HTTP client.
+func newClients(cfg RunConfig) (*ghl.Client, *activedemand.Client, error) {
+	gcfg := cfg.GHL
+	if gcfg.HTTPClient == nil {
+		gcfg.HTTPClient = &http.Client{Transport: Transport(cfg.Control.Meter(http.DefaultTransport.(*http.Transport).Clone()))}
+	}
+	if gcfg.Logger == nil {
+		gcfg.Logger = cfg.Logger
+	}
+	gc, err := ghl.New(gcfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("HighLevel client: %w", err)
+	}
+	acfg := cfg.AD
+	if acfg.Logger == nil {
+		acfg.Logger = cfg.Logger
+	}
+	ad, err := activedemand.New(acfg)
+	if err != nil {
+		gc.CloseIdleConnections()
+		return nil, nil, fmt.Errorf("ActiveDEMAND client: %w", err)
+	}
+	return gc, ad, nil
+}
+
+// backfill queues cfg.Backfill's messages before the sync proper starts.
+func (r *runner) backfill(ctx context.Context, ad *activedemand.Client) error {
+	var meter *progressMeter
+	if r.cfg.Progress != nil {
+		meter = newProgressMeter(r.cfg.Progress, "conversations", r.cfg.ProgressEvery)
+		fmt.Fprintf(r.cfg.Progress, "Backfill %s: queueing the messages ActiveDEMAND sent in the range.\n", r.cfg.Backfill)
+	}
+	pr, err := Backfill(ctx, BackfillConfig{Store: r.st, AD: ad, Contacts: ad, Range: *r.cfg.Backfill, Queued: r.e.Wake,
+		Progress: func(p BackfillProgress) {
+			if meter != nil {
+				meter.update("backfill:", p.Done, p.Total, p.Rate, p.ETA)
+			}
+		}})
+	r.mu.Lock()
+	r.backfilled = &pr
+	r.mu.Unlock()
+	return err
 }
 
 // runner is one Run's moving parts.
@@ -138,9 +201,10 @@ type runner struct {
 	st    *store.Store
 	start time.Time
 
-	mu     sync.Mutex
-	polls  int
-	polled PollResult
+	mu         sync.Mutex
+	polls      int
+	polled     PollResult
+	backfilled *BackfillProgress
 }
 
 func (r *runner) addPoll(res PollResult) {
@@ -165,8 +229,29 @@ func (r *runner) forever(ctx context.Context) error {
 	})
 	wg.Go(func() { r.pollEvery(ctx) })
 	wg.Go(func() { r.progress(ctx) })
+	if r.cfg.StopWhenHeld && r.cfg.MaxChanges > 0 {
+		wg.Go(func() { r.stopWhenHeld(ctx, cancel) })
+	}
 	wg.Wait()
 	return engineErr
+}
+
+// stopWhenHeld calls stop once the guard holds the engine, or returns
+// when ctx ends.
+func (r *runner) stopWhenHeld(ctx context.Context, stop func()) {
+	t := time.NewTicker(50 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if _, held := r.e.GuardStop(); held {
+			stop()
+			return
+		}
+	}
 }
 
 // pollEvery is Poller.Run with the results counted.
@@ -262,11 +347,16 @@ func (r *runner) summary() (Summary, error) {
 		return Summary{}, err
 	}
 	r.mu.Lock()
-	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs}
+	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs, Backfill: r.backfilled}
 	r.mu.Unlock()
 	s.Waiting, _ = queued(snap)
 	for _, q := range snap.Queue {
 		s.Dead += q[store.OutboxDead]
+	}
+	if stop, held := r.e.GuardStop(); held {
+		// The backlog is held, not waiting for a retry: Paused says so.
+		s.Paused, s.Waiting = snap.Reason, 0
+		return s, fmt.Errorf("%w: %w", ErrNeedsAPerson, stop)
 	}
 	if snap.Reason != "" {
 		s.Paused = snap.Reason

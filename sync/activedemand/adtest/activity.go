@@ -204,6 +204,31 @@ func (s *Server) AddMessage(nm NewMessage) (activedemand.Message, error) {
 	return out, nil
 }
 
+// SetConversationFlags marks a conversation unread and starred (or not) as
+// if a person did it in ActiveDEMAND's inbox at at (default the clock): the
+// conversation's updated_at moves, so pollers see it, and a
+// conversation.updated webhook is sent when configured.
+func (s *Server) SetConversationFlags(id activedemand.ID, unread, starred bool, at time.Time) error {
+	if at.IsZero() {
+		at = s.clock()
+	}
+	n, _ := parseID(id)
+	s.mu.Lock()
+	cv := s.st.convs[n]
+	if cv == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("adtest: set conversation flags: no conversation %s", id)
+	}
+	cv.unread, cv.starred = unread, starred
+	if at.After(cv.updatedAt) {
+		cv.updatedAt = at
+	}
+	ev := activedemand.Event{Type: activedemand.EventConversationUpdated, ContactID: idText(cv.contactID), ConversationID: idText(cv.id)}
+	s.mu.Unlock()
+	s.notify(ev)
+	return nil
+}
+
 func firstNonEmpty(a, b string) string {
 	if a != "" {
 		return a

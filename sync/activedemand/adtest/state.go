@@ -144,6 +144,8 @@ type conversation struct {
 	subject   string
 	updatedAt time.Time
 	msgs      []*message
+	// unread and starred are the inbox marks SetConversationFlags sets.
+	unread, starred bool
 }
 
 type message struct {
@@ -458,16 +460,18 @@ type conversationJSON struct {
 	Status    string `json:"status"`
 	Subject   string `json:"subject"`
 	UpdatedAt string `json:"updated_at"`
+	Unread    bool   `json:"unread"`
+	Starred   bool   `json:"starred"`
 }
 
 func (cv *conversation) json() conversationJSON {
 	return conversationJSON{ID: cv.id, ContactID: cv.contactID, Channel: string(cv.channel), Status: string(cv.status),
-		Subject: cv.subject, UpdatedAt: cv.updatedAt.UTC().Format(time.RFC3339Nano)}
+		Subject: cv.subject, UpdatedAt: cv.updatedAt.UTC().Format(time.RFC3339Nano), Unread: cv.unread, Starred: cv.starred}
 }
 
 func (cv *conversation) api() activedemand.Conversation {
 	return activedemand.Conversation{ID: idText(cv.id), ContactID: idText(cv.contactID), Channel: cv.channel,
-		Status: cv.status, Subject: cv.subject, UpdatedAt: cv.updatedAt.UTC()}
+		Status: cv.status, Subject: cv.subject, UpdatedAt: cv.updatedAt.UTC(), Unread: cv.unread, Starred: cv.starred}
 }
 
 type attachmentJSON struct {
