@@ -158,7 +158,6 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	if s.ed == nil {
 		note := widget.NewLabelWithStyle("The field mapping is edited where the sync engine runs; this window has none.",
 			fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-		note.Wrapping = fyne.TextWrapWord
 		return container.NewBorder(header(mappingTitle, mappingPurpose), nil, nil, nil, container.NewCenter(note))
 	}
 	s.status = widget.NewLabel("Reading the mapping…")
@@ -238,17 +237,16 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	customHelp := widget.NewLabel("Custom fields are written customFields.<id>, with the id from HighLevel (Settings, Custom Fields).")
 	customHelp.Wrapping = fyne.TextWrapWord
 	customHelp.SizeName = theme.SizeNameCaptionText
-	custom := container.NewVBox(customHelp, container.NewBorder(nil, nil, widget.NewLabel(mapping.CustomPrefix),
-		widget.NewButton("Link to it", s.addCustom), s.customID))
+	custom := container.NewVBox(customHelp, container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID))
 
 	left := container.NewBorder(bold("ActiveDEMAND fields"), nil, nil, nil, s.adList)
 	right := container.NewBorder(bold("HighLevel fields"), custom, nil, nil, s.ghlList)
 	s.editor = container.NewVBox()
 	middle := container.NewBorder(container.NewVBox(bold("Links (ActiveDEMAND → transform → HighLevel)"), s.wholeProblems), nil, nil, nil, s.linkList)
 	inner := container.NewHSplit(middle, right)
-	inner.Offset = 0.62
+	inner.Offset = 0.5
 	columns := container.NewHSplit(left, inner)
-	columns.Offset = 0.27
+	columns.Offset = 0.33
 
 	s.sampleSel = widget.NewSelect(nil, func(string) {
 		s.sample = s.sampleSel.SelectedIndex()
@@ -276,20 +274,23 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.tabs.SelectIndex(1)
 	body := container.NewVSplit(columns, s.tabs)
 	body.Offset = 0.55
-	top := container.NewVBox(header(mappingTitle, mappingPurpose), container.NewBorder(nil, nil, toolbar, nil, s.status))
-	return container.NewBorder(top, nil, nil, nil, body)
+	return container.NewBorder(container.NewVBox(header(mappingTitle, mappingPurpose), toolbar), s.status, nil, nil, body)
 }
 
 func bold(text string) *widget.Label {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
 
+// newFieldRow is a field list's row: the field and, after it, whether and
+// where it is mapped, in one line so that neither is cut off alone.
 func newFieldRow() fyne.CanvasObject {
-	name := widget.NewLabel("")
-	name.Truncation = fyne.TextTruncateEllipsis
-	mark := widget.NewLabel("")
-	return container.NewBorder(nil, nil, nil, mark, name)
+	l := widget.NewLabel("")
+	l.Truncation = fyne.TextTruncateEllipsis
+	return l
 }
+
+// fieldMarkSep parts a field from its mark in a field list's row.
+const fieldMarkSep = "  ·  "
 
 // shown reads everything on the first showing (or after a failed one);
 // later showings keep the edits and read the versions again.
@@ -467,64 +468,50 @@ func paramText(t mapping.Transform, k string) string {
 }
 
 func (s *mappingScreen) drawADRow(i widget.ListItemID, o fyne.CanvasObject) {
-	row := o.(*fyne.Container)
-	name, mark := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
+	l := o.(*widget.Label)
 	r := s.adRows[i]
+	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
 	if r.heading != "" {
-		name.TextStyle, name.Importance = fyne.TextStyle{Bold: true}, widget.MediumImportance
-		name.SetText(r.heading)
-		mark.SetText("")
+		l.SetText(r.heading)
 		return
 	}
-	name.TextStyle = fyne.TextStyle{}
-	name.SetText(fmt.Sprintf("%s (%s) · %s", r.field.Label, r.field.Key, r.field.Type))
 	var to []string
-	for _, l := range s.links {
-		if l.AD == r.field.Key {
-			to = append(to, l.GHL)
+	for _, k := range s.links {
+		if k.AD == r.field.Key {
+			to = append(to, k.GHL)
 		}
 	}
+	mark := "→ " + strings.Join(to, ", ")
 	switch {
 	case r.field.Type == mapping.Secret:
-		mark.Importance = widget.LowImportance
-		mark.SetText("never sent")
+		mark, l.Importance = "never sent", widget.LowImportance
 	case len(to) == 0:
-		mark.Importance = widget.WarningImportance
-		mark.SetText("unmapped")
-	default:
-		mark.Importance = widget.SuccessImportance
-		mark.SetText("→ " + strings.Join(to, ", "))
+		mark, l.Importance = "unmapped", widget.WarningImportance
 	}
+	l.SetText(fmt.Sprintf("%s (%s) · %s%s%s", r.field.Label, r.field.Key, r.field.Type, fieldMarkSep, mark))
 }
 
 func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
-	row := o.(*fyne.Container)
-	name, mark := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
+	l := o.(*widget.Label)
 	r := s.ghlRows[i]
+	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
 	if r.heading != "" {
-		name.TextStyle = fyne.TextStyle{Bold: true}
-		name.SetText(r.heading)
-		mark.SetText("")
+		l.SetText(r.heading)
 		return
 	}
-	name.TextStyle = fyne.TextStyle{}
-	req := ""
+	text := fmt.Sprintf("%s (%s) · %s", r.field.Label, r.field.Key, r.field.Type)
 	if r.field.Required {
-		req = " · required"
+		text += " · required"
 	}
-	name.SetText(fmt.Sprintf("%s (%s) · %s%s", r.field.Label, r.field.Key, r.field.Type, req))
 	from := slices.IndexFunc(s.links, func(l mapping.Link) bool { return l.GHL == r.field.Key })
 	switch {
 	case from >= 0:
-		mark.Importance = widget.SuccessImportance
-		mark.SetText("← " + linkSource(s.links[from]))
+		text += fieldMarkSep + "← " + linkSource(s.links[from])
 	case r.field.Required && !s.requirementMet(r.field.Key):
-		mark.Importance = widget.DangerImportance
-		mark.SetText("required: not mapped")
-	default:
-		mark.Importance = widget.LowImportance
-		mark.SetText("")
+		text += fieldMarkSep + "required: not mapped"
+		l.Importance = widget.DangerImportance
 	}
+	l.SetText(text)
 }
 
 func linkSource(l mapping.Link) string {
@@ -763,7 +750,11 @@ func (s *mappingScreen) showPartProblems() {
 	for part, l := range s.partLabels {
 		l.SetText(strings.Join(texts[part], "\n"))
 		l.Hidden = len(texts[part]) == 0
-		l.Refresh()
+	}
+	// A label shown or hidden changes the form's rows' heights.
+	s.editor.Refresh()
+	for _, o := range s.editor.Objects {
+		o.Refresh()
 	}
 }
 

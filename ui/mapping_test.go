@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
@@ -55,23 +56,45 @@ func newMappingRig(t *testing.T) *mappingRig {
 }
 
 // openMapping shows the Mapping screen once its first check has landed.
-func openMapping(t *testing.T, r *mappingRig) (*Console, *mappingScreen, uiLoop) {
+func openMapping(t *testing.T, r *mappingRig, size fyne.Size) (*Console, *mappingScreen, uiLoop) {
 	t.Helper()
 	c, loop := newTestConsole(t, Deps{Mapping: r.e, Location: time.UTC})
-	c.Window().Resize(fyne.NewSize(1280, 960))
+	c.Window().Resize(size)
 	c.Show(mappingTitle)
-	var s *mappingScreen
-	for _, o := range test.LaidOutObjects(c.Window().Canvas().Content()) {
-		if l, ok := o.(*keyList); ok && l.screen != nil {
-			s = l.screen
-		}
-	}
-	if s == nil {
-		t.Fatal("the Mapping screen is not on display")
-	}
+	s := screenOf(t, c)
 	s.delay = 10 * time.Millisecond
 	loop.runUntil(t, "the mapping to load and be checked", func() bool { return s.loaded && s.checked && s.preview != nil })
 	return c, s, loop
+}
+
+// screenOf finds the Mapping screen on display through its lists. It
+// walks the renderers Fyne has, unlike test.LaidOutObjects, which makes
+// new ones and so leaves a list drawing into a scroller nobody shows.
+func screenOf(t *testing.T, c *Console) *mappingScreen {
+	t.Helper()
+	var find func(o fyne.CanvasObject) *mappingScreen
+	find = func(o fyne.CanvasObject) *mappingScreen {
+		var kids []fyne.CanvasObject
+		switch x := o.(type) {
+		case *keyList:
+			return x.screen
+		case *fyne.Container:
+			kids = x.Objects
+		case fyne.Widget:
+			kids = test.WidgetRenderer(x).Objects()
+		}
+		for _, k := range kids {
+			if s := find(k); s != nil {
+				return s
+			}
+		}
+		return nil
+	}
+	s := find(c.Window().Canvas().Content())
+	if s == nil {
+		t.Fatal("the Mapping screen is not on display")
+	}
+	return s
 }
 
 // settle waits for the check of the latest edit.
@@ -116,7 +139,7 @@ func overlayButton(t *testing.T, c *Console, text string) {
 
 func TestMappingShowsTheDefaultMapping(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, _ := openMapping(t, r)
+	c, s, _ := openMapping(t, r, fyne.NewSize(1280, 960))
 	labels := visibleLabels(c)
 	for _, want := range []string{
 		"1. first_name → trim → firstName",
@@ -153,12 +176,9 @@ func TestMappingShowsTheDefaultMapping(t *testing.T) {
 func fieldRows(l *keyList) map[string]string {
 	out := map[string]string{}
 	for _, o := range test.LaidOutObjects(l) {
-		if row, ok := o.(*fyne.Container); ok && len(row.Objects) == 2 {
-			name, ok1 := row.Objects[0].(*widget.Label)
-			mark, ok2 := row.Objects[1].(*widget.Label)
-			if ok1 && ok2 && row.Visible() {
-				out[name.Text] = mark.Text
-			}
+		if lb, ok := o.(*widget.Label); ok && lb.Visible() {
+			name, mark, _ := strings.Cut(lb.Text, fieldMarkSep)
+			out[name] = mark
 		}
 	}
 	return out
@@ -169,7 +189,7 @@ func fieldRows(l *keyList) map[string]string {
 // mapping and disables Save.
 func TestMappingFlagsRequiredFieldsUntilMapped(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, loop := openMapping(t, r)
+	c, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
 	if labelWith(visibleLabels(c), "required: not mapped") {
 		t.Fatal("email is flagged though the default maps it")
 	}
@@ -193,7 +213,7 @@ func TestMappingFlagsRequiredFieldsUntilMapped(t *testing.T) {
 // fixed.
 func TestMappingShowsAProblemInline(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, loop := openMapping(t, r)
+	c, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
 	shortcut(c, mappingAddShortcut)
 	i := len(s.links) - 1
 	if s.selected != i {
@@ -233,7 +253,7 @@ func TestMappingShowsAProblemInline(t *testing.T) {
 // table fills the parameter and the preview shows the value it maps to.
 func TestMappingLookupLinkPreviews(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, loop := openMapping(t, r)
+	c, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
 	// Pick Lead Source on the left, then add a link from it.
 	s.adList.Select(slices.IndexFunc(s.adRows, func(f fieldRow) bool { return f.field.Key == "custom_4" }))
 	test.Type(s.customID, "lead_source")
@@ -322,7 +342,7 @@ func entriesIn(o fyne.CanvasObject, placeholder string) []*widget.Entry {
 // to 1 makes version 3 equal to 1.
 func TestMappingSaveAndRevert(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, loop := openMapping(t, r)
+	c, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
 	saveWithNote := func(note string, want int) {
 		t.Helper()
 		shortcut(c, mappingSaveShortcut)
@@ -386,7 +406,7 @@ func sameLink(a, b mapping.Link) bool {
 // the columns.
 func TestMappingKeyboard(t *testing.T) {
 	r := newMappingRig(t)
-	c, s, loop := openMapping(t, r)
+	c, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
 	before := slices.Clone(s.links)
 	canvas := c.Window().Canvas()
 
@@ -435,4 +455,28 @@ func TestMappingKeyboard(t *testing.T) {
 	if len(s.links) != n {
 		t.Error("Ctrl+N added a link while another screen was shown")
 	}
+}
+
+// The editor as a person sees it, with a bad link selected: its problem
+// in the list and under its transform. See golden_test.go for how to
+// renew the picture.
+func TestMappingLooks(t *testing.T) {
+	r := newMappingRig(t)
+	a := test.NewTempApp(t)
+	test.ApplyTheme(t, variantTheme{theme.DefaultTheme(), theme.VariantLight})
+	loop := newUILoop()
+	c := NewConsole(a, Deps{History: r.st, Mapping: r.e, Location: time.UTC, Do: loop.post})
+	t.Cleanup(c.Window().Close)
+	c.Window().Resize(fyne.NewSize(startWidth, startHeight))
+	c.Window().Show()
+	c.Show(mappingTitle)
+	s := screenOf(t, c)
+	s.delay = 10 * time.Millisecond
+	loop.runUntil(t, "the mapping to load and be checked", func() bool { return s.loaded && s.checked && s.preview != nil })
+	s.links = append(s.links, mapping.Link{AD: "custom_4", GHL: "customFields.first_seen", Transform: mapping.Transform{Name: mapping.DateConv}})
+	s.edited()
+	s.linkList.Select(len(s.links) - 1)
+	settle(t, s, loop)
+	loop.idleFor(50 * time.Millisecond)
+	assertLooks(t, "mapping/editor.png", c.Window().Canvas().Capture())
 }
