@@ -267,8 +267,7 @@ func (s *mappingScreen) tableEditor(i int, p mapping.ParamSpec, help fyne.Canvas
 		}
 		s.setParam(i, p.Name, table, len(table) == 0)
 	}
-	var add func(from, to string)
-	add = func(from, to string) {
+	add := func(from, to string) {
 		r := &row{from: widget.NewEntry(), to: widget.NewEntry()}
 		r.from.SetText(from)
 		r.to.SetText(to)

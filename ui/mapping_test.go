@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -101,16 +102,6 @@ func screenOf(t *testing.T, c *Console) *mappingScreen {
 func settle(t *testing.T, s *mappingScreen, loop uiLoop) {
 	t.Helper()
 	loop.runUntil(t, "the mapping check", func() bool { return s.checked })
-}
-
-func visibleLabelsIn(o fyne.CanvasObject) []string {
-	var texts []string
-	for _, x := range test.LaidOutObjects(o) {
-		if l, ok := x.(*widget.Label); ok && x.Visible() {
-			texts = append(texts, l.Text)
-		}
-	}
-	return texts
 }
 
 func labelWith(labels []string, substr string) bool {
@@ -219,10 +210,16 @@ func TestMappingShowsAProblemInline(t *testing.T) {
 	if s.selected != i {
 		t.Fatalf("the new link is not selected: selected %d of %d", s.selected, len(s.links))
 	}
-	// A date conversion of a picklist value: the transform is at fault.
-	s.setLink(i, mapping.Link{AD: "custom_4", GHL: "customFields.seen", Transform: mapping.Transform{Name: mapping.DateConv}})
-	s.buildEditor()
+	// A date conversion of a picklist value, made in the link's form: the
+	// transform is at fault.
+	optionSelect(t, s.editor, "custom_4 · Lead Source").SetSelected("custom_4 · Lead Source")
+	ghlField := selectEntryIn(t, s.editor)
+	ghlField.SetText("customFields.seen")
+	selectIn(t, s.editor, mapping.Trim).SetSelected(mapping.DateConv)
 	settle(t, s, loop)
+	if l := s.links[i]; l.AD != "custom_4" || l.GHL != "customFields.seen" || l.Transform.Name != mapping.DateConv {
+		t.Fatalf("the form made %v", l)
+	}
 	if !s.saveBtn.Disabled() {
 		t.Error("Save is enabled while a link has a problem")
 	}
@@ -242,7 +239,7 @@ func TestMappingShowsAProblemInline(t *testing.T) {
 	if c.Window().Canvas().Overlays().Top() != nil {
 		t.Error("Ctrl+S opened the save dialog for a mapping with problems")
 	}
-	s.setLink(i, mapping.Link{AD: "custom_4", GHL: "customFields.seen", Transform: mapping.Transform{Name: mapping.Trim}})
+	selectIn(t, s.editor, mapping.DateConv).SetSelected(mapping.Trim)
 	settle(t, s, loop)
 	if s.saveBtn.Disabled() || !s.partLabels["transform"].Hidden {
 		t.Errorf("fixing the link leaves Save disabled (%v) or the problem shown (%q)", s.saveBtn.Disabled(), s.partLabels["transform"].Text)
@@ -278,7 +275,7 @@ func TestMappingLookupLinkPreviews(t *testing.T) {
 		t.Fatalf("problems: %v", s.problems)
 	}
 	want := map[string]string{"trade show": "event"}
-	if got, _ := s.links[i].Transform.Params["entries"].(map[string]string); !maps_equal(got, want) {
+	if got, _ := s.links[i].Transform.Params["entries"].(map[string]string); !maps.Equal(got, want) {
 		t.Errorf("entries = %v; want %v", got, want)
 	}
 	s.tabs.SelectIndex(1)
@@ -292,18 +289,6 @@ func TestMappingLookupLinkPreviews(t *testing.T) {
 	if strings.Contains(s.previewInput.Text, "hunter2") || labelWith(labels, "hunter2") {
 		t.Error("the preview shows the sample's password")
 	}
-}
-
-func maps_equal(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
 }
 
 func buttonIn(t *testing.T, o fyne.CanvasObject, text string) *widget.Button {
@@ -325,6 +310,29 @@ func selectIn(t *testing.T, o fyne.CanvasObject, selected string) *widget.Select
 		}
 	}
 	t.Fatalf("no select showing %q", selected)
+	return nil
+}
+
+// optionSelect is the select offering option.
+func optionSelect(t *testing.T, o fyne.CanvasObject, option string) *widget.Select {
+	t.Helper()
+	for _, x := range test.LaidOutObjects(o) {
+		if sel, ok := x.(*widget.Select); ok && slices.Contains(sel.Options, option) {
+			return sel
+		}
+	}
+	t.Fatalf("no select offers %q", option)
+	return nil
+}
+
+func selectEntryIn(t *testing.T, o fyne.CanvasObject) *widget.SelectEntry {
+	t.Helper()
+	for _, x := range test.LaidOutObjects(o) {
+		if e, ok := x.(*widget.SelectEntry); ok {
+			return e
+		}
+	}
+	t.Fatal("no select entry")
 	return nil
 }
 
