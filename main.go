@@ -165,7 +165,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
-	deps.Sync = ctl
+	deps.Sync, deps.Mapping = ctl, ctl
 	// oto allows one audio context per process: opened once, here.
 	if dev, err := player.OpenDevice(context.Background()); err != nil {
 		deps.SoundErr = err

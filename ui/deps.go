@@ -14,6 +14,7 @@ import (
 	"parley/store"
 	"parley/sync/connect"
 	"parley/sync/engine"
+	"parley/sync/mapping"
 	"parley/ui/player"
 )
 
@@ -118,6 +119,21 @@ type Verifier interface {
 	Verify(ctx context.Context) (SyncReport, error)
 }
 
+// MappingEditor is the engine's field mapping API the Mapping screen
+// edits through; *engine.Engine implements it. The screen never talks to
+// either account itself.
+type MappingEditor interface {
+	MappingCatalog(ctx context.Context) (mapping.Catalog, error)
+	CurrentMapping(ctx context.Context) (engine.MappingState, error)
+	ValidateMapping(ctx context.Context, links []mapping.Link) (mapping.Problems, error)
+	SaveMapping(ctx context.Context, links []mapping.Link, note string) (int, error)
+	MappingVersions(ctx context.Context) ([]store.MappingVersion, error)
+	MappingAt(ctx context.Context, version int) ([]mapping.Link, error)
+	RevertMapping(ctx context.Context, version int) (int, error)
+	PreviewMapping(ctx context.Context, links []mapping.Link, sample mapping.Record) (mapping.Preview, error)
+	MappingSamples(ctx context.Context, limit int) ([]engine.MappingSample, error)
+}
+
 // Deps is everything the console needs from the rest of Parley. main wires
 // the real implementations; tests pass their own.
 type Deps struct {
@@ -177,6 +193,9 @@ type Deps struct {
 	// SoundErr is why there is no Sound (player.OpenDevice's error); the
 	// player shows it and the transcripts still work.
 	SoundErr error
+	// Mapping, if set, feeds the Mapping editor; nil shows the screen
+	// saying the mapping cannot be edited in this window.
+	Mapping MappingEditor
 }
 
 func (d Deps) withDefaults() Deps {

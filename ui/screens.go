@@ -42,8 +42,7 @@ func (c *Console) buildScreens() []*screen {
 	c.contacts = contacts
 	return []*screen{
 		{title: "Connections", icon: theme.ComputerIcon(), build: connections.view, shown: connections.shown},
-		{title: "Mapping", icon: theme.ListIcon(), build: comingSoon("Mapping",
-			"Map ActiveDEMAND contact fields to HighLevel fields by dragging between two columns. Every save is kept as a version you can return to.")},
+		newMappingScreen(c.deps, c.background(), c.win).screen(),
 		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
 			"Browse the conversations mirrored into HighLevel, see each message's sync state, and push one again by hand.")},
 		{title: "Contacts", icon: theme.AccountIcon(), build: contacts.view, shown: contacts.shown},

@@ -291,3 +291,26 @@ func TestControlWiredIntoTheDemoSync(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestControlReachesTheMappingOfTheAttachedEngine(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	ctl := engine.NewControl(r.st)
+	ctx := context.Background()
+	if _, err := ctl.CurrentMapping(ctx); !errors.Is(err, engine.ErrSyncNotRunning) {
+		t.Fatalf("CurrentMapping before an engine = %v, want ErrSyncNotRunning", err)
+	}
+	e := r.engine()
+	ctl.Attach(e)
+	want, err := e.CurrentMapping(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ctl.CurrentMapping(ctx)
+	if err != nil || len(got.Links) != len(want.Links) || len(got.Links) == 0 {
+		t.Fatalf("CurrentMapping through the control = %d links, %v; want the engine's %d", len(got.Links), err, len(want.Links))
+	}
+	v, err := ctl.SaveMapping(ctx, got.Links, "through the console")
+	if err != nil || v != 1 {
+		t.Fatalf("SaveMapping = %d, %v; want version 1", v, err)
+	}
+}
