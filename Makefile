@@ -2,10 +2,6 @@
 # installs the system packages it needs first (scripts/deps.sh).
 SHELL := /bin/bash
 GO ?= go
-# go1.27.3, not the go1.26.8 installed here: govulncheck finds 13 standard
-# library vulnerabilities Parley reaches in go1.26.8 and none in go1.27.3
-# (README "Security checks"). The go command downloads it once, like a module.
-export GOTOOLCHAIN := go1.27.3
 BIN := bin/parley
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 

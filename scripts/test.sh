@@ -8,7 +8,6 @@
 # It ends with go test's own summary. `scripts/test.sh lint` stops after 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOTOOLCHAIN=go1.27.3 # why: see the Makefile
 GO=${GO:-go}
 STATICCHECK=${STATICCHECK:-honnef.co/go/tools/cmd/staticcheck@v0.8.2}
 

@@ -12,7 +12,6 @@
 # which Go >= 1.24 needs): these steps prove it builds, not that it runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export GOTOOLCHAIN=go1.27.3 # why: see the Makefile
 GO=${GO:-go}
 # fyne.io/tools v1.7.2 is the release built against fyne v2.7 (v1.7.3 and
 # later require fyne v2.8); the CLI only generates the resources and runs

@@ -3,7 +3,6 @@
 # gnome-keyring, so tests use a real Secret Service without touching the
 # user's own keyring. Usage: scripts/with-keyring.sh COMMAND [ARGS...]
 set -euo pipefail
-export GOTOOLCHAIN=go1.27.3 # why: see the Makefile
 
 if [ "${PARLEY_IN_KEYRING_SESSION:-}" != 1 ]; then
   tmp=$(mktemp -d)
