@@ -5,7 +5,7 @@ GO ?= go
 BIN := bin/parley
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: run build deps test-deps test lint bench crash screenshots icon clean
+.PHONY: run build deps test-deps test lint bench crash screenshots icon clean security
 
 ## run: install what the console needs, build it and open it (ARGS="..." passes flags)
 run: build
@@ -28,6 +28,10 @@ test: test-deps
 ## lint: the static checks alone
 lint:
 	@scripts/test.sh lint
+
+## security: gosec and govulncheck alone (also part of make test)
+security:
+	@scripts/security.sh
 
 ## bench: the benchmarks whose figures are in BENCHMARKS.md
 bench:

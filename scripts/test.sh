@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # What `make test` runs once the system packages are in place:
-#   1. gofmt, go vet and staticcheck over the whole module;
+#   1. gofmt, go vet and staticcheck over the whole module, then gosec and
+#      govulncheck (scripts/security.sh);
 #   2. a build of bin/parley for the smoke test;
 #   3. every test under the race detector, inside a private D-Bus session with
 #      a real unlocked keyring, with the smoke test pointed at the binary.
@@ -21,6 +22,7 @@ echo "== go vet"
 $GO vet ./...
 echo "== staticcheck"
 $GO run "$STATICCHECK" ./...
+scripts/security.sh
 [ "${1:-}" = lint ] && exit 0
 
 echo "== build"

@@ -153,7 +153,7 @@ func (s *Store) ReorderRules(ctx context.Context, ids []int64) error {
 		for rows.Next() {
 			var id int64
 			if err := rows.Scan(&id); err != nil {
-				rows.Close()
+				rows.Close() // #nosec G104 -- the Scan error is returned; Close only frees the statement
 				return err
 			}
 			have = append(have, id)

@@ -103,7 +103,7 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 			err = migrate(ctx, s.w, abs, LatestSchemaVersion(), func() int64 { return toMillis(s.now()) })
 		}
 		if err != nil {
-			s.closeConns()
+			s.closeConns() // #nosec G104 -- already failing with err; a close error would hide it
 			s.w, s.r = nil, nil
 			return classify(abs, err)
 		}
@@ -113,7 +113,7 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 		return nil, err
 	}
 	if err := s.prepare(ctx); err != nil {
-		s.closeConns()
+		s.closeConns() // #nosec G104 -- already failing with err; a close error would hide it
 		return nil, err
 	}
 	indexCtx, cancel := context.WithCancel(context.Background())

@@ -34,9 +34,9 @@ const (
 	ADApplicationKey  Name = "activedemand.application-key"
 	ADAPIKey          Name = "activedemand.api-key"
 	ADWebhookSecret   Name = "activedemand.webhook-secret"
-	GHLClientSecret   Name = "ghl.oauth-client-secret"
-	GHLOAuthToken     Name = "ghl.oauth-token"
-	GHLPrivateToken   Name = "ghl.private-integration-token"
+	GHLClientSecret   Name = "ghl.oauth-client-secret"       // #nosec G101 -- the keyring entry's name, not a credential
+	GHLOAuthToken     Name = "ghl.oauth-token"               // #nosec G101 -- the keyring entry's name, not a credential
+	GHLPrivateToken   Name = "ghl.private-integration-token" // #nosec G101 -- the keyring entry's name, not a credential
 	probeName         Name = "parley.keyring-probe"
 	envPrefix              = "PARLEY_"
 	unavailableAdvice      = "start a Secret Service keyring (GNOME Keyring, KWallet, or KeePassXC with its Secret Service integration) and unlock it; a headless sync can read credentials from environment variables instead"
@@ -248,7 +248,7 @@ func SaveToken(v Vault, name Name, tok *oauth2.Token) error {
 	if tok == nil || tok.AccessToken == "" {
 		return fmt.Errorf("store %s: the token has no access token", name)
 	}
-	raw, err := json.Marshal(tok)
+	raw, err := json.Marshal(tok) // #nosec G117 -- the token is encoded only to be stored in the keyring entry, below
 	if err != nil {
 		return fmt.Errorf("store %s: encode token: %w", name, err)
 	}

@@ -110,7 +110,7 @@ func (f *OAuthFlow) Run(ctx context.Context, scopes []string) (*ghl.Installation
 	}
 	state, err := randomState()
 	if err != nil {
-		ln.Close()
+		ln.Close() // #nosec G104 -- already failing with err; the listener is unused
 		return nil, err
 	}
 	app := f.App

@@ -553,7 +553,7 @@ func newMediaFinder(dirs []string) *mediaFinder {
 
 func (f *mediaFinder) close() {
 	for _, r := range f.roots {
-		r.Close()
+		r.Close() // #nosec G104 -- os.Root opened for reading; a failed close loses nothing
 	}
 }
 
@@ -592,7 +592,7 @@ func (f *mediaFinder) lookup(ref string) mediaFile {
 		}
 		head := make([]byte, media.SniffLen)
 		n, _ := io.ReadFull(file, head)
-		file.Close()
+		file.Close() // #nosec G104 -- opened read-only: a failed close loses nothing
 		if err := media.Check(rel, head[:n]); err != nil {
 			return mediaFile{err: activedemand.RejectRow(fmt.Sprintf("attachment %q is not sent: %v", ref, err))}
 		}

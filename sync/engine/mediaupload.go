@@ -233,7 +233,7 @@ func (e *Engine) attachmentFile(ctx context.Context, src JobSource, md MediaJob,
 		if err != nil {
 			return nil, 0, cleanup, fmt.Errorf("open %s, which came with the import: %w; import the export again with its files", md.File, err)
 		}
-		cleanup = func() { f.Close() }
+		cleanup = func() { f.Close() } // #nosec G104 -- read-only file: a failed close loses nothing
 		st, err := f.Stat()
 		if err != nil {
 			return nil, 0, cleanup, err
@@ -255,7 +255,7 @@ func (e *Engine) attachmentFile(ctx context.Context, src JobSource, md MediaJob,
 	if err != nil {
 		return nil, 0, cleanup, fmt.Errorf("make a temporary file for %s: %w", name, err)
 	}
-	cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) }
+	cleanup = func() { tmp.Close(); os.Remove(tmp.Name()) } // #nosec G104 -- deferred cleanup with no one to tell; the file is private (0600) in the temp folder
 	start := time.Now()
 	n, err := e.cfg.AD.DownloadMedia(ctx, md.URL, &capWriter{w: tmp, left: ghl.MaxUploadSize})
 	if errors.Is(err, errMediaTooLarge) {

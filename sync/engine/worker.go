@@ -123,7 +123,7 @@ func (e *Engine) settle(ctx context.Context, j *job, err error) {
 	case retry:
 		e.count(it.Kind, func(s *KindStats) { s.Retried++; s.LastError, s.LastErrorAt = text, e.now() })
 		if after <= 0 {
-			after = backoff.FullJitter(e.cfg.RetryBase, e.cfg.RetryCap, it.Attempts, rand.Float64())
+			after = backoff.FullJitter(e.cfg.RetryBase, e.cfg.RetryCap, it.Attempts, rand.Float64()) // #nosec G404 -- retry jitter only spreads load; nothing depends on it being unpredictable
 		}
 		serr = e.st.RetryOutboxWith(ctx, it.Claim(), text, e.now().Add(after), j.failed(it, text, store.OutcomeRetrying))
 	}

@@ -120,7 +120,7 @@ func (c *Client) UploadAttachment(ctx context.Context, req UploadRequest) (Uploa
 
 // UploadFile uploads the file at path; see UploadAttachment.
 func (c *Client) UploadFile(ctx context.Context, conversationID, contactID, path string) (UploadResult, error) {
-	f, err := os.Open(path)
+	f, err := os.Open(path) // #nosec G304 -- the caller's attachment file, which it chose to send
 	if err != nil {
 		return UploadResult{}, fmt.Errorf("ghl: upload attachment: %w", err)
 	}

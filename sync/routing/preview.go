@@ -31,12 +31,14 @@ func ReadTranscript(dataDir string, f store.MediaFile) ([]transcript.Sentence, e
 		return nil, fmt.Errorf("read transcript of call %s: no data folder is configured, so no transcript is kept", f.MessageID)
 	}
 	path := filepath.Join(dataDir, filepath.FromSlash(f.Path))
-	fh, err := os.Open(path)
+	// OpenInRoot: f.Path comes from the index, and a damaged one must not
+	// lead outside the data folder.
+	fh, err := os.OpenInRoot(dataDir, filepath.FromSlash(f.Path))
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("read transcript of call %s: %w: %s is indexed but missing; fetch the call's media again", f.MessageID, ErrNoTranscript, path)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read transcript of call %s: %w", f.MessageID, err)
+		return nil, fmt.Errorf("read transcript of call %s from %s: %w; fetch the call's media again", f.MessageID, path, err)
 	}
 	defer fh.Close()
 	// Read into a buffer of the indexed size: growing one is most of the

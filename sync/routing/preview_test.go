@@ -150,3 +150,20 @@ func TestPreviewerCaches(t *testing.T) {
 		t.Fatalf("after a new fetch: %+v %v", res, err)
 	}
 }
+
+// An index row is data: one naming a path outside the data folder (a
+// damaged or hand-edited database) must not make Parley read that file.
+func TestReadTranscriptStaysInTheDataFolder(t *testing.T) {
+	st, parent := openStore(t), t.TempDir()
+	dir, outside := filepath.Join(parent, "data"), filepath.Join(parent, "elsewhere")
+	putTranscript(t, st, outside, "c1", "m1", time.Now(), say("hello"))
+	files, _ := st.RecentTranscripts(context.Background(), 1)
+	f := files[0]
+	f.Path = "../elsewhere/" + f.Path
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if ss, err := ReadTranscript(dir, f); err == nil {
+		t.Fatalf("read %d sentences from outside the data folder", len(ss))
+	}
+}

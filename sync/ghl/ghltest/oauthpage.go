@@ -4,6 +4,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"html/template"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -75,6 +76,13 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		consentFailure(w, http.StatusBadRequest, "redirect_uri is missing or not an absolute http(s) URL.")
 		return
 	}
+	// HighLevel redirects only to a URI registered for the app. The sandbox
+	// registers none, so it takes what a desktop app may use: a loopback
+	// address on any port (RFC 8252 §7.3), and never sends a code elsewhere.
+	if h := ru.Hostname(); h != "localhost" && !isLoopbackIP(h) {
+		consentFailure(w, http.StatusBadRequest, "redirect_uri "+redirect+" is not a loopback address: the sandbox redirects only to 127.0.0.1, [::1] or localhost.")
+		return
+	}
 	if r.Method == http.MethodGet {
 		if q.Get("response_type") != "code" {
 			consentFailure(w, http.StatusBadRequest, "response_type must be code.")
@@ -99,7 +107,7 @@ func (s *Server) serveConsent(w http.ResponseWriter, r *http.Request) {
 		back.Set("state", state)
 	}
 	ru.RawQuery = back.Encode()
-	http.Redirect(w, r, ru.String(), http.StatusFound)
+	http.Redirect(w, r, ru.String(), http.StatusFound) // #nosec G710 -- ru is a loopback address, checked above
 }
 
 // consentCode issues a one-time code bound to the redirect URI it was sent
@@ -118,4 +126,9 @@ func consentFailure(w http.ResponseWriter, status int, msg string) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_ = consentError.Execute(w, msg)
+}
+
+func isLoopbackIP(host string) bool {
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -107,6 +107,7 @@ func TestConsentRefusesAnUnknownAppWithoutRedirecting(t *testing.T) {
 		"no redirect":      {"client_id": {DefaultClientID}, "response_type": {"code"}},
 		"relative":         {"client_id": {DefaultClientID}, "redirect_uri": {"/cb"}, "response_type": {"code"}},
 		"not a code grant": {"client_id": {DefaultClientID}, "redirect_uri": {"http://127.0.0.1:1/cb"}, "response_type": {"token"}},
+		"not loopback":     {"client_id": {DefaultClientID}, "redirect_uri": {"https://attacker.example/cb"}, "response_type": {"code"}},
 	} {
 		t.Run(name, func(t *testing.T) {
 			resp, err := noFollow.Get(srv.URL() + ConsentPath + "?" + q.Encode())
@@ -130,5 +131,22 @@ func TestTokenRefusesACodeSentToAnotherRedirect(t *testing.T) {
 	var re *oauth2.RetrieveError
 	if !errors.As(err, &re) || re.ErrorCode != "invalid_grant" {
 		t.Fatalf("exchange with another redirect_uri: %v, want invalid_grant", err)
+	}
+}
+
+// The decision itself must not redirect elsewhere either: a form posted
+// straight to the page, skipping the GET, is refused the same way.
+func TestConsentDecisionNeverRedirectsOffLoopback(t *testing.T) {
+	srv := NewTestServer(t, Options{})
+	for _, redirect := range []string{"https://attacker.example/cb", "http://127.0.0.1.attacker.example/cb", "http://localhost.attacker.example:80/cb"} {
+		form := url.Values{"decision": {"allow"}, "client_id": {DefaultClientID}, "redirect_uri": {redirect}, "state": {"s"}}
+		resp, err := noFollow.PostForm(srv.URL()+ConsentPath, form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || resp.Header.Get("Location") != "" {
+			t.Errorf("%s: status %d, Location %q; want 400 and no redirect", redirect, resp.StatusCode, resp.Header.Get("Location"))
+		}
 	}
 }

@@ -44,7 +44,7 @@ import (
 // They open nothing but the sandbox.
 const (
 	DefaultClientID     = "parley-demo-client"
-	DefaultClientSecret = "parley-demo-secret"
+	DefaultClientSecret = "parley-demo-secret" // #nosec G101 -- the sandbox's public demo secret, opening nothing but the sandbox
 )
 
 // Options configures a sandbox. The zero value is usable. Addr, Seed,

@@ -271,7 +271,7 @@ func newState(locationID, companyID string, seedValue uint64) *state {
 		locationID:    locationID,
 		companyID:     companyID,
 		seedValue:     seedValue,
-		rng:           rand.New(rand.NewPCG(seedValue, seedValue^0x5DEECE66D)),
+		rng:           rand.New(rand.NewPCG(seedValue, seedValue^0x5DEECE66D)), // #nosec G404 -- seeded on purpose: the same seed must give the same sandbox
 		contacts:      map[string]*Contact{},
 		convs:         map[string]*Conversation{},
 		convByContact: map[string]string{},

@@ -3,6 +3,7 @@ package demobiz
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"image"
 	_ "image/jpeg"
 	_ "image/png"
@@ -141,5 +142,33 @@ func TestAttachmentsDecode(t *testing.T) {
 	}
 	if _, err := AttachmentBytes("nope.exe"); err == nil {
 		t.Error("unknown attachment gave no error")
+	}
+}
+
+// headerOnly keeps the first 44 bytes written and then fails, so a test can
+// read a WAV header without rendering the samples.
+type headerOnly struct{ b []byte }
+
+func (h *headerOnly) Write(p []byte) (int, error) {
+	h.b = append(h.b, p[:min(len(p), 44-len(h.b))]...)
+	if len(h.b) == 44 {
+		return 0, errors.New("enough")
+	}
+	return len(p), nil
+}
+
+// A WAV file's sizes are 32-bit: a call too long for them must be refused,
+// not written with a size that wrapped around.
+func TestRenderWAVRefusesACallTooLongForTheFormat(t *testing.T) {
+	c := &Call{Duration: 75 * time.Hour}
+	var h headerOnly
+	err := RenderWAV(&h, c)
+	if len(h.b) == 44 {
+		if got := binary.LittleEndian.Uint32(h.b[40:]); int64(got) != WAVSize(c)-44 {
+			t.Fatalf("data size %d in the header, want %d", got, WAVSize(c)-44)
+		}
+	}
+	if err == nil || len(h.b) != 0 {
+		t.Fatalf("err %v after %d bytes, want an error before anything is written", err, len(h.b))
 	}
 }
