@@ -162,13 +162,13 @@ func DecodeWAV(r io.ReaderAt, size int64) (*Audio, error) {
 func wavConverter(format, bits int) (func([]byte) int16, int, error) {
 	switch {
 	case format == wavPCM && bits == 8:
-		return func(b []byte) int16 { return int16(int(b[0])-128) << 8 }, 1, nil
+		return func(b []byte) int16 { return int16(int(b[0])-128) << 8 }, 1, nil // #nosec G115 -- -128..127 fits
 	case format == wavPCM && bits == 16:
-		return func(b []byte) int16 { return int16(binary.LittleEndian.Uint16(b)) }, 2, nil
+		return func(b []byte) int16 { return int16(binary.LittleEndian.Uint16(b)) }, 2, nil // #nosec G115 -- reinterprets the two's-complement sample
 	case format == wavPCM && bits == 24:
-		return func(b []byte) int16 { return int16(uint16(b[1]) | uint16(b[2])<<8) }, 3, nil
+		return func(b []byte) int16 { return int16(uint16(b[1]) | uint16(b[2])<<8) }, 3, nil // #nosec G115 -- the top 16 bits, reinterpreted
 	case format == wavPCM && bits == 32:
-		return func(b []byte) int16 { return int16(binary.LittleEndian.Uint32(b) >> 16) }, 4, nil
+		return func(b []byte) int16 { return int16(binary.LittleEndian.Uint32(b) >> 16) }, 4, nil // #nosec G115 -- the top 16 bits, reinterpreted
 	case format == wavFloat && bits == 32:
 		return func(b []byte) int16 {
 			f := float32frombits(binary.LittleEndian.Uint32(b))
@@ -267,7 +267,7 @@ func (m *mp3Source) readFrames(dst []int16) (n int, err error) {
 	got, err := io.ReadFull(m.d, b)
 	got -= got % 4
 	for i := 0; i < got/2; i++ {
-		dst[i] = int16(binary.LittleEndian.Uint16(b[2*i:]))
+		dst[i] = int16(binary.LittleEndian.Uint16(b[2*i:])) // #nosec G115 -- reinterprets the two's-complement sample
 	}
 	if got > 0 {
 		return got / 4, nil

@@ -57,7 +57,9 @@ func NewWidget(out Output, outErr error) *Widget {
 			return
 		}
 		var f float64
-		fmt.Sscanf(strings.TrimSuffix(s, "×"), "%g", &f)
+		if _, err := fmt.Sscanf(strings.TrimSuffix(s, "×"), "%g", &f); err != nil {
+			return // only the speeds the selector offers reach here
+		}
 		if w.pb.SetSpeed(f) == nil {
 			w.flush()
 		}
