@@ -177,6 +177,12 @@ type Deps struct {
 	// SoundErr is why there is no Sound (player.OpenDevice's error); the
 	// player shows it and the transcripts still work.
 	SoundErr error
+	// Automations feeds the Automations screen: the engine's switches and
+	// the routing rules (*store.Store); nil shows the catalog read-only.
+	Automations Automations
+	// RulePreview tests a rule being edited against recent call
+	// transcripts (*routing.Previewer); nil disables the test, saying so.
+	RulePreview RulePreviewer
 }
 
 func (d Deps) withDefaults() Deps {

@@ -241,9 +241,32 @@ type TemplatePlan struct {
 	NewRules []routing.Rule
 }
 
+// AutomationStore is where the switches and routing rules live;
+// *store.Store implements it.
+type AutomationStore interface {
+	AutomationSwitches(ctx context.Context) (map[string]bool, error)
+	SetAutomationSwitches(ctx context.Context, set map[string]bool) error
+	Rules(ctx context.Context) ([]store.RuleRecord, error)
+	SaveRule(ctx context.Context, r store.RuleRecord) (int64, error)
+	DeleteRule(ctx context.Context, id int64) error
+}
+
+// SaveRule validates r and stores it (a new rule when r.ID is 0, placed
+// last), as routing.Save does, through any AutomationStore.
+func SaveRule(ctx context.Context, st AutomationStore, r routing.Rule) (int64, error) {
+	if err := r.Validate(); err != nil {
+		return 0, err
+	}
+	body, err := r.Body()
+	if err != nil {
+		return 0, fmt.Errorf("save routing rule %q: %w", r.Name, err)
+	}
+	return st.SaveRule(ctx, store.RuleRecord{ID: r.ID, Name: r.Name, Enabled: r.Enabled, Body: body})
+}
+
 // PlanTemplate says what applying t to the store's switches and rules
 // would change.
-func PlanTemplate(ctx context.Context, st *store.Store, t Template) (TemplatePlan, error) {
+func PlanTemplate(ctx context.Context, st AutomationStore, t Template) (TemplatePlan, error) {
 	cur, err := st.AutomationSwitches(ctx)
 	if err != nil {
 		return TemplatePlan{}, err
@@ -283,7 +306,7 @@ type TemplateUndo struct {
 
 // ApplyTemplate sets t's switches and adds its missing rules, and returns
 // how to undo that.
-func ApplyTemplate(ctx context.Context, st *store.Store, t Template) (TemplateUndo, error) {
+func ApplyTemplate(ctx context.Context, st AutomationStore, t Template) (TemplateUndo, error) {
 	p, err := PlanTemplate(ctx, st, t)
 	if err != nil {
 		return TemplateUndo{}, fmt.Errorf("apply template %q: %w", t.Name, err)
@@ -297,7 +320,7 @@ func ApplyTemplate(ctx context.Context, st *store.Store, t Template) (TemplateUn
 		return TemplateUndo{}, fmt.Errorf("apply template %q: %w", t.Name, err)
 	}
 	for _, r := range p.NewRules {
-		id, err := routing.Save(ctx, st, r)
+		id, err := SaveRule(ctx, st, r)
 		if err != nil {
 			// Half a template is worse than none: put back what was done.
 			return TemplateUndo{}, fmt.Errorf("apply template %q: %w", t.Name, errors.Join(err, u.Apply(ctx, st)))
@@ -309,7 +332,7 @@ func ApplyTemplate(ctx context.Context, st *store.Store, t Template) (TemplateUn
 
 // Apply undoes the template: the switches get their earlier values and
 // the rules it added are deleted (a rule deleted since is left alone).
-func (u TemplateUndo) Apply(ctx context.Context, st *store.Store) error {
+func (u TemplateUndo) Apply(ctx context.Context, st AutomationStore) error {
 	if err := st.SetAutomationSwitches(ctx, u.Switches); err != nil {
 		return fmt.Errorf("undo template: %w", err)
 	}
