@@ -85,6 +85,7 @@ func (s *automationsScreen) view() fyne.CanvasObject {
 		container.NewTabItem("Templates", container.NewVScroll(s.templates())),
 		container.NewTabItem("Routing rules", s.rules.view()),
 	)
+	tabs.OnSelected = func(it *container.TabItem) { s.rules.active = it.Text == "Routing rules" }
 	top := container.NewVBox(header("Automations",
 		"What Parley does for you, and when. Switch an action off and the sync skips it, saying so in History; start from a template; route calls by what was said."),
 		container.NewBorder(nil, nil, nil, s.undo, s.status))

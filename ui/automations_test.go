@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -279,7 +280,7 @@ func TestRulePreviewFindsPlantedTranscript(t *testing.T) {
 }
 
 // TestRuleDeleteAndUndo deletes the middle rule after confirming, and
-// Undo brings it back in its place.
+// Undo brings it back in its place; Move up and Alt+Down reorder.
 func TestRuleDeleteAndUndo(t *testing.T) {
 	st := newTestStore(t)
 	ctx := context.Background()
@@ -305,6 +306,11 @@ func TestRuleDeleteAndUndo(t *testing.T) {
 	list.Select(1)
 	test.Tap(syncButton(c, "Move up"))
 	loop.runUntil(t, "the new order", func() bool { return slices.Equal(ruleNames(st), []string{"Second", "First", "Third"}) })
+
+	// Alt+Down moves it back down from the keyboard.
+	loop.runUntil(t, "the list to reload", func() bool { return list.Length() == 3 })
+	c.Window().Canvas().(fyne.Shortcutable).TypedShortcut(ruleDownShortcut)
+	loop.runUntil(t, "the order from the keyboard", func() bool { return slices.Equal(ruleNames(st), []string{"First", "Second", "Third"}) })
 }
 
 func ruleList(c *Console) *widget.List {

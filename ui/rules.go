@@ -12,12 +12,19 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"parley/store"
 	"parley/sync/engine"
 	"parley/sync/routing"
+)
+
+// Alt+Up and Alt+Down move the selected rule while the rules are shown.
+var (
+	ruleUpShortcut   = &desktop.CustomShortcut{KeyName: fyne.KeyUp, Modifier: fyne.KeyModifierAlt}
+	ruleDownShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyDown, Modifier: fyne.KeyModifierAlt}
 )
 
 // previewCalls is how many recent transcripts a rule is tested against.
@@ -44,6 +51,8 @@ type rulesPanel struct {
 	del      *widget.Button
 	up, down *widget.Button
 
+	// active is true while the Routing rules tab is the one shown.
+	active   bool
 	listView *fyne.Container
 	form     *ruleForm
 	stack    *fyne.Container
@@ -87,6 +96,13 @@ func (p *rulesPanel) view() fyne.CanvasObject {
 	})
 	p.undo.Hide()
 	p.buttons()
+	for sc, delta := range map[fyne.Shortcut]int{ruleUpShortcut: -1, ruleDownShortcut: 1} {
+		p.win.Canvas().AddShortcut(sc, func(fyne.Shortcut) {
+			if p.active && p.ctx.Err() == nil && p.listView.Visible() && p.deps.Automations != nil {
+				p.move(delta)
+			}
+		})
+	}
 	bar := container.NewHBox(add, p.edit, p.del, p.up, p.down)
 	p.listView = container.NewBorder(container.NewVBox(bar, container.NewBorder(nil, nil, nil, p.undo, p.status)), nil, nil, nil, p.list)
 	p.form = newRuleForm(p)
