@@ -14,7 +14,7 @@ import (
 	"parley/assets"
 )
 
-var wantScreens = []string{"Connections", "Mapping", "Conversations", "Contacts", "Sync", "History", "Rules", "Alerts"}
+var wantScreens = []string{"Connections", "Mapping", "Conversations", "Contacts", "Sync", "History", "Automations", "Alerts"}
 
 func newTestConsole(t *testing.T, d Deps) (*Console, uiLoop) {
 	t.Helper()
@@ -187,13 +187,13 @@ func TestReopensOnTheLastScreen(t *testing.T) {
 	a := test.NewTempApp(t)
 	d := Deps{History: newTestStore(t), Do: newUILoop().post}
 	first := NewConsole(a, d)
-	first.Show("Rules")
+	first.Show("Automations")
 	first.Window().Close()
 
 	second := NewConsole(a, d)
 	t.Cleanup(second.Window().Close)
-	if second.Current() != "Rules" {
-		t.Fatalf("reopened on %q, want Rules", second.Current())
+	if second.Current() != "Automations" {
+		t.Fatalf("reopened on %q, want Automations", second.Current())
 	}
 }
 

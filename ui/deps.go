@@ -196,6 +196,12 @@ type Deps struct {
 	// Mapping, if set, feeds the Mapping editor; nil shows the screen
 	// saying the mapping cannot be edited in this window.
 	Mapping MappingEditor
+	// Automations feeds the Automations screen: the engine's switches and
+	// the routing rules (*store.Store); nil shows the catalog read-only.
+	Automations Automations
+	// RulePreview tests a rule being edited against recent call
+	// transcripts (*routing.Previewer); nil disables the test, saying so.
+	RulePreview RulePreviewer
 }
 
 func (d Deps) withDefaults() Deps {

@@ -79,7 +79,7 @@ func TestConsoleLooks(t *testing.T) {
 		{"Contacts", light, "console/contacts.png"},
 		{"Sync", light, "console/sync.png"},
 		{"History", light, "console/history.png"},
-		{"Rules", light, "console/rules.png"},
+		{"Automations", light, "console/automations.png"},
 		{"History", dark, "console/history_dark.png"},
 	}
 	for _, tc := range tests {
@@ -98,8 +98,9 @@ func TestConsoleLooks(t *testing.T) {
 				DemoSandboxes: func() (string, string, error) {
 					return "http://127.0.0.1:4001/v1/", "http://127.0.0.1:4002", nil
 				},
-				Location: time.UTC,
-				Do:       loop.post,
+				Location:    time.UTC,
+				Do:          loop.post,
+				Automations: s,
 			})
 			t.Cleanup(c.Window().Close)
 			c.Window().Resize(fyne.NewSize(startWidth, startHeight))

@@ -59,7 +59,7 @@ func TestLeavingAScreenCancelsItsWork(t *testing.T) {
 	c, _ := newTestConsole(t, Deps{History: hist})
 	c.Show("History")
 	waitClosed(t, hist.started, "the history query to start")
-	c.Show("Rules")
+	c.Show("Automations")
 	waitClosed(t, hist.cancelled, "leaving History to cancel its query")
 }
 
@@ -133,7 +133,7 @@ func TestConnectionsAsksTheKeyringAgainWhenShownAgain(t *testing.T) {
 	p := &countingProbe{}
 	c, loop := newTestConsole(t, Deps{Keyring: p})
 	waitForLabel(t, c, loop, "kept in the system keyring")
-	c.Show("Rules")
+	c.Show("Automations")
 	c.Show("Connections")
 	loop.runUntil(t, "a second probe", func() bool { return p.calls.Load() == 2 })
 	waitForLabel(t, c, loop, "kept in the system keyring")

@@ -113,7 +113,7 @@ func shortcut(c *Console, s fyne.Shortcut) {
 }
 
 // overlayButton taps the button of the open dialog whose text is text.
-func overlayButton(t *testing.T, c *Console, text string) {
+func tapOverlayButton(t *testing.T, c *Console, text string) {
 	t.Helper()
 	top := c.Window().Canvas().Overlays().Top()
 	if top == nil {
@@ -358,7 +358,7 @@ func TestMappingSaveAndRevert(t *testing.T) {
 			t.Fatal("Ctrl+S opened no dialog")
 		}
 		test.Type(s.noteEntry, note)
-		overlayButton(t, c, "Save")
+		tapOverlayButton(t, c, "Save")
 		loop.runUntil(t, "the new version in the list", func() bool { return len(s.versions) > 0 && s.versions[0].Version == want })
 		s.noteEntry = nil
 	}
@@ -391,7 +391,7 @@ func TestMappingSaveAndRevert(t *testing.T) {
 		t.Fatal("no enabled Revert button for version 1")
 	}
 	test.Tap(revert)
-	overlayButton(t, c, "Revert")
+	tapOverlayButton(t, c, "Revert")
 	loop.runUntil(t, "version 3", func() bool { return len(s.versions) == 3 && s.versions[0].Version == 3 })
 	got, err := r.e.MappingAt(context.Background(), 3)
 	if err != nil {

@@ -48,8 +48,7 @@ func (c *Console) buildScreens() []*screen {
 		{title: "Contacts", icon: theme.AccountIcon(), build: contacts.view, shown: contacts.shown},
 		newSyncScreen(c.deps, c.background(), c.win, c.ctx).screen(),
 		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.shown},
-		{title: "Rules", icon: theme.SettingsIcon(), build: comingSoon("Rules",
-			"Route conversations by what was said: match words in messages and transcripts, then assign, tag or alert.")},
+		newAutomationsScreen(c.deps, c.background(), c.win, c.ctx).screen(),
 		{title: "Alerts", icon: theme.WarningIcon(), build: c.alerts.view, shown: c.alerts.shown},
 	}
 }

@@ -53,6 +53,9 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	if e.off(ctx, j, SwitchMirror, cj.ContactID, "") {
+		return nil
+	}
 	// Through the field mapping; a link that fails is a history row and
 	// the rest of the contact still goes.
 	in, err := e.mapContact(ctx, j, cj.ContactID, contactRecord(cj))

@@ -102,6 +102,9 @@ func (e *Engine) updateConversationFlags(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	if e.off(ctx, j, SwitchMirrorStatus, fj.ConversationID, "") {
+		return nil
+	}
 	ghlConv, err := e.linkedConversation(ctx, fj.ContactID)
 	if err != nil {
 		return err

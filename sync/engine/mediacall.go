@@ -137,18 +137,25 @@ func (e *Engine) fetchCallMedia(ctx context.Context, j *job) error {
 			Error: "the call's recording and transcript are not fetched: no data folder is configured any more"})
 		return nil
 	}
-	if err := e.fetchRecording(ctx, j, cj); err != nil {
-		return e.notReadyYet(ctx, j, cj, err)
+	if !e.off(ctx, j, SwitchFetchRecording, cj.ADMessageID, cj.GHLMessageID) {
+		if err := e.fetchRecording(ctx, j, cj); err != nil {
+			return e.notReadyYet(ctx, j, cj, err)
+		}
+	}
+	if e.off(ctx, j, SwitchFetchTranscript, cj.ADMessageID, cj.GHLMessageID) {
+		return nil
 	}
 	sentences, err := e.fetchTranscript(ctx, j, cj)
 	if err != nil {
 		return e.notReadyYet(ctx, j, cj, err)
 	}
-	if err := e.noteTranscript(ctx, j, cj, sentences); err != nil {
-		return err
-	}
-	if err := e.historyOnAD(ctx, j, cj, sentences); err != nil {
-		return err
+	if !e.off(ctx, j, SwitchTimeline, cj.ADMessageID, cj.GHLMessageID) {
+		if err := e.noteTranscript(ctx, j, cj, sentences); err != nil {
+			return err
+		}
+		if err := e.historyOnAD(ctx, j, cj, sentences); err != nil {
+			return err
+		}
 	}
 	rj := RouteJob{ADContactID: cj.ADContactID, GHLContactID: cj.GHLContactID, ADMessageID: cj.ADMessageID,
 		GHLMessageID: cj.GHLMessageID, Channel: cj.Channel, Direction: cj.Direction, At: cj.At}

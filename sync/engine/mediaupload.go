@@ -126,6 +126,11 @@ func (e *Engine) uploadMedia(ctx context.Context, j *job) error {
 	}
 	md := u.Message.Media[u.Index]
 	name := attachmentName(md)
+	if e.off(ctx, j, SwitchUploadMedia, u.Message.MessageID, "") {
+		u.NotAttached = append(u.NotAttached, name+" was not uploaded: uploading media is switched off in Automations")
+		u.next(j)
+		return nil
+	}
 	link, err := e.uploadOne(ctx, j, u, md, name)
 	if ctx.Err() != nil {
 		// Stopped, maybe before the upload's row was written: the job is

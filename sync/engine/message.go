@@ -51,6 +51,9 @@ func (e *Engine) mirrorMessage(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	if e.off(ctx, j, SwitchMirror, mj.MessageID, "") || mj.Channel != "call" && e.off(ctx, j, SwitchNonCallMessages, mj.MessageID, "") {
+		return nil
+	}
 	contactID, convID, err := e.resolveConversation(ctx, j, mj)
 	if err != nil {
 		return err
@@ -101,7 +104,7 @@ var statuses = map[activedemand.MessageStatus]ghl.MessageStatus{
 // would be refused again), and the message stays mirrored.
 func (e *Engine) mirrorStatus(ctx context.Context, j *job, mj MessageJob, ghlID string) error {
 	st, ok := statuses[activedemand.MessageStatus(mj.Status)]
-	if !ok {
+	if !ok || e.off(ctx, j, SwitchMirrorStatus, mj.MessageID, ghlID) {
 		return nil
 	}
 	_, err := e.call(ctx, j, store.OpStatusUpdate, http.MethodPut, mj.MessageID, true, func(ctx context.Context) (string, error) {

@@ -107,6 +107,9 @@ func (e *Engine) routeTranscript(ctx context.Context, j *job) error {
 	if err != nil {
 		return err
 	}
+	if e.off(ctx, j, SwitchRoute, rj.ADMessageID, rj.GHLMessageID) {
+		return nil
+	}
 	row := func(outcome store.Outcome, details string) {
 		j.history = append(j.history, store.HistoryEntry{At: e.now(), Operation: store.OpRouteMatch, System: store.SystemGHL,
 			LocalID: rj.ADMessageID, RemoteID: rj.GHLMessageID, Outcome: outcome, Attempts: j.item.Attempts, Error: details})
@@ -259,6 +262,9 @@ func (e *Engine) routeAction(ctx context.Context, j *job) error {
 	a, err := DecodeRouteAction(j.item.Payload)
 	if err != nil {
 		return err
+	}
+	if e.off(ctx, j, routeSwitch(a.Action), a.ADMessageID, a.GHLMessageID) {
+		return nil
 	}
 	rule := fmt.Sprintf("rule %q", a.RuleName)
 	switch a.Action {
