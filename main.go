@@ -35,6 +35,7 @@ import (
 	"parley/sync/demo"
 	"parley/sync/engine"
 	"parley/sync/ghl"
+	"parley/sync/routing"
 	"parley/ui"
 	"parley/ui/display"
 	"parley/ui/player"
@@ -166,6 +167,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
 	deps.Sync, deps.Mapping = ctl, ctl
+	deps.Automations, deps.RulePreview = db, &routing.Previewer{Store: db, DataDir: dbDir}
 	// oto allows one audio context per process: opened once, here.
 	if dev, err := player.OpenDevice(context.Background()); err != nil {
 		deps.SoundErr = err
