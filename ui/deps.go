@@ -177,6 +177,10 @@ type Deps struct {
 	// SoundErr is why there is no Sound (player.OpenDevice's error); the
 	// player shows it and the transcripts still work.
 	SoundErr error
+	// Conversations feeds the Conversations screen: both systems'
+	// conversations, a pair's aligned threads and its re-sync
+	// (*engine.Browser); nil shows the screen empty with a hint.
+	Conversations ConversationBrowser
 }
 
 func (d Deps) withDefaults() Deps {
