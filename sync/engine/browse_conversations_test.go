@@ -168,3 +168,29 @@ func TestConversationResyncQueuesTheMissing(t *testing.T) {
 		t.Fatalf("after the re-sync: missing %d, HighLevel altIds %v", p.Missing, r.byAltID())
 	}
 }
+
+// TestConversationNextPagesReuseTheCounts: scrolling reads next pages
+// with the open-job counts of the first, so a long list does not count
+// every job again per page; a first page counts afresh.
+func TestConversationNextPagesReuseTheCounts(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	page, next, err := br.ADConversations(ctx, engine.ADConversationQuery{Limit: 1})
+	if err != nil || len(page) != 1 || page[0].ADContactID != "ad-ada" || next != "ad-ada" {
+		t.Fatalf("first page = %+v, %q, %v", page, next, err)
+	}
+	// Ben's conversation gets a failed message after the first page.
+	ben := contactJob("ad-ben", "Ben", "Okafor", "ben@example.com", "+15145550122")
+	r.queue(messageJob("m-ben-2", ben, "sms", "inbound", "Hello?", t0.Add(time.Hour)))
+	if err := r.st.KillOutbox(ctx, r.item(engine.MessageKey("m-ben-2")).ID, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err = br.ADConversations(ctx, engine.ADConversationQuery{Limit: 1, After: next})
+	if err != nil || len(page) != 1 || page[0].ADContactID != "ad-ben" || page[0].State != engine.PairInSync {
+		t.Fatalf("next page = %+v, %v; want Ben as the first page saw him", page, err)
+	}
+	page, _, err = br.ADConversations(ctx, engine.ADConversationQuery{Text: "ben"})
+	if err != nil || len(page) != 1 || page[0].State != engine.PairFailed {
+		t.Fatalf("a first page = %+v, %v; want Ben failed", page, err)
+	}
+}
