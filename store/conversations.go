@@ -123,3 +123,27 @@ func (s *Store) OutboxWithValue(ctx context.Context, kind, path, value string, l
 	}
 	return items, nil
 }
+
+// ConversationLinksFor maps AD contact ids to their linked GHL
+// conversation ids; contacts without a conversation are left out.
+func (s *Store) ConversationLinksFor(ctx context.Context, adContactIDs []string) (map[string]string, error) {
+	keys := make([]string, len(adContactIDs))
+	for i, id := range adContactIDs {
+		keys[i] = conversationPrefix + id
+	}
+	out := make(map[string]string, len(keys))
+	for chunk := range chunks(keys) {
+		args := append([]any{string(KindConversation)}, chunk...)
+		rows, err := queryAll(ctx, s.r, func(r rowScanner) ([2]string, error) {
+			var p [2]string
+			return p, r.Scan(&p[0], &p[1])
+		}, `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ad_id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up conversation links: %w", err)
+		}
+		for _, p := range rows {
+			out[strings.TrimPrefix(p[0], conversationPrefix)] = p[1]
+		}
+	}
+	return out, nil
+}

@@ -136,3 +136,24 @@ func seedConversations(b *testing.B, s *Store, n int) {
 		b.Fatal(err)
 	}
 }
+
+func TestConversationLinksFor(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	ids := make([]string, 1200) // more than one query's worth
+	for i := range ids {
+		ids[i] = fmt.Sprintf("ad-%d", i)
+		if i%2 == 0 {
+			if err := s.LinkIDs(ctx, KindConversation, "contact/"+ids[i], fmt.Sprintf("cv-%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := s.ConversationLinksFor(ctx, ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 600 || got["ad-1198"] != "cv-1198" || got["ad-1"] != "" {
+		t.Fatalf("links = %d, ad-1198 → %q", len(got), got["ad-1198"])
+	}
+}

@@ -126,31 +126,31 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 		}
 		return text == "" || strings.Contains(strings.ToLower(c.ADContactID+"\x00"+c.GHLConversationID), text)
 	}
-	if q.State != "" && q.State != PairInSync {
-		// The open work is small: read it whole, in contact order.
-		for _, id := range slices.Sorted(mapKeys(open)) {
-			c, err := b.adConversation(ctx, id, open)
-			if err != nil {
-				return nil, "", err
+	if q.State != "" && q.State != PairInSync || q.After == "" && q.State == "" {
+		// Conversations with open work: read whole (it is small, except
+		// during a backfill, when at most one page of it is listed).
+		ids := slices.Sorted(mapKeys(open))
+		linked, err := st.ConversationLinksFor(ctx, ids)
+		if err != nil {
+			return nil, "", err
+		}
+		for _, id := range ids {
+			if len(list) == q.Limit {
+				break
 			}
-			if keep(c) {
+			c := ADConversation{ADContactID: id, State: PairOnlyAD, Pending: open[id].Pending, Failed: open[id].Dead}
+			if conv, ok := linked[id]; ok {
+				if q.State == "" {
+					continue // listed with the links, in order
+				}
+				c = linkedConversation(store.ConversationLink{ADContactID: id, GHLID: conv}, open)
+			}
+			if id != "" && keep(c) {
 				list = append(list, c)
 			}
 		}
-		return list, "", nil
-	}
-	if q.After == "" && q.State == "" {
-		for _, id := range slices.Sorted(mapKeys(open)) {
-			_, ok, err := st.GHLIDFor(ctx, store.KindConversation, conversationKey(id))
-			if err != nil {
-				return nil, "", err
-			}
-			if ok {
-				continue
-			}
-			if c := (ADConversation{ADContactID: id, State: PairOnlyAD, Pending: open[id].Pending, Failed: open[id].Dead}); keep(c) && id != "" {
-				list = append(list, c)
-			}
+		if q.State != "" {
+			return list, "", nil
 		}
 	}
 	links, err := st.ConversationLinks(ctx, store.ConversationFilter{Text: q.Text, After: q.After, Limit: q.Limit})
@@ -166,17 +166,6 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 		next = links[len(links)-1].ADContactID
 	}
 	return list, next, nil
-}
-
-func (b *Browser) adConversation(ctx context.Context, adContactID string, open map[string]store.JobCounts) (ADConversation, error) {
-	conv, ok, err := b.cfg.Store.GHLIDFor(ctx, store.KindConversation, conversationKey(adContactID))
-	if err != nil {
-		return ADConversation{}, err
-	}
-	if !ok {
-		return ADConversation{ADContactID: adContactID, State: PairOnlyAD, Pending: open[adContactID].Pending, Failed: open[adContactID].Dead}, nil
-	}
-	return linkedConversation(store.ConversationLink{ADContactID: adContactID, GHLID: conv}, open), nil
 }
 
 func linkedConversation(l store.ConversationLink, open map[string]store.JobCounts) ADConversation {

@@ -194,3 +194,29 @@ func TestConversationNextPagesReuseTheCounts(t *testing.T) {
 		t.Fatalf("a first page = %+v, %v; want Ben failed", page, err)
 	}
 }
+
+// TestConversationOnlyInActiveDEMAND: a contact whose messages are queued
+// but not mirrored yet has no HighLevel conversation: it is listed first,
+// only on the ActiveDEMAND side, and its filter finds it alone.
+func TestConversationOnlyInActiveDEMAND(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	cleo := contactJob("ad-cleo", "Cleo", "Ng", "cleo@example.com", "")
+	r.queue(messageJob("m-cleo-1", cleo, "sms", "inbound", "Hi", t0))
+	all, _, err := br.ADConversations(ctx, engine.ADConversationQuery{})
+	if err != nil || len(all) != 3 || all[0].ADContactID != "ad-cleo" || all[0].State != engine.PairOnlyAD || all[1].ADContactID != "ad-ada" {
+		t.Fatalf("all = %+v, %v", all, err)
+	}
+	only, _, err := br.ADConversations(ctx, engine.ADConversationQuery{State: engine.PairOnlyAD})
+	if err != nil || len(only) != 1 || only[0].ADContactID != "ad-cleo" {
+		t.Fatalf("only in ActiveDEMAND = %+v, %v", only, err)
+	}
+	pending, _, err := br.ADConversations(ctx, engine.ADConversationQuery{State: engine.PairPending})
+	if err != nil || len(pending) != 1 || pending[0].ADContactID != "ad-ada" {
+		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+	p, err := br.Pair(ctx, "ad-cleo", "")
+	if err != nil || p.State != engine.PairOnlyAD || p.Missing != 1 || len(p.Rows) != 1 {
+		t.Fatalf("pair = %+v, %v", p, err)
+	}
+}
