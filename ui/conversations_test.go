@@ -209,6 +209,12 @@ func TestConversationKeyboardAndLinks(t *testing.T) {
 		t.Fatalf("open contact: on %s at %q, want %q", c.Current(), c.contacts.current.GHLID, s.pair.GHLContactID)
 	}
 	loop.runUntil(t, "the contact's timeline", func() bool { return strings.Contains(c.contacts.title.Text, "—") })
+
+	c.Show("Conversations")
+	test.Tap(button(t, c.Window().Canvas().Content(), "Search every transcript…", 0))
+	if c.Current() != "Contacts" || cv.Focused() != c.contacts.tsearch {
+		t.Fatalf("search every transcript: on %s, focus on %T", c.Current(), cv.Focused())
+	}
 }
 
 // TestConversationsLooks is the golden picture of the screen with a pair
