@@ -33,6 +33,11 @@ const (
 	conversationPage = 100
 	// pageAhead is how close to the end of a list the next page is read.
 	pageAhead = 20
+	// maxSkippedPages bounds the HighLevel pages read in a row that the
+	// channel, unread or date filter keeps nothing of (HighLevel's search
+	// cannot filter by them), so a filter that matches nothing does not
+	// read the whole location.
+	maxSkippedPages = 10
 
 	anyState   = "Any state"
 	anyChannel = "Any channel"
@@ -75,6 +80,8 @@ type conversationsScreen struct {
 	ghlNext    int64
 	ghlGen     int
 	ghlLoading bool
+	// ghlSkipped counts the pages in a row the filters kept nothing of.
+	ghlSkipped int
 	ghlSearch  *widget.Entry
 	ghlChannel *widget.Select
 	ghlStatus  *widget.Select
@@ -452,6 +459,8 @@ func (s *conversationsScreen) loadGHL(more bool) {
 	}
 	if more {
 		q.StartAfter = s.ghlNext
+	} else {
+		s.ghlSkipped = 0
 	}
 	s.bg.run(s.ctx, func(ctx context.Context) func() {
 		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
@@ -476,10 +485,19 @@ func (s *conversationsScreen) loadGHL(more bool) {
 			}
 			s.ghlNext = next
 			s.ghlList.Refresh()
+			if len(list) == 0 {
+				s.ghlSkipped++
+			} else {
+				s.ghlSkipped = 0
+			}
 			switch {
-			case len(s.ghl) == 0 && next != 0:
+			case len(s.ghl) == 0 && next != 0 && s.ghlSkipped < maxSkippedPages:
 				// The filters kept nothing of this page: read on.
 				s.loadGHL(true)
+			case len(s.ghl) == 0 && next != 0:
+				s.ghlNote.SetText(fmt.Sprintf("None of HighLevel's newest %d conversations matches these filters. Narrow the search text or widen the filters.",
+					maxSkippedPages*conversationPage))
+				s.ghlNote.Show()
 			case len(s.ghl) == 0:
 				s.ghlNote.SetText("No HighLevel conversation matches these filters.")
 				s.ghlNote.Show()

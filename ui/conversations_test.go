@@ -236,3 +236,22 @@ func TestConversationsLooks(t *testing.T) {
 	loop.idleFor(50 * time.Millisecond)
 	assertLooks(t, "conversations/pair.png", c.Window().Canvas().Capture())
 }
+
+func TestConversationFilters(t *testing.T) {
+	r, br := newConversationRig(t)
+	c, loop := newTestConsole(t, Deps{History: r.st, Browse: br, Conversations: br, Location: time.UTC})
+	s := openConversations(t, c, loop)
+	s.ghlChannel.SetSelected("Call")
+	loop.runUntil(t, "the channel filter", func() bool { return len(s.ghl) == 0 && s.ghlNote.Visible() })
+	if s.ghlNote.Text != "No HighLevel conversation matches these filters." {
+		t.Fatalf("note = %q", s.ghlNote.Text)
+	}
+	s.ghlChannel.SetSelected("SMS")
+	loop.runUntil(t, "SMS", func() bool { return len(s.ghl) == 1 && !s.ghlNote.Visible() })
+	s.adState.SetSelected(string(engine.PairInSync))
+	loop.runUntil(t, "the state filter", func() bool { return len(s.ad) == 0 && s.adNote.Visible() })
+	s.adState.SetSelected(string(engine.PairFailed))
+	loop.runUntil(t, "failed", func() bool { return len(s.ad) == 1 && s.ad[0].ADContactID == "ad-c1" })
+	test.Type(s.adSearch, "nobody")
+	loop.runUntil(t, "the search", func() bool { return len(s.ad) == 0 })
+}
