@@ -429,7 +429,9 @@ func (b *Browser) Pair(ctx context.Context, adContactID, ghlConversationID strin
 			ADText: firstNonEmpty(a.job.Body, a.job.Subject), ADState: a.state, ADError: a.item.LastError}
 		if m, ok := byAD[id]; ok {
 			row.GHLMessageID, row.GHLText, row.Channel = m.ID, m.Body, m.MessageType
-		} else if p.GHLConversationID != "" || p.State == PairOnlyAD {
+		} else if len(p.Problems) == 0 {
+			// Only once HighLevel's side was read: a message is not known
+			// to be missing there while it could not be.
 			row.Mismatch = MissingInGHL
 			p.Missing++
 		}

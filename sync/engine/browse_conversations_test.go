@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -9,6 +10,7 @@ import (
 	"parley/sync/engine"
 	"parley/sync/ghl"
 	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
 )
 
 // conversationRig mirrors a small business: Ada with three messages, Ben
@@ -218,5 +220,26 @@ func TestConversationOnlyInActiveDEMAND(t *testing.T) {
 	p, err := br.Pair(ctx, "ad-cleo", "")
 	if err != nil || p.State != engine.PairOnlyAD || p.Missing != 1 || len(p.Rows) != 1 {
 		t.Fatalf("pair = %+v, %v", p, err)
+	}
+}
+
+// TestConversationPairWhenHighLevelFails: with HighLevel's side unread, no
+// message is called missing, and a re-sync refuses rather than queue the
+// whole conversation again.
+func TestConversationPairWhenHighLevelFails(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	if err := r.gs.InjectFault(sandboxkit.Fault{Route: "GET /conversations/{conversationId}/messages", Kind: sandboxkit.FaultStatus, Status: 400, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := br.Pair(ctx, "ad-ada", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Problems) != 1 || p.Missing != 0 || len(p.Rows) != 4 {
+		t.Fatalf("pair = %+v", p)
+	}
+	if _, err := br.ResyncConversation(ctx, "ad-ada"); err == nil || !strings.Contains(err.Error(), "Connections screen") {
+		t.Fatalf("re-sync with HighLevel failing: %v", err)
 	}
 }
