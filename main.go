@@ -162,7 +162,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	} else {
 		deps.Connections = conns
 		if b := browser(db, conns, dbDir); b != nil {
-			deps.Browse = b // a nil *Browser in the interface would not be nil
+			deps.Browse, deps.Conversations = b, b // a nil *Browser in the interface would not be nil
 		}
 	}
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine

@@ -202,6 +202,10 @@ type Deps struct {
 	// RulePreview tests a rule being edited against recent call
 	// transcripts (*routing.Previewer); nil disables the test, saying so.
 	RulePreview RulePreviewer
+	// Conversations feeds the Conversations screen: both systems'
+	// conversations, a pair's aligned threads and its re-sync
+	// (*engine.Browser); nil shows the screen empty with a hint.
+	Conversations ConversationBrowser
 }
 
 func (d Deps) withDefaults() Deps {

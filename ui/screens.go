@@ -43,8 +43,7 @@ func (c *Console) buildScreens() []*screen {
 	return []*screen{
 		{title: "Connections", icon: theme.ComputerIcon(), build: connections.view, shown: connections.shown},
 		newMappingScreen(c.deps, c.background(), c.win).screen(),
-		{title: "Conversations", icon: theme.MailComposeIcon(), build: comingSoon("Conversations",
-			"Browse the conversations mirrored into HighLevel, see each message's sync state, and push one again by hand.")},
+		c.conversationsEntry(),
 		{title: "Contacts", icon: theme.AccountIcon(), build: contacts.view, shown: contacts.shown},
 		newSyncScreen(c.deps, c.background(), c.win, c.ctx).screen(),
 		{title: "History", icon: theme.HistoryIcon(), build: history.view, shown: history.shown},

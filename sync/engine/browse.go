@@ -75,6 +75,9 @@ type Browser struct {
 	names map[string]ghl.Contact
 	// tried is when a name was last asked for and not found.
 	tried map[string]time.Time
+	// open is the Conversations screen's last count of open jobs
+	// (browse_conversations.go).
+	open openJobsCache
 
 	// ix serialises index updates; searches read a snapshot.
 	ix sync.Mutex

@@ -1,0 +1,245 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/store"
+	"parley/sync/engine"
+	"parley/sync/ghl"
+	"parley/sync/ghl/ghltest"
+	"parley/sync/internal/sandboxkit"
+)
+
+// conversationRig mirrors a small business: Ada with three messages, Ben
+// with one. Then a fourth message of Ada's is queued but not mirrored (it
+// is missing in HighLevel), and a message is recorded in Ada's HighLevel
+// conversation that ActiveDEMAND never had (an extra one).
+func conversationRig(t *testing.T) (*rig, *engine.Browser, string) {
+	t.Helper()
+	r := newRig(t, rigOptions{})
+	ada := contactJob("ad-ada", "Ada", "Lovelace", "ada@example.com", "+15145550111")
+	ben := contactJob("ad-ben", "Ben", "Okafor", "ben@example.com", "+15145550122")
+	r.queue(ada, ben,
+		messageJob("m-ada-1", ada, "sms", "inbound", "Hello", t0),
+		messageJob("m-ada-2", ada, "sms", "outbound", "Hi Ada", t0.Add(time.Minute)),
+		messageJob("m-ada-3", ada, "sms", "inbound", "Thanks", t0.Add(2*time.Minute)),
+		messageJob("m-ben-1", ben, "sms", "inbound", "Morning", t0))
+	r.run(r.engine(), nil)
+	r.queue(messageJob("m-ada-4", ada, "sms", "inbound", "One more thing", t0.Add(3*time.Minute)))
+	conv := r.ghlID(store.KindConversation, "contact/ad-ada")
+	if _, err := r.gc.RecordMessage(context.Background(), ghl.RecordRequest{Type: ghl.ChannelSMS, ConversationID: conv,
+		ContactID: r.ghlID(store.KindContact, "ad-ada"), ConversationProviderID: r.gs.ConversationProviderID(),
+		Direction: ghl.Outbound, Date: t0.Add(90 * time.Second), Message: "Typed in HighLevel"}); err != nil {
+		t.Fatal(err)
+	}
+	br, err := engine.NewBrowser(engine.BrowseConfig{Store: r.st, GHL: r.gc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, br, conv
+}
+
+func TestConversationListsMarkSyncState(t *testing.T) {
+	ctx := context.Background()
+	r, br, conv := conversationRig(t)
+	ad, next, err := br.ADConversations(ctx, engine.ADConversationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := map[string]engine.PairState{}
+	for _, c := range ad {
+		states[c.ADContactID] = c.State
+	}
+	if next != "" || len(ad) != 2 || states["ad-ada"] != engine.PairPending || states["ad-ben"] != engine.PairInSync {
+		t.Fatalf("AD conversations = %+v (next %q)", ad, next)
+	}
+	gh, _, err := br.GHLConversations(ctx, engine.GHLConversationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range gh {
+		if c.ID == conv && (c.ADContactID != "ad-ada" || c.State != engine.PairPending) {
+			t.Fatalf("Ada's HighLevel conversation = %+v", c)
+		}
+	}
+	// A conversation HighLevel has on its own is only on that side.
+	other := r.gs.AddContact(ghltest.Contact{FirstName: "Cleo", Email: "cleo@example.com"})
+	r.gs.AddConversation(ghltest.Conversation{ContactID: other.ID, Type: "TYPE_PHONE", LastMessageDate: t0})
+	gh, _, err = br.GHLConversations(ctx, engine.GHLConversationQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	only := 0
+	for _, c := range gh {
+		if c.ContactID == other.ID && c.State == engine.PairOnlyGHL && c.ADContactID == "" {
+			only++
+		}
+	}
+	if len(gh) != 3 || only != 1 {
+		t.Fatalf("HighLevel conversations = %+v", gh)
+	}
+	// Paging: one a page, three pages.
+	seen := 0
+	for after := int64(0); ; {
+		page, next, err := br.GHLConversations(ctx, engine.GHLConversationQuery{Limit: 1, StartAfter: after})
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen += len(page)
+		if next == 0 {
+			break
+		}
+		after = next
+	}
+	if seen != 3 {
+		t.Fatalf("paged %d HighLevel conversations, want 3", seen)
+	}
+}
+
+func TestConversationPairAlignsBothThreads(t *testing.T) {
+	ctx := context.Background()
+	_, br, conv := conversationRig(t)
+	p, err := br.Pair(ctx, "ad-ada", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.GHLConversationID != conv || len(p.Problems) != 0 {
+		t.Fatalf("pair = %+v", p)
+	}
+	var got []string
+	for _, row := range p.Rows {
+		got = append(got, row.ADMessageID+"|"+row.GHLText+"|"+string(row.Mismatch))
+	}
+	want := []string{"m-ada-1|Hello|", "m-ada-2|Hi Ada|", "|Typed in HighLevel|" + string(engine.OnlyInGHL),
+		"m-ada-3|Thanks|", "m-ada-4||" + string(engine.MissingInGHL)}
+	if len(got) != len(want) {
+		t.Fatalf("rows = %q, want %q", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("rows = %q, want %q", got, want)
+		}
+	}
+	if p.Rows[4].ADState != store.OutboxPending || p.Missing != 1 || p.Extra != 1 {
+		t.Fatalf("missing row = %+v; missing %d extra %d", p.Rows[4], p.Missing, p.Extra)
+	}
+	// The pair found from the other side is the same pair.
+	q, err := br.Pair(ctx, "", conv)
+	if err != nil || q.ADContactID != "ad-ada" || len(q.Rows) != 5 {
+		t.Fatalf("pair from HighLevel = %+v, %v", q, err)
+	}
+}
+
+func TestConversationResyncQueuesTheMissing(t *testing.T) {
+	ctx := context.Background()
+	r, br, conv := conversationRig(t)
+	// While m-ada-4's first job is pending, re-sync has nothing to add.
+	res, err := br.ResyncConversation(ctx, "ad-ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued != 0 || res.AlreadyQueued != 1 {
+		t.Fatalf("resync with the job pending = %+v", res)
+	}
+	// Give the job up, as a refusal would, and re-sync: it is queued
+	// again under a repair key, and the engine mirrors it.
+	it := r.item(engine.MessageKey("m-ada-4"))
+	if err := r.st.KillOutbox(ctx, it.ID, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	ad, _, err := br.ADConversations(ctx, engine.ADConversationQuery{})
+	if err != nil || ad[0].State != engine.PairFailed || ad[0].Failed != 1 {
+		t.Fatalf("after the refusal: %+v, %v", ad, err)
+	}
+	res, err = br.ResyncConversation(ctx, "ad-ada")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Queued != 1 || res.AlreadyQueued != 0 {
+		t.Fatalf("resync = %+v", res)
+	}
+	r.run(r.engine(), nil)
+	p, err := br.Pair(ctx, "ad-ada", conv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Missing != 0 || r.byAltID()["m-ada-4"] != 1 || r.byAltID()["m-ada-1"] != 1 {
+		t.Fatalf("after the re-sync: missing %d, HighLevel altIds %v", p.Missing, r.byAltID())
+	}
+}
+
+// TestConversationNextPagesReuseTheCounts: scrolling reads next pages
+// with the open-job counts of the first, so a long list does not count
+// every job again per page; a first page counts afresh.
+func TestConversationNextPagesReuseTheCounts(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	page, next, err := br.ADConversations(ctx, engine.ADConversationQuery{Limit: 1})
+	if err != nil || len(page) != 1 || page[0].ADContactID != "ad-ada" || next != "ad-ada" {
+		t.Fatalf("first page = %+v, %q, %v", page, next, err)
+	}
+	// Ben's conversation gets a failed message after the first page.
+	ben := contactJob("ad-ben", "Ben", "Okafor", "ben@example.com", "+15145550122")
+	r.queue(messageJob("m-ben-2", ben, "sms", "inbound", "Hello?", t0.Add(time.Hour)))
+	if err := r.st.KillOutbox(ctx, r.item(engine.MessageKey("m-ben-2")).ID, "refused"); err != nil {
+		t.Fatal(err)
+	}
+	page, _, err = br.ADConversations(ctx, engine.ADConversationQuery{Limit: 1, After: next})
+	if err != nil || len(page) != 1 || page[0].ADContactID != "ad-ben" || page[0].State != engine.PairInSync {
+		t.Fatalf("next page = %+v, %v; want Ben as the first page saw him", page, err)
+	}
+	page, _, err = br.ADConversations(ctx, engine.ADConversationQuery{Text: "ben"})
+	if err != nil || len(page) != 1 || page[0].State != engine.PairFailed {
+		t.Fatalf("a first page = %+v, %v; want Ben failed", page, err)
+	}
+}
+
+// TestConversationOnlyInActiveDEMAND: a contact whose messages are queued
+// but not mirrored yet has no HighLevel conversation: it is listed first,
+// only on the ActiveDEMAND side, and its filter finds it alone.
+func TestConversationOnlyInActiveDEMAND(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	cleo := contactJob("ad-cleo", "Cleo", "Ng", "cleo@example.com", "")
+	r.queue(messageJob("m-cleo-1", cleo, "sms", "inbound", "Hi", t0))
+	all, _, err := br.ADConversations(ctx, engine.ADConversationQuery{})
+	if err != nil || len(all) != 3 || all[0].ADContactID != "ad-cleo" || all[0].State != engine.PairOnlyAD || all[1].ADContactID != "ad-ada" {
+		t.Fatalf("all = %+v, %v", all, err)
+	}
+	only, _, err := br.ADConversations(ctx, engine.ADConversationQuery{State: engine.PairOnlyAD})
+	if err != nil || len(only) != 1 || only[0].ADContactID != "ad-cleo" {
+		t.Fatalf("only in ActiveDEMAND = %+v, %v", only, err)
+	}
+	pending, _, err := br.ADConversations(ctx, engine.ADConversationQuery{State: engine.PairPending})
+	if err != nil || len(pending) != 1 || pending[0].ADContactID != "ad-ada" {
+		t.Fatalf("pending = %+v, %v", pending, err)
+	}
+	p, err := br.Pair(ctx, "ad-cleo", "")
+	if err != nil || p.State != engine.PairOnlyAD || p.Missing != 1 || len(p.Rows) != 1 {
+		t.Fatalf("pair = %+v, %v", p, err)
+	}
+}
+
+// TestConversationPairWhenHighLevelFails: with HighLevel's side unread, no
+// message is called missing, and a re-sync refuses rather than queue the
+// whole conversation again.
+func TestConversationPairWhenHighLevelFails(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	if err := r.gs.InjectFault(sandboxkit.Fault{Route: "GET /conversations/{conversationId}/messages", Kind: sandboxkit.FaultStatus, Status: 400, Times: 2}); err != nil {
+		t.Fatal(err)
+	}
+	p, err := br.Pair(ctx, "ad-ada", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Problems) != 1 || p.Missing != 0 || len(p.Rows) != 4 {
+		t.Fatalf("pair = %+v", p)
+	}
+	if _, err := br.ResyncConversation(ctx, "ad-ada"); err == nil || !strings.Contains(err.Error(), "Connections screen") {
+		t.Fatalf("re-sync with HighLevel failing: %v", err)
+	}
+}
