@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"parley/store/secrets"
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
+	"parley/sync/demo"
 	"parley/sync/ghl"
 	"parley/sync/ghl/ghltest"
 	"parley/sync/internal/sandboxkit"
@@ -312,5 +315,83 @@ func TestWebhookNeedsItsSecret(t *testing.T) {
 	cfg.Webhook.Secret = ""
 	if _, err := Run(ctx, cfg); err == nil || !strings.Contains(err.Error(), "secret") {
 		t.Errorf("Run without a secret = %v, want an error about the secret", err)
+	}
+}
+
+// TestRunHeadlessDemoServesWebhooks is `parley sync --demo --webhook-listen
+// ADDR --webhook-url URL`: the demo sandbox is subscribed, a signed event
+// is accepted, and the progress lines and the summary count it.
+func TestRunHeadlessDemoServesWebhooks(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	st := openStore(t, dir)
+	addr := freeAddr(t)
+	url := "http://" + addr + "/"
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, log lockedBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- RunHeadless(ctx, HeadlessOptions{Out: &out, Store: st, DataDir: dir, Demo: true, Sandbox: demo.Options{ActivityEvery: -1},
+			PollEvery: time.Hour, ProgressEvery: 100 * time.Millisecond, Logger: slog.New(slog.NewTextHandler(&log, nil)),
+			WebhookListen: addr, WebhookURL: url})
+	}()
+	ev := activedemand.Event{ID: "evt-headless-1", Type: activedemand.EventConversationUpdated}
+	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		select {
+		case err := <-done:
+			t.Fatalf("RunHeadless returned before being stopped: %v\n%s", err, out.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the receiver did not accept a signed event in 60 s:\n%s", out.String())
+		}
+		status, err := activedemand.PostWebhook(ctx, nil, url, activedemand.Routes{}, activedemand.Secret(adtest.DefaultWebhookSecret), ev, time.Now())
+		if err == nil && status == http.StatusOK {
+			break
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(out.String(), "webhooks 1 accepted"); time.Sleep(50 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no progress line counts the webhook:\n%s", out.String())
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunHeadless = %v after cancel\n%s", err, out.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("still running 30 s after cancel")
+	}
+	printed := out.String()
+	for _, want := range []string{"Webhooks: served on " + addr, "Webhooks: 1 accepted"} {
+		if !strings.Contains(printed, want) {
+			t.Errorf("output lacks %q:\n%s", want, printed)
+		}
+	}
+	if n := strings.Count(log.String(), "webhook subscribed"); n != len(WebhookEvents) {
+		t.Errorf("%d subscriptions logged, want %d:\n%s", n, len(WebhookEvents), log.String())
+	}
+}
+
+// TestREADMEDescribesTheWebhookTrigger keeps the README's `parley sync`
+// section in step with the events subscribed and where the secret goes.
+func TestREADMEDescribesTheWebhookTrigger(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme := string(b)
+	want := []string{"--webhook-listen", "PARLEY_WEBHOOK_LISTEN", "--webhook-url", "PARLEY_WEBHOOK_URL",
+		string(secrets.ADWebhookSecret), secrets.EnvVar(secrets.ADWebhookSecret)}
+	for _, ev := range WebhookEvents {
+		want = append(want, "`"+string(ev)+"`")
+	}
+	for _, w := range want {
+		if !strings.Contains(readme, w) {
+			t.Errorf("README does not mention %s", w)
+		}
 	}
 }
