@@ -131,17 +131,21 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	var wh *webhookTrigger
+	if cfg.Webhook != nil && !cfg.Once {
+		// Before Started: a run that cannot serve its webhooks never starts.
+		if wh, err = startWebhook(ctx, *cfg.Webhook, cfg.Store, ad, ad.Routes(), cfg.Logger); err != nil {
+			return Summary{}, err
+		}
+	}
 	if cfg.Confirm {
 		e.Confirm()
 	}
 	if cfg.Started != nil {
 		cfg.Started(e)
 	}
-	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
-	if cfg.Webhook != nil && !cfg.Once {
-		if r.webhook, err = startWebhook(ctx, *cfg.Webhook, cfg.Store, ad, ad.Routes(), cfg.Logger); err != nil {
-			return Summary{}, err
-		}
+	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now(), webhook: wh}
+	if wh != nil {
 		r.kick = make(chan struct{}, 1)
 	}
 	if cfg.Backfill != nil {

@@ -109,7 +109,7 @@ func WebhookSecret(v secrets.Vault) (activedemand.Secret, error) {
 		return "", fmt.Errorf("webhook receiver: %w: %s", ErrNoWebhookSecret, webhookSecretHint)
 	}
 	if err != nil {
-		return "", fmt.Errorf("webhook receiver: read the signing secret: %w", err)
+		return "", fmt.Errorf("webhook receiver: read the signing secret: %w; or leave out --webhook-listen to sync by polling only", err)
 	}
 	return activedemand.Secret(s), nil
 }

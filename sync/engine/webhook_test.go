@@ -310,6 +310,11 @@ func TestWebhookNeedsItsSecret(t *testing.T) {
 		}
 	}
 
+	err = RunHeadless(ctx, HeadlessOptions{Out: &bytes.Buffer{}, Store: openStore(t, dir), DataDir: dir, Accounts: acc, WebhookURL: "https://parley.example.com/hooks/ad"})
+	if err == nil || !strings.Contains(err.Error(), "--webhook-listen") {
+		t.Errorf("--webhook-url alone: RunHeadless = %v, want an error asking for --webhook-listen", err)
+	}
+
 	w := newWebhookRig(t)
 	cfg := w.config()
 	cfg.Webhook.Secret = ""
