@@ -288,7 +288,8 @@ func (r *runner) stopWhenHeld(ctx context.Context, stop func()) {
 
 // pollEvery is Poller.Run with the results counted, and a poll as soon
 // as a webhook asks (r.kick): polls run one at a time on this goroutine,
-// and kick holds one more, so a burst of events costs at most two polls.
+// and kick holds one more, so the events that arrive while a poll runs
+// share the next one.
 func (r *runner) pollEvery(ctx context.Context) {
 	every := r.p.cfg.Every
 	t := time.NewTicker(every)

@@ -122,10 +122,11 @@ type webhookTrigger struct {
 	ln   net.Listener
 	log  *slog.Logger
 
-	replays, busy, accepted atomic.Int64
-	polls                   atomic.Int64
-	mu                      sync.Mutex
-	rejected                map[string]int64
+	// polls counts the polls the events triggered; rejected counts the
+	// receiver's refusals by reason (its Stats has only their total).
+	polls    atomic.Int64
+	mu       sync.Mutex
+	rejected map[string]int64
 }
 
 // startWebhook checks o, listens on o.Listen and, with o.URL, makes sure
@@ -234,7 +235,6 @@ func (w *webhookTrigger) run(ctx context.Context, kick chan<- struct{}) {
 			}
 			return
 		case <-w.recv.Events():
-			w.accepted.Add(1)
 			select {
 			case kick <- struct{}{}:
 			default: // a poll is already pending; it will see this change too
@@ -251,14 +251,13 @@ func (w *webhookTrigger) ServeHTTP(rw http.ResponseWriter, req *http.Request) {
 	w.recv.ServeHTTP(rec, req)
 	switch {
 	case rec.status == http.StatusServiceUnavailable:
-		w.busy.Add(1)
+		// Busy, not refused: the sender retries.
 	case rec.status >= 400:
 		reason := rejectReason(rec.status, rec.body.String())
 		w.mu.Lock()
 		w.rejected[reason]++
 		w.mu.Unlock()
 	case strings.HasPrefix(rec.body.String(), "duplicate"):
-		w.replays.Add(1)
 		w.log.InfoContext(req.Context(), "activedemand webhook: replay of an event already accepted; answered without a poll", "reason", "replay", "remote", req.RemoteAddr)
 	}
 }
@@ -287,7 +286,8 @@ func (w *webhookTrigger) stats() WebhookStats {
 	w.mu.Lock()
 	rejected := maps.Clone(w.rejected)
 	w.mu.Unlock()
-	return WebhookStats{Accepted: w.accepted.Load(), Replays: w.replays.Load(), Busy: w.busy.Load(), Rejected: rejected, Polls: int(w.polls.Load())}
+	rs := w.recv.Stats()
+	return WebhookStats{Accepted: rs.Delivered, Replays: rs.Duplicates, Busy: rs.Full + rs.LogErrors, Rejected: rejected, Polls: int(w.polls.Load())}
 }
 
 // answer records a response's status and the start of its body.
