@@ -137,6 +137,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 	headless := engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo,
 		Once: o.once, Workers: o.workers, PollEvery: o.poll, Logger: slog.Default(),
 		DryRun: o.dryRun, Backfill: o.backfill, MaxChanges: o.maxChanges, Confirm: o.confirm,
+		WebhookListen: o.webhookListen, WebhookURL: o.webhookURL,
 		Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
 			GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}}
 	switch o.command {
@@ -229,6 +230,7 @@ type options struct {
 	dryRun, confirm                                 bool
 	backfill                                        *engine.DateRange
 	maxChanges                                      int
+	webhookListen, webhookURL                       string
 	// `parley verify`.
 	repair, json bool
 }
@@ -269,6 +271,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	})
 	fs.IntVar(&o.maxChanges, "max-changes", 0, "sync: hold a backlog of more than N changes unsent until --confirm (0: no limit)")
 	fs.BoolVar(&o.confirm, "confirm", false, "sync: send a backlog larger than --max-changes")
+	fs.StringVar(&o.webhookListen, "webhook-listen", os.Getenv("PARLEY_WEBHOOK_LISTEN"), "sync: serve ActiveDEMAND's webhooks on this address; each event triggers a poll (env PARLEY_WEBHOOK_LISTEN; default off)")
+	fs.StringVar(&o.webhookURL, "webhook-url", os.Getenv("PARLEY_WEBHOOK_URL"), "sync: public URL ActiveDEMAND posts webhooks to; subscribed once, kept across restarts (env PARLEY_WEBHOOK_URL)")
 	fs.BoolVar(&o.repair, "repair", false, "verify: queue the missing messages for the next sync (never deletes)")
 	fs.BoolVar(&o.json, "json", false, "verify: write the report as JSON")
 	if err := fs.Parse(args); err != nil {

@@ -12,6 +12,7 @@ import (
 	"parley/store"
 	"parley/store/secrets"
 	"parley/sync/activedemand"
+	"parley/sync/activedemand/adtest"
 	"parley/sync/connect"
 	"parley/sync/demo"
 	"parley/sync/ghl"
@@ -53,6 +54,10 @@ type HeadlessOptions struct {
 	// Confirm lets it go (RunConfig.MaxChanges).
 	MaxChanges int
 	Confirm    bool
+	// WebhookListen, if set, serves ActiveDEMAND's webhooks on this
+	// address (RunConfig.Webhook), signed with the secret from
+	// Accounts.Vault; WebhookURL is the public URL to subscribe, if any.
+	WebhookListen, WebhookURL string
 }
 
 // Accounts locates the real accounts for a headless run.
@@ -163,6 +168,9 @@ func openSession(ctx context.Context, o HeadlessOptions) (*session, error) {
 		if ss.cfg.GHL, ss.cfg.AD, ss.cfg.ProviderID, err = o.Accounts.configs(routes); err != nil {
 			return nil, err
 		}
+		if ss.cfg.Webhook, err = o.webhook(func() (activedemand.Secret, error) { return WebhookSecret(o.Accounts.Vault) }); err != nil {
+			return nil, err
+		}
 		fmt.Fprintf(o.Out, "Syncing ActiveDEMAND (%s) into HighLevel location %s (%s).\n",
 			orDefault(ss.cfg.AD.BaseURL, activedemand.DefaultBaseURL), ss.cfg.GHL.LocationID, orDefault(ss.cfg.GHL.BaseURL, "the live API"))
 		return ss, nil
@@ -186,8 +194,33 @@ func openSession(ctx context.Context, o HeadlessOptions) (*session, error) {
 		return nil, err
 	}
 	ss.cfg.GHL, ss.cfg.AD, ss.cfg.ProviderID = ss.sb.GHLConfig(), ss.sb.ADConfig(), ss.sb.ProviderID()
+	if ss.cfg.Webhook, err = o.webhook(func() (activedemand.Secret, error) { return adtest.DefaultWebhookSecret, nil }); err != nil {
+		ss.close()
+		return nil, err
+	}
 	fmt.Fprintf(o.Out, "Demo mode: mirroring the demo business from the built-in ActiveDEMAND sandbox (%s) into an empty HighLevel sandbox (%s).\n", ss.sb.AD.URL(), ss.sb.GHL.URL())
 	return ss, nil
+}
+
+// webhook is the receiver's configuration when WebhookListen is set, with
+// the signing secret from secret.
+func (o HeadlessOptions) webhook(secret func() (activedemand.Secret, error)) (*WebhookOptions, error) {
+	if o.WebhookListen == "" {
+		if o.WebhookURL != "" {
+			return nil, errors.New("--webhook-url needs --webhook-listen: the address the receiver serves on, which the URL leads to")
+		}
+		return nil, nil
+	}
+	sec, err := secret()
+	if err != nil {
+		return nil, err
+	}
+	if o.Once {
+		fmt.Fprintln(o.Out, "Webhooks: not served with --once, which polls once and exits.")
+		return nil, nil
+	}
+	fmt.Fprintf(o.Out, "Webhooks: served on %s; each accepted event triggers a poll, and polling goes on as the safety net.\n", o.WebhookListen)
+	return &WebhookOptions{Listen: o.WebhookListen, Secret: sec, URL: o.WebhookURL}, nil
 }
 
 // dryRunHeadless is `parley sync --dry-run`: the prediction, as a summary.

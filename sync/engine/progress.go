@@ -30,12 +30,12 @@ func (r *runner) progress(ctx context.Context) {
 		if err != nil {
 			continue // the store is busy or closing; the next tick tries again
 		}
-		writeProgress(r.cfg.Progress, snap, time.Since(r.start))
+		writeProgress(r.cfg.Progress, snap, time.Since(r.start), r.webhook)
 	}
 }
 
 // writeProgress writes one line: queue depth, settled counts, rate.
-func writeProgress(w io.Writer, s Snapshot, elapsed time.Duration) {
+func writeProgress(w io.Writer, s Snapshot, elapsed time.Duration, wh *webhookTrigger) {
 	pending, inFlight := queued(s)
 	var done, retried, failed int
 	for _, k := range s.Jobs {
@@ -47,6 +47,9 @@ func writeProgress(w io.Writer, s Snapshot, elapsed time.Duration) {
 	}
 	line := fmt.Sprintf("sync: %s · queue %d pending, %d in flight · done %d · retrying %d · failed %d · %.1f jobs/s",
 		s.State, pending, inFlight, done, retried, failed, rate)
+	if wh != nil {
+		line += " · webhooks " + wh.stats().String()
+	}
 	if s.Reason != "" {
 		line += " · paused: " + s.Reason
 	}
@@ -63,6 +66,9 @@ func (s Summary) WriteSummary(w io.Writer) {
 		s.Polls, s.Polled.Messages, s.Polled.Conversations, s.Polled.Queued)
 	fmt.Fprintf(w, "Mirrored: %d messages recorded, %d contact jobs done; %d jobs done in all, %d failed for now, %d dead.\n",
 		s.Messages(), s.Jobs[JobMirrorContact].Done, done, retried, failed)
+	if s.Webhook != nil {
+		fmt.Fprintf(w, "Webhooks: %s.\n", s.Webhook)
+	}
 	if s.Waiting > 0 {
 		fmt.Fprintf(w, "%d jobs wait for a retry; the next run takes them.\n", s.Waiting)
 	}

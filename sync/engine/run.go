@@ -59,6 +59,9 @@ type RunConfig struct {
 	// StopWhenHeld ends a run without Once as soon as the max-changes
 	// guard holds a backlog: a headless run has no one to confirm it.
 	StopWhenHeld bool
+	// Webhook, if set, serves ActiveDEMAND's webhooks: each accepted event
+	// triggers a poll at once. Ignored with Once.
+	Webhook *WebhookOptions
 }
 
 // DefaultProgressEvery is how often Run writes a progress line.
@@ -85,6 +88,8 @@ type Summary struct {
 	Paused string
 	// Backfill is how far the backfill got, when one was asked for.
 	Backfill *BackfillProgress
+	// Webhook is what the webhook receiver did, when it ran.
+	Webhook *WebhookStats
 }
 
 // Messages is how many messages this run recorded in HighLevel.
@@ -126,15 +131,26 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	var wh *webhookTrigger
+	if cfg.Webhook != nil && !cfg.Once {
+		// Before Started: a run that cannot serve its webhooks never starts.
+		if wh, err = startWebhook(ctx, *cfg.Webhook, cfg.Store, ad, ad.Routes(), cfg.Logger); err != nil {
+			return Summary{}, err
+		}
+	}
 	if cfg.Confirm {
 		e.Confirm()
 	}
 	if cfg.Started != nil {
 		cfg.Started(e)
 	}
-	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now()}
+	r := &runner{cfg: cfg, e: e, p: p, st: cfg.Store, start: time.Now(), webhook: wh}
+	if wh != nil {
+		r.kick = make(chan struct{}, 1)
+	}
 	if cfg.Backfill != nil {
 		if err := r.backfill(ctx, ad); err != nil {
+			r.closeWebhook()
 			sum, serr := r.summary()
 			return sum, errors.Join(err, serr)
 		}
@@ -205,6 +221,19 @@ type runner struct {
 	polls      int
 	polled     PollResult
 	backfilled *BackfillProgress
+
+	// webhook, when set, asks for a poll on kick, which holds one pending
+	// request; nil kick never fires.
+	webhook *webhookTrigger
+	kick    chan struct{}
+}
+
+// closeWebhook releases the receiver's listener when the run ends before
+// serving it.
+func (r *runner) closeWebhook() {
+	if r.webhook != nil {
+		_ = r.webhook.ln.Close()
+	}
 }
 
 func (r *runner) addPoll(res PollResult) {
@@ -229,6 +258,9 @@ func (r *runner) forever(ctx context.Context) error {
 	})
 	wg.Go(func() { r.pollEvery(ctx) })
 	wg.Go(func() { r.progress(ctx) })
+	if r.webhook != nil {
+		wg.Go(func() { r.webhook.run(ctx, r.kick) })
+	}
 	if r.cfg.StopWhenHeld && r.cfg.MaxChanges > 0 {
 		wg.Go(func() { r.stopWhenHeld(ctx, cancel) })
 	}
@@ -254,7 +286,10 @@ func (r *runner) stopWhenHeld(ctx context.Context, stop func()) {
 	}
 }
 
-// pollEvery is Poller.Run with the results counted.
+// pollEvery is Poller.Run with the results counted, and a poll as soon
+// as a webhook asks (r.kick): polls run one at a time on this goroutine,
+// and kick holds one more, so the events that arrive while a poll runs
+// share the next one.
 func (r *runner) pollEvery(ctx context.Context) {
 	every := r.p.cfg.Every
 	t := time.NewTicker(every)
@@ -269,6 +304,8 @@ func (r *runner) pollEvery(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		case <-r.kick:
+			r.webhook.polls.Add(1)
 		}
 	}
 }
@@ -349,6 +386,10 @@ func (r *runner) summary() (Summary, error) {
 	r.mu.Lock()
 	s := Summary{Polls: r.polls, Polled: r.polled, Jobs: snap.Jobs, Backfill: r.backfilled}
 	r.mu.Unlock()
+	if r.webhook != nil {
+		ws := r.webhook.stats()
+		s.Webhook = &ws
+	}
 	s.Waiting, _ = queued(snap)
 	for _, q := range snap.Queue {
 		s.Dead += q[store.OutboxDead]
