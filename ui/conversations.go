@@ -316,7 +316,7 @@ func pairRow() fyne.CanvasObject {
 // mismatchColor marks a row that is on one side only.
 func mismatchColor() color.Color {
 	r, g, b, _ := theme.Color(theme.ColorNameWarning).RGBA()
-	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x50}
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: 0x50} // #nosec G115 -- RGBA() is 16-bit per channel: >>8 fits
 }
 
 func (s *conversationsScreen) showPairRow(r engine.PairRow, row *fyne.Container) {

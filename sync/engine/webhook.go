@@ -148,7 +148,7 @@ func startWebhook(ctx context.Context, o WebhookOptions, st *store.Store, ad *ac
 	w.srv = &http.Server{Handler: w, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute}
 	if o.URL != "" {
 		if err := subscribeWebhooks(ctx, st, ad, o.URL, log); err != nil {
-			ln.Close()
+			ln.Close() // #nosec G104 -- the subscription's error is the one to report
 			return nil, err
 		}
 	}
