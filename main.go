@@ -168,6 +168,8 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
 	deps.Sync, deps.Mapping = ctl, ctl
+	tools := ui.SyncTools{Control: ctl}
+	deps.Backfill, deps.DryRun, deps.Verify = tools, tools, tools
 	deps.Automations, deps.RulePreview = db, &routing.Previewer{Store: db, DataDir: dbDir}
 	// oto allows one audio context per process: opened once, here.
 	if dev, err := player.OpenDevice(context.Background()); err != nil {
