@@ -60,13 +60,3 @@ func header(title, purpose string) fyne.CanvasObject {
 	intro.Wrapping = fyne.TextWrapWord
 	return container.NewVBox(heading, intro, widget.NewSeparator())
 }
-
-// comingSoon is the view of a screen whose feature has not landed yet: it
-// says what the screen will do, so the navigation already shows the shape of
-// the product.
-func comingSoon(title, purpose string) func() fyne.CanvasObject {
-	return func() fyne.CanvasObject {
-		note := widget.NewLabelWithStyle("Not available in this version yet.", fyne.TextAlignCenter, fyne.TextStyle{Italic: true})
-		return container.NewBorder(header(title, purpose), nil, nil, nil, container.NewCenter(note))
-	}
-}
