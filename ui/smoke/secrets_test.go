@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -185,4 +186,30 @@ func TestSecretsNeverLeaveTheKeyring(t *testing.T) {
 	// Once now, while the console holds the database open: its -wal file
 	// exists only until the last connection closes.
 	s.scanTree(root)
+}
+
+// TestSyncWithoutKeyringSaysWhatToDo: on a machine whose keyring cannot be
+// reached (no Secret Service on the session bus) and with no PARLEY_*
+// variables, `parley sync` exits non-zero with a message that names the
+// keyring, says to start and unlock one, and names the variable that
+// would do instead.
+func TestSyncWithoutKeyringSaysWhatToDo(t *testing.T) {
+	bin := binary(t)
+	cmd := exec.Command(bin, "sync", "--demo=false", "--once", "--data-dir", t.TempDir())
+	for _, kv := range withoutDisplay() {
+		if !strings.HasPrefix(kv, "PARLEY_") && !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+			cmd.Env = append(cmd.Env, kv)
+		}
+	}
+	cmd.Env = append(cmd.Env, "DBUS_SESSION_BUS_ADDRESS=unix:path="+filepath.Join(t.TempDir(), "no-bus"))
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) {
+		t.Fatalf("parley sync without a keyring: %v, want a non-zero exit:\n%s", err, out)
+	}
+	for _, want := range []string{"system keyring", "unlock it", "PARLEY_ACTIVEDEMAND_APPLICATION_KEY"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the output does not say %q:\n%s", want, out)
+		}
+	}
 }
