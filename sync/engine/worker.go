@@ -64,6 +64,12 @@ func (j *job) link(kind store.EntityKind, adID, ghlID string) {
 
 // work runs one claimed job and settles it.
 func (e *Engine) work(ctx context.Context, it store.OutboxItem) {
+	if e.isPaused() {
+		// The dispatcher handed this job over before another worker's
+		// failure paused the engine: it would only meet the same refusal.
+		e.release([]store.OutboxItem{it}, "the sync paused before this job started")
+		return
+	}
 	j := &job{item: it}
 	ctx, stop := e.keepLeased(ctx, it)
 	defer stop()
