@@ -30,8 +30,5 @@ $GO build -buildvcs=auto -o bin/parley .
 
 scripts/windows.sh check
 echo "== go test -race (real keyring, Xvfb smoke test)"
-# Three packages at a time on two cores: the longest suites (engine, ui,
-# store, smoke) spend much of their time waiting on the sandboxes' rate
-# limits and real processes, not computing.
 PARLEY_KEYRING_TESTS=1 PARLEY_SMOKE_BINARY="$PWD/bin/parley" \
-  scripts/with-keyring.sh $GO test -race -count=1 -p 3 -timeout 15m ./...
+  scripts/with-keyring.sh $GO test -race -count=1 -timeout 15m ./...

@@ -231,7 +231,12 @@ func TestRunHandsTheConsoleItsEngineToConfirm(t *testing.T) {
 			}
 		}
 	}
-	waitFor("the guard to hold", func() bool { _, held := e.GuardStop(); return held })
+	// The guard holds first and raises its alert just after.
+	waitFor("the guard to hold and say so", func() bool {
+		_, held := e.GuardStop()
+		alerts, _ := st.RecentAlerts(ctx, 5)
+		return held && len(alerts) > 0
+	})
 	if alerts, _ := st.RecentAlerts(ctx, 5); len(alerts) != 1 || gs.Traffic().Records != 0 {
 		t.Errorf("held: %d alerts, %d records; want 1 alert and nothing sent", len(alerts), gs.Traffic().Records)
 	}
