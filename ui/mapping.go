@@ -182,32 +182,12 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	})
 	s.adList.screen = s
 	s.adList.OnSelected = func(i widget.ListItemID) { s.adSel = i }
-	s.adList.onKey = func(e *fyne.KeyEvent) bool {
-		switch e.Name {
-		case fyne.KeyRight:
-			s.win.Canvas().Focus(s.linkList)
-		case fyne.KeyInsert:
-			s.addLink()
-		default:
-			return false
-		}
-		return true
-	}
+	s.adList.onKey = s.fieldListKeys(fyne.KeyRight)
 	s.ghlList = newKeyList(func() int { return len(s.ghlRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawGHLRow(i, o)
 	})
 	s.ghlList.OnSelected = func(i widget.ListItemID) { s.ghlSel = i }
-	s.ghlList.onKey = func(e *fyne.KeyEvent) bool {
-		switch e.Name {
-		case fyne.KeyLeft:
-			s.win.Canvas().Focus(s.linkList)
-		case fyne.KeyInsert:
-			s.addLink()
-		default:
-			return false
-		}
-		return true
-	}
+	s.ghlList.onKey = s.fieldListKeys(fyne.KeyLeft)
 	s.linkList = newKeyList(func() int { return len(s.links) }, func() fyne.CanvasObject {
 		l := widget.NewLabel("")
 		l.Truncation = fyne.TextTruncateEllipsis
@@ -955,4 +935,20 @@ func (s *mappingScreen) revert(v int) {
 			s.loadVersions()
 		}
 	})
+}
+
+// fieldListKeys are the keys of a side's field list: the arrow towards the
+// middle moves to the links, Insert adds a link.
+func (s *mappingScreen) fieldListKeys(toLinks fyne.KeyName) func(*fyne.KeyEvent) bool {
+	return func(e *fyne.KeyEvent) bool {
+		switch e.Name {
+		case toLinks:
+			s.win.Canvas().Focus(s.linkList)
+		case fyne.KeyInsert:
+			s.addLink()
+		default:
+			return false
+		}
+		return true
+	}
 }
