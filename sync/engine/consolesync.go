@@ -54,7 +54,11 @@ func NewConsoleSync(o ConsoleSyncOptions) *ConsoleSync {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &ConsoleSync{o: o}
+	s := &ConsoleSync{o: o}
+	if o.Control != nil {
+		o.Control.SetStandby(s.Standby)
+	}
+	return s
 }
 
 // ErrAccountsIncomplete is what Start returns when the saved credentials
@@ -122,6 +126,21 @@ func (s *ConsoleSync) config() (RunConfig, error) {
 		return RunConfig{}, fmt.Errorf("%w: the HighLevel conversation provider id is not saved (Connections, HighLevel)", ErrAccountsIncomplete)
 	}
 	return RunConfig{Store: s.o.Store, GHL: gc, AD: ad, ProviderID: provider, Logger: s.o.Logger, Control: s.o.Control}, nil
+}
+
+// Standby builds an engine on the saved accounts without running it, so
+// that the Mapping screen, the dry run, verify and backfill work before
+// the sync is started. Each call reads the accounts again.
+func (s *ConsoleSync) Standby() (*Engine, error) {
+	cfg, err := s.config()
+	if err != nil {
+		return nil, err
+	}
+	gc, ad, err := newClients(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return New(engineConfig(cfg, gc, ad))
 }
 
 // Stop ends the run and waits for its in-flight work to drain. It is a

@@ -65,6 +65,23 @@ func TestConsoleSyncStartsStopsAndRemembers(t *testing.T) {
 	s := engine.NewConsoleSync(engine.ConsoleSyncOptions{Store: st, Accounts: sandboxAccounts{gs, as}, Control: ctl,
 		Remember: func(on bool) { mu.Lock(); remembered = append(remembered, on); mu.Unlock() }})
 
+	// Before the sync starts, the mapping and the dry run already work on
+	// the accounts, writing nothing.
+	ctx := context.Background()
+	if _, err := ctl.CurrentMapping(ctx); err != nil {
+		t.Fatalf("the mapping before the sync starts: %v", err)
+	}
+	dry, err := ctl.DryRun(ctx)
+	if err != nil {
+		t.Fatalf("the dry run before the sync starts: %v", err)
+	}
+	if dry.Messages != contacts*perContact || gs.Traffic().Records != 0 {
+		t.Fatalf("the dry run read %d messages and HighLevel saw %d records; want %d and 0", dry.Messages, gs.Traffic().Records, contacts*perContact)
+	}
+	if d := dashboard(t, ctl); d.Attached {
+		t.Fatal("the standby engine shows as the running sync")
+	}
+
 	if err := s.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +148,11 @@ func TestConsoleSyncSaysWhatIsMissing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := engine.NewConsoleSync(engine.ConsoleSyncOptions{Store: st, Accounts: svc, Control: engine.NewControl(st)})
+	ctl := engine.NewControl(st)
+	s := engine.NewConsoleSync(engine.ConsoleSyncOptions{Store: st, Accounts: svc, Control: ctl})
+	if _, err := ctl.CurrentMapping(context.Background()); !errors.Is(err, engine.ErrAccountsIncomplete) {
+		t.Errorf("the mapping without accounts = %v, want ErrAccountsIncomplete", err)
+	}
 	err = s.Start()
 	if !errors.Is(err, engine.ErrAccountsIncomplete) || !strings.Contains(err.Error(), "ActiveDEMAND") {
 		t.Fatalf("Start with nothing saved = %v, want ErrAccountsIncomplete naming ActiveDEMAND", err)
