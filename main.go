@@ -134,7 +134,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 // the window can switch between them itself.
 func runConsole(o options, meta fyne.AppMetadata, inDemo bool) error {
 	a := newApp(meta)
-	lo := launch.Options{DataDir: o.dataDir, Preferences: a.Preferences(), Logger: slog.Default(), Vault: secrets.Keyring{},
+	lo := launch.Options{DataDir: o.dataDir, Preferences: a.Preferences(), Logger: slog.Default(), Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
 		GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL}
 	// oto allows one audio context per process: opened once, here.
 	if dev, err := player.OpenDevice(context.Background()); err != nil {

@@ -35,7 +35,8 @@ type Options struct {
 	Logger      *slog.Logger
 	Sound       player.Output
 	SoundErr    error
-	// Vault holds the real accounts' credentials (the system keyring).
+	// Vault holds the real accounts' credentials: the system keyring,
+	// then the PARLEY_* variables, as for `parley sync`.
 	Vault secrets.Vault
 	// GHLBaseURL and ADBaseURL override the live APIs' addresses (the
 	// --ghl-base-url and --ad-base-url flags).
@@ -76,7 +77,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
 	tools := ui.SyncTools{Control: ctl}
 	d := ui.Deps{History: db, Alerts: db, Keyring: secrets.Keyring{}, DataDir: o.DataDir, Demo: demoMode,
-		Connected:   secrets.AccountsConnected(secrets.Chain{o.Vault, secrets.Env{}}),
+		Connected:   secrets.AccountsConnected(o.Vault),
 		Importer:    engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
 		Connections: real, Sync: ctl, Mapping: ctl, Backfill: tools, DryRun: tools, Verify: tools,
 		Automations: db, RulePreview: &routing.Previewer{Store: db, DataDir: dbDir},
