@@ -156,9 +156,18 @@ func TestSoakWithFaults(t *testing.T) {
 	if d, ok := t.Deadline(); ok {
 		deadline = d.Add(-30 * time.Second)
 	}
+	lastLog := time.Now()
 	for !polled.Load() || !r.settled() {
 		if time.Now().After(deadline) {
 			break
+		}
+		if time.Since(lastLog) >= 30*time.Second {
+			// A long soak says how far it has got.
+			lastLog = time.Now()
+			c, err := r.st.OutboxCounts(context.Background())
+			if err == nil {
+				t.Logf("soak: %v in, outbox %v", time.Since(start).Round(time.Second), c)
+			}
 		}
 		time.Sleep(250 * time.Millisecond)
 	}
