@@ -57,7 +57,7 @@ var soakADRates = sandboxkit.FaultRates{
 
 const (
 	// soakDefaultMessages is the short form that runs in make test: about
-	// 25 s under -race on a loaded two-core machine, most of it waiting
+	// 30 s under -race on a loaded two-core machine, most of it waiting
 	// out 429s as HighLevel's Retry-After asks.
 	soakDefaultMessages = 500
 	// soakPerContact is how many messages each contact has.
