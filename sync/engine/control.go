@@ -335,6 +335,9 @@ func (t meterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// CloseIdleConnections passes on to next (see tracingTransport's).
+func (t meterTransport) CloseIdleConnections() { closeIdle(t.next) }
+
 // budgetMeter keeps the last answer's rate-limit headers.
 type budgetMeter struct {
 	mu   sync.Mutex
