@@ -39,19 +39,13 @@ var soakGHLRates = sandboxkit.FaultRates{
 	Slow: 0.01, SlowDelay: 200 * time.Millisecond,
 }
 
-// ActiveDEMAND's own, lighter: the poller reads it a page at a time.
-//
-// No cut-off bodies: the ActiveDEMAND client decodes a 200's body after
-// its retry loop, so a cut-off body fails the read at once, and the
-// poller then starts its page of conversations again from the first. At
-// 1,000 conversations (a thousand reads a page) even 1 % of cut-off
-// bodies means no page ever completes: the 20,000-message soak queued
-// nothing in 37 minutes. Until the client retries a cut-off read, the
-// soak leaves them out here; they are injected on HighLevel's side.
+// ActiveDEMAND's own, lighter: the poller reads it a page at a time, and
+// its client reads a cut-off or garbled reply again.
 var soakADRates = sandboxkit.FaultRates{
 	ServerError: 0.05,
 	TooMany:     0.02, Burst: 2, RetryAfter: time.Second,
 	DropBefore: 0.005, DropAfter: 0.005,
+	MalformedBefore: 0.005, MalformedAfter: 0.005,
 	Slow: 0.01, SlowDelay: 200 * time.Millisecond,
 }
 
