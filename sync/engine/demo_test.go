@@ -62,6 +62,7 @@ func queueFromAD(t testing.TB, st *store.Store, ad *activedemand.Client) []strin
 // delivered, every message is recorded exactly once by its altId, and
 // history agrees with the id map.
 func TestMirrorDemoBusinessDoesNoHarm(t *testing.T) {
+	t.Parallel()
 	as := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: t0})
 	ad, err := activedemand.New(as.ClientConfig())
 	if err != nil {

@@ -266,6 +266,7 @@ func writeExport(t testing.TB, dir string, contacts, messages int) (string, stri
 }
 
 func TestImportCancelledPartWayThenRunAgain(t *testing.T) {
+	t.Parallel()
 	const contacts, messages, batch = 40, 3000, 100
 	tests := []struct {
 		name string

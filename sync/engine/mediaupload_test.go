@@ -307,6 +307,7 @@ func TestAttachmentsThatCannotBeAttached(t *testing.T) {
 // message, and every answered call's recording and transcript fetched and
 // noted once.
 func TestMirrorDemoBusinessWithMedia(t *testing.T) {
+	t.Parallel() // the demo business under the race detector is CPU work that can overlap with the tests that wait
 	as := adtest.NewTestServer(t, adtest.Options{Seed: 1, SeedTime: t0})
 	ad, err := activedemand.New(as.ClientConfig())
 	if err != nil {
