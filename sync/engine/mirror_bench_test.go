@@ -2,6 +2,11 @@ package engine_test
 
 import (
 	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -10,41 +15,120 @@ import (
 	"parley/sync/ghl/ghltest"
 )
 
-// Sizes of BenchmarkMirror. The target is stated for 100,000 messages
-// across 1,000 contacts; this machine runs a twentieth of it.
+// Default sizes of BenchmarkMirror. The targets are stated for 100,000
+// messages across 1,000 contacts, which takes over a minute a run here;
+// the default is a twentieth of that so that a run stays short on a shared
+// machine. PARLEY_BENCH_MESSAGES and PARLEY_BENCH_CONTACTS set the size:
+//
+//	PARLEY_BENCH_MESSAGES=100000 PARLEY_BENCH_CONTACTS=1000 go test -run '^$' -bench BenchmarkMirror -benchtime 1x ./sync/engine/
 const (
 	benchContacts = 100
 	benchMessages = 5_000
 )
 
-// BenchmarkMirror mirrors benchMessages messages across benchContacts
-// contacts end to end with the sandboxes' limits off: read from the
-// ActiveDEMAND sandbox through the client, queued, recorded in the
-// HighLevel sandbox, completed with history. It reports messages/s and
-// HighLevel calls per message.
+// benchSize reads the benchmark's size from the environment.
+func benchSize(b *testing.B) (messages, contacts int) {
+	b.Helper()
+	get := func(name string, def int) int {
+		v := os.Getenv(name)
+		if v == "" {
+			return def
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			b.Fatalf("%s=%q: want a positive whole number", name, v)
+		}
+		return n
+	}
+	messages, contacts = get("PARLEY_BENCH_MESSAGES", benchMessages), get("PARLEY_BENCH_CONTACTS", benchContacts)
+	if contacts > messages {
+		b.Fatalf("PARLEY_BENCH_CONTACTS=%d is more than PARLEY_BENCH_MESSAGES=%d: every contact needs a message", contacts, messages)
+	}
+	return messages, contacts
+}
+
+// heapSampler records the largest in-use Go heap it sees, every 100 ms,
+// until stopped.
+type heapSampler struct {
+	stop chan struct{}
+	wg   sync.WaitGroup
+	peak uint64
+}
+
+// heapInUse is the bytes of heap objects, live or not yet swept: what the
+// heap holds at the moment, as runtime/metrics tells it without stopping
+// the world.
+func heapInUse() uint64 {
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+func startHeapSampler() *heapSampler {
+	h := &heapSampler{stop: make(chan struct{}), peak: heapInUse()}
+	h.wg.Go(func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-h.stop:
+				return
+			case <-t.C:
+				h.peak = max(h.peak, heapInUse())
+			}
+		}
+	})
+	return h
+}
+
+// done stops the sampler and returns the peak.
+func (h *heapSampler) done() uint64 {
+	close(h.stop)
+	h.wg.Wait()
+	return max(h.peak, heapInUse())
+}
+
+const mb = 1 << 20
+
+// BenchmarkMirror mirrors messages across contacts end to end with the
+// sandboxes' limits off: read from the ActiveDEMAND sandbox through the
+// client, queued, recorded in the HighLevel sandbox, completed with
+// history. It reports messages/s, HighLevel calls per message, CPU time
+// per message and the peak memory of the timed part.
+//
+// Both sandboxes run in the benchmark's process, so the peaks include
+// them: the ActiveDEMAND sandbox holds every message from the start and
+// the HighLevel sandbox every record by the end. sandbox-heap-MB is the
+// heap still in use after the run, after a collection, with the engine
+// stopped and the store closed: mostly what the sandboxes hold. The
+// engine's own share of the peak is at most peak-heap-MB minus that.
 func BenchmarkMirror(b *testing.B) {
+	messages, contacts := benchSize(b)
 	var ghlCalls, mirrored int
 	var cpu time.Duration
+	var peakHeap, sandboxHeap uint64
+	var peakRSSBytes int64
+	rssKnown := false
 	for b.Loop() {
 		b.StopTimer()
 		as := adtest.NewTestServer(b, adtest.Options{})
-		convs := make([]activedemand.ID, benchContacts)
-		contacts := make([]activedemand.ID, benchContacts)
-		for i := range benchContacts {
+		convs := make([]activedemand.ID, contacts)
+		contactIDs := make([]activedemand.ID, contacts)
+		for i := range contacts {
 			c, err := as.AddContact(adtest.NewContact{FirstName: "Bench", LastName: fmt.Sprint(i),
 				Email: fmt.Sprintf("bench%d@example.com", i), Phone: fmt.Sprintf("+1902555%04d", i)})
 			if err != nil {
 				b.Fatal(err)
 			}
-			contacts[i] = c.ID
+			contactIDs[i] = c.ID
 		}
-		for i := range benchMessages {
-			k := i % benchContacts
+		for i := range messages {
+			k := i % contacts
 			dir := activedemand.Inbound
 			if i%3 == 0 {
 				dir = activedemand.Outbound
 			}
-			m, err := as.AddMessage(adtest.NewMessage{ConversationID: convs[k], ContactID: contacts[k], Channel: "sms",
+			m, err := as.AddMessage(adtest.NewMessage{ConversationID: convs[k], ContactID: contactIDs[k], Channel: "sms",
 				Direction: dir, Body: fmt.Sprintf("message %d", i), At: t0.Add(time.Duration(i) * time.Second)})
 			if err != nil {
 				b.Fatal(err)
@@ -60,6 +144,9 @@ func BenchmarkMirror(b *testing.B) {
 		// does not compete with what it measures.
 		r.pollEvery = 250 * time.Millisecond
 		e := r.engine()
+		runtime.GC()
+		resetPeakRSS(b)
+		heap := startHeapSampler()
 		before := cpuTime(b)
 		b.StartTimer()
 
@@ -68,16 +155,27 @@ func BenchmarkMirror(b *testing.B) {
 
 		b.StopTimer()
 		cpu += cpuTime(b) - before
-		if len(ids) != benchMessages {
-			b.Fatalf("read %d messages, want %d", len(ids), benchMessages)
+		peakHeap = max(peakHeap, heap.done())
+		if rss, ok := peakRSS(b); ok {
+			peakRSSBytes, rssKnown = max(peakRSSBytes, rss), true
 		}
-		if tr := r.gs.Traffic(); tr.Records != benchMessages || tr.Deliveries != 0 {
+		if len(ids) != messages {
+			b.Fatalf("read %d messages, want %d", len(ids), messages)
+		}
+		if tr := r.gs.Traffic(); tr.Records != messages || tr.Deliveries != 0 {
 			b.Fatalf("traffic %+v", tr)
 		}
 		for _, n := range r.gs.CallCounts() {
 			ghlCalls += n
 		}
-		mirrored += benchMessages
+		mirrored += messages
+		if err := r.st.Close(); err != nil {
+			b.Fatal(err)
+		}
+		runtime.GC()
+		sandboxHeap = max(sandboxHeap, heapInUse())
+		runtime.KeepAlive(as)
+		runtime.KeepAlive(r.gs)
 		b.StartTimer()
 	}
 	b.ReportMetric(float64(mirrored)/b.Elapsed().Seconds(), "messages/s")
@@ -86,4 +184,9 @@ func BenchmarkMirror(b *testing.B) {
 	// about Parley; the CPU time each message costs (both sandboxes, the
 	// clients, the store and the engine together) does not.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(mirrored), "cpu-µs/message")
+	b.ReportMetric(float64(peakHeap)/mb, "peak-heap-MB")
+	b.ReportMetric(float64(sandboxHeap)/mb, "sandbox-heap-MB")
+	if rssKnown {
+		b.ReportMetric(float64(peakRSSBytes)/mb, "peak-rss-MB")
+	}
 }
