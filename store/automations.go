@@ -17,7 +17,7 @@ import (
 // was switched off.
 func (s *Store) AutomationEnabled(ctx context.Context, action string) (bool, error) {
 	var on bool
-	err := s.r.QueryRowContext(ctx, `SELECT enabled FROM automation_switches WHERE action = ?`, action).Scan(&on)
+	err := s.readRow(ctx, `SELECT enabled FROM automation_switches WHERE action = ?`, action).Scan(&on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return true, nil
 	}

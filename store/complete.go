@@ -117,7 +117,7 @@ func validateSettle(c Claim, links []IDLink, entries []HistoryEntry) error {
 
 // settleTx is settleWith inside tx, after validation.
 func settleTx(ctx context.Context, s *Store, tx *sql.Tx, c Claim, links []IDLink, entries []HistoryEntry, set func(outboxRow) (string, []any)) error {
-	if err := finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set); err != nil {
+	if err := s.finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set); err != nil {
 		return err
 	}
 	for _, l := range links {
@@ -171,7 +171,7 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 				continue
 			}
 			// A savepoint per job undoes only that job when it fails.
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+			if _, err := s.txExec(ctx, tx, `SAVEPOINT job`); err != nil {
 				return err
 			}
 			jerr := settleTx(ctx, s, tx, c.Claim, c.Links, c.Entries, done)
@@ -179,14 +179,14 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 				_, jerr = s.enqueueTx(ctx, tx, c.Follow)
 			}
 			if jerr != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+				if _, err := s.txExec(ctx, tx, `ROLLBACK TO job`); err != nil {
 					return err
 				}
 				errs[i] = jerr
 			} else if len(c.Entries) > 0 {
 				history = true
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+			if _, err := s.txExec(ctx, tx, `RELEASE job`); err != nil {
 				return err
 			}
 		}

@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -200,7 +201,7 @@ func damageError(dbPath string, err error) error {
 // at the first query that reads it, anywhere in the store, and must still
 // say which file it is and what to do. A full PRAGMA quick_check at each
 // start would find it earlier, but takes seconds on a big history.
-func openDB(dsn, dbPath string) (*sql.DB, error) {
+func openDB(dsn, dbPath string, compiles *atomic.Int64) (*sql.DB, error) {
 	probe, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -209,12 +210,14 @@ func openDB(dsn, dbPath string) (*sql.DB, error) {
 	if err := probe.Close(); err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(damageConnector{drv: drv, dsn: dsn, path: dbPath}), nil
+	return sql.OpenDB(damageConnector{drv: drv, dsn: dsn, path: dbPath, compiles: compiles}), nil
 }
 
 type damageConnector struct {
 	drv       driver.Driver
 	dsn, path string
+	// compiles counts the calls that make the driver compile SQL.
+	compiles *atomic.Int64
 }
 
 // sqliteConn is what modernc's connection implements and database/sql uses.
@@ -238,14 +241,15 @@ func (c damageConnector) Connect(context.Context) (driver.Conn, error) {
 	if !ok {
 		return conn, nil
 	}
-	return damageConn{sc, c.path}, nil
+	return damageConn{sc, c.path, c.compiles}, nil
 }
 
 func (c damageConnector) Driver() driver.Driver { return c.drv }
 
 type damageConn struct {
 	sqliteConn
-	path string
+	path     string
+	compiles *atomic.Int64
 }
 
 func (c damageConn) Prepare(query string) (driver.Stmt, error) {
@@ -253,6 +257,7 @@ func (c damageConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c damageConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.compiles.Add(1)
 	st, err := c.sqliteConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, damageError(c.path, err)
@@ -276,11 +281,13 @@ func (c damageConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 }
 
 func (c damageConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.compiles.Add(1)
 	r, err := c.sqliteConn.ExecContext(ctx, query, args)
 	return r, damageError(c.path, err)
 }
 
 func (c damageConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.compiles.Add(1)
 	r, err := c.sqliteConn.QueryContext(ctx, query, args)
 	if err != nil {
 		return nil, damageError(c.path, err)

@@ -196,7 +196,7 @@ func (s *Store) appendHistoryTx(ctx context.Context, tx *sql.Tx, entries []Histo
 		}
 	}
 	for op := range ops {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
+		if _, err := s.txExec(ctx, tx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
 			return err
 		}
 	}

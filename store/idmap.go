@@ -60,10 +60,10 @@ const linkLookupSQL = `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ad_id
 // linkIDsTx is LinkIDs inside tx, after validation.
 func (s *Store) linkIDsTx(ctx context.Context, tx *sql.Tx, kind EntityKind, adID, ghlID string) error {
 	var ad, ghl string
-	err := tx.QueryRowContext(ctx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
+	err := s.txQueryRow(ctx, tx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
+		_, err = s.txExec(ctx, tx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
 			string(kind), adID, ghlID, toMillis(s.now()))
 		return err
 	case err != nil:
@@ -93,7 +93,7 @@ func (s *Store) ADIDFor(ctx context.Context, kind EntityKind, ghlID string) (adI
 
 func (s *Store) lookupID(ctx context.Context, q string, kind EntityKind, id, want string) (string, bool, error) {
 	var other string
-	err := s.r.QueryRowContext(ctx, q, string(kind), id).Scan(&other)
+	err := s.readRow(ctx, q, string(kind), id).Scan(&other)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -35,6 +36,11 @@ type Store struct {
 
 	insertHistory1 *sql.Stmt // one row
 	insertHistoryN *sql.Stmt // historyRowsPerInsert rows
+	// wstmts and rstmts are the per-job path's statements on w and r.
+	wstmts, rstmts stmtCache
+	// compiles counts the SQL texts the driver compiled, for the tests
+	// that prove the per-job path reuses its statements.
+	compiles atomic.Int64
 
 	indexKick chan struct{}
 	stopIndex context.CancelFunc
@@ -112,6 +118,7 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.wstmts.db, s.rstmts.db = s.w, s.r
 	if err := s.prepare(ctx); err != nil {
 		s.closeConns() // #nosec G104 -- already failing with err; a close error would hide it
 		return nil, err
@@ -181,7 +188,7 @@ func (s *Store) openConns(ctx context.Context) error {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
 		// fails half-way with SQLITE_BUSY when another process writes.
 		"_txlock": {"immediate"},
-	}), s.path)
+	}), s.path, &s.compiles)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -197,7 +204,7 @@ func (s *Store) openConns(ctx context.Context) error {
 	r, err := openDB(fileURI(s.path, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
-	}), s.path)
+	}), s.path, &s.compiles)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -238,6 +245,8 @@ func (s *Store) closeConns() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	errs = append(errs, s.wstmts.close()...)
+	errs = append(errs, s.rstmts.close()...)
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -299,7 +308,10 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	// Now that the writer's connection is free again.
+	s.wstmts.prepareWanted(ctx)
+	return err
 }
 
 // toMillis stores a time as unix milliseconds; the zero time is stored as 0
