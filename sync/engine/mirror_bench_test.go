@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"runtime"
 	"runtime/metrics"
@@ -12,6 +13,7 @@ import (
 
 	"parley/sync/activedemand"
 	"parley/sync/activedemand/adtest"
+	"parley/sync/engine"
 	"parley/sync/ghl/ghltest"
 )
 
@@ -139,11 +141,20 @@ func BenchmarkMirror(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		r := newRig(b, rigOptions{ghl: ghltest.Options{SeedTime: t0}})
+		r := newRig(b, rigOptions{ghl: ghltest.Options{SeedTime: t0}, transport: func(rt http.RoundTripper) http.RoundTripper {
+			// Idle connections kept as Run's client keeps them: the
+			// standard library's two per host would measure dialling.
+			rt.(*http.Transport).MaxIdleConnsPerHost = 64
+			return rt
+		}})
 		// Counting the outbox is not free: look rarely, so the harness
 		// does not compete with what it measures.
 		r.pollEvery = 250 * time.Millisecond
-		e := r.engine()
+		e := r.engine(func(c *engine.Config) {
+			if w := os.Getenv("PARLEY_BENCH_WORKERS"); w != "" {
+				c.Workers, _ = strconv.Atoi(w)
+			}
+		})
 		runtime.GC()
 		resetPeakRSS(b)
 		heap := startHeapSampler()
