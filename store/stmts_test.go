@@ -2,7 +2,11 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -60,12 +64,89 @@ func TestJobPathReusesItsStatements(t *testing.T) {
 		}
 	}
 	round("warm", 8)
-	before := s.compiles.Load()
+	before := s.counts.compiles.Load()
 	const jobs = 40
 	round("measured", jobs)
 	// The enqueue and the claim compile their multi-row SQL (a fixed
 	// number); the read pool's connections each prepare the reads once.
-	if got, limit := s.compiles.Load()-before, int64(2+2*readers); got > limit {
+	if got, limit := s.counts.compiles.Load()-before, int64(2+2*readers); got > limit {
 		t.Errorf("%d jobs compiled SQL %d times, want at most %d whatever the number of jobs", jobs, got, limit)
+	}
+}
+
+// TestCompletingAJobRunsFewStatements holds the completing transaction,
+// which the sync engine runs once per job on its one writer, to the
+// statements it needs: a savepoint, the state change fenced by the claim,
+// the id link, the history row and the savepoint's release. The claim
+// check and the link's conflict check read only when the write did not
+// happen, and the history's operation names only when one is new.
+func TestCompletingAJobRunsFewStatements(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	const jobs = 20
+	var batch []OutboxJob
+	for i := range jobs {
+		batch = append(batch, OutboxJob{Kind: "mirror.message", Key: fmt.Sprint("ad:message:", i)})
+	}
+	if _, err := s.EnqueueBatch(ctx, batch); err != nil {
+		t.Fatal(err)
+	}
+	items := mustClaim(t, s, clock.t, jobs, time.Minute)
+	complete := func(it OutboxItem) {
+		t.Helper()
+		id := fmt.Sprint(it.ID)
+		c := Completion{Claim: it.Claim(), Links: []IDLink{{KindMessage, "m" + id, "g" + id}},
+			Entries: []HistoryEntry{{Operation: OpInboundRecord, System: SystemGHL, LocalID: "m" + id, RemoteID: "g" + id, Outcome: OutcomeOK, Attempts: 1}}}
+		if err := s.CompleteOutboxBatch(ctx, []Completion{c})[0]; err != nil {
+			t.Fatal(err)
+		}
+	}
+	complete(items[0]) // the first of its operation names the operation
+	before := s.counts.runs.Load()
+	for _, it := range items[1:] {
+		complete(it)
+	}
+	const want = 5
+	if got := float64(s.counts.runs.Load()-before) / float64(jobs-1); got > want {
+		t.Errorf("completing a job ran %.1f statements, want at most %d", got, want)
+	}
+	// The claim check still says why when the write does not happen.
+	again := Completion{Claim: items[1].Claim()}
+	if err := s.CompleteOutboxBatch(ctx, []Completion{again})[0]; !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "item is done") {
+		t.Errorf("completing a done job again: %v, want a refusal saying the item is done", err)
+	}
+}
+
+// TestOperationNamesAreLearntFromCommittedRows: the history's operation
+// names are written only until they are known stored, and a name is known
+// only once committed: one written by a transaction that rolled back is
+// written again by the next append that uses it.
+func TestOperationNamesAreLearntFromCommittedRows(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	entry := func(op Operation) HistoryEntry {
+		return HistoryEntry{Operation: op, System: SystemGHL, LocalID: "x", Outcome: OutcomeOK, Attempts: 1}
+	}
+	rollback := errors.New("roll back")
+	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.appendHistoryTx(ctx, tx, []HistoryEntry{entry("test.rolled_back")}); err != nil {
+			return err
+		}
+		return rollback
+	})
+	if !errors.Is(err, rollback) {
+		t.Fatal(err)
+	}
+	for _, op := range []Operation{OpInboundRecord, "test.rolled_back", OpInboundRecord} {
+		if err := s.AppendHistory(ctx, entry(op)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ops, err := operations(ctx, s.r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(ops, []Operation{OpInboundRecord, "test.rolled_back"}) {
+		t.Errorf("operations = %v, want both names", ops)
 	}
 }

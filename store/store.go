@@ -16,7 +16,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
@@ -38,9 +37,11 @@ type Store struct {
 	insertHistoryN *sql.Stmt // historyRowsPerInsert rows
 	// wstmts and rstmts are the per-job path's statements on w and r.
 	wstmts, rstmts stmtCache
-	// compiles counts the SQL texts the driver compiled, for the tests
-	// that prove the per-job path reuses its statements.
-	compiles atomic.Int64
+	// counts counts the driver's work, for the tests that hold the
+	// per-job path to its statements.
+	counts sqlCounts
+	// ops are the history operation names known to be stored.
+	ops opNames
 
 	indexKick chan struct{}
 	stopIndex context.CancelFunc
@@ -188,7 +189,7 @@ func (s *Store) openConns(ctx context.Context) error {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
 		// fails half-way with SQLITE_BUSY when another process writes.
 		"_txlock": {"immediate"},
-	}), s.path, &s.compiles)
+	}), s.path, &s.counts)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -204,7 +205,7 @@ func (s *Store) openConns(ctx context.Context) error {
 	r, err := openDB(fileURI(s.path, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
-	}), s.path, &s.compiles)
+	}), s.path, &s.counts)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
