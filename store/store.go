@@ -42,6 +42,8 @@ type Store struct {
 	counts sqlCounts
 	// ops are the history operation names known to be stored.
 	ops opNames
+	// switches is the last reading of the automation switches.
+	switches switchCache
 
 	indexKick chan struct{}
 	stopIndex context.CancelFunc
