@@ -49,25 +49,25 @@ func benchSize(b *testing.B) (messages, contacts int) {
 	return messages, contacts
 }
 
-// heapSampler records the largest heap it sees, every 100 ms, until
+// peakSampler records the largest heap it sees, every 100 ms, until
 // stopped: in use (live or not yet swept, what the process holds) and live
 // (marked by the last collection, what the program keeps).
-type heapSampler struct {
+type peakSampler struct {
 	stop        chan struct{}
 	wg          sync.WaitGroup
 	inUse, live uint64
 }
 
-// heapNow reads both sizes through runtime/metrics, which does not stop
+// heapBytes reads both sizes through runtime/metrics, which does not stop
 // the world.
-func heapNow() (inUse, live uint64) {
+func heapBytes() (inUse, live uint64) {
 	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}, {Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
 	return s[0].Value.Uint64(), s[1].Value.Uint64()
 }
 
-func startHeapSampler() *heapSampler {
-	h := &heapSampler{stop: make(chan struct{})}
+func startPeakSampler() *peakSampler {
+	h := &peakSampler{stop: make(chan struct{})}
 	h.sample()
 	h.wg.Go(func() {
 		t := time.NewTicker(100 * time.Millisecond)
@@ -84,13 +84,13 @@ func startHeapSampler() *heapSampler {
 	return h
 }
 
-func (h *heapSampler) sample() {
-	inUse, live := heapNow()
+func (h *peakSampler) sample() {
+	inUse, live := heapBytes()
 	h.inUse, h.live = max(h.inUse, inUse), max(h.live, live)
 }
 
 // done stops the sampler and returns the peaks.
-func (h *heapSampler) done() (inUse, live uint64) {
+func (h *peakSampler) done() (inUse, live uint64) {
 	close(h.stop)
 	h.wg.Wait()
 	h.sample()
@@ -173,13 +173,13 @@ func BenchmarkMirror(b *testing.B) {
 		})
 		runtime.GC()
 		resetPeakRSS(b)
-		heap := startHeapSampler()
+		heap := startPeakSampler()
 		before := cpuTime(b)
 		b.StartTimer()
 
 		ids := queueFromAD(b, r.st, ad)
 		queued, queuedLive := heap.done()
-		heap = startHeapSampler()
+		heap = startPeakSampler()
 		// Run drains the jobs in flight when stopped, so every record
 		// is also completed in the store; settled checks it below.
 		r.run(e, recorded)
@@ -209,7 +209,7 @@ func BenchmarkMirror(b *testing.B) {
 			b.Fatal(err)
 		}
 		runtime.GC()
-		_, live := heapNow()
+		_, live := heapBytes()
 		sandboxHeap = max(sandboxHeap, live)
 		runtime.KeepAlive(as)
 		runtime.KeepAlive(r.gs)
