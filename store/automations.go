@@ -3,9 +3,10 @@ package store
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 )
 
 // The Automations switches turn the engine's actions on and off. They are
@@ -14,17 +15,66 @@ import (
 // action that was never switched is on.
 
 // AutomationEnabled reports whether action is switched on: true unless it
-// was switched off.
+// was switched off. It reads every switch at once and keeps them: a change
+// through this Store is seen by the next call, one by another process on
+// the same database within switchCacheTTL.
 func (s *Store) AutomationEnabled(ctx context.Context, action string) (bool, error) {
-	var on bool
-	err := s.r.QueryRowContext(ctx, `SELECT enabled FROM automation_switches WHERE action = ?`, action).Scan(&on)
-	if errors.Is(err, sql.ErrNoRows) {
-		return true, nil
+	if on, ok := s.switches.get(action, s.now()); ok {
+		return on, nil
 	}
+	gen := s.switches.generation()
+	all, err := s.AutomationSwitches(ctx)
 	if err != nil {
-		return false, fmt.Errorf("read automation switch %q: %w", action, err)
+		return false, err
 	}
-	return on, nil
+	s.switches.put(all, gen, s.now())
+	on, set := all[action]
+	return on || !set, nil
+}
+
+// switchCache holds the switches read last, for AutomationEnabled, which
+// the sync engine calls for every job.
+type switchCache struct {
+	mu sync.Mutex
+	on map[string]bool
+	at time.Time // when on was read; zero: nothing held
+	// gen counts the writes through this Store: a read that a write
+	// overtook is not kept.
+	gen uint64
+}
+
+// get returns action's switch if the cache holds a fresh reading.
+func (c *switchCache) get(action string, now time.Time) (on, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.at.IsZero() || now.Sub(c.at) >= switchCacheTTL || now.Before(c.at) {
+		return false, false
+	}
+	on, set := c.on[action]
+	return on || !set, true
+}
+
+func (c *switchCache) generation() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.gen
+}
+
+// put keeps a reading begun at generation gen, unless a write came since.
+func (c *switchCache) put(on map[string]bool, gen uint64, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.gen == gen {
+		c.on, c.at = on, now
+	}
+}
+
+// drop forgets the reading after a write.
+func (c *switchCache) drop() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.gen++
+	c.on, c.at = nil, time.Time{}
 }
 
 // AutomationSwitches returns every switch that was ever set; an action
@@ -68,8 +118,17 @@ func (s *Store) SetAutomationSwitches(ctx context.Context, set map[string]bool) 
 		}
 		return nil
 	})
+	// Dropped after the commit, so that no read of the old values made
+	// meanwhile is kept; and after a failure too, which costs one read.
+	s.switches.drop()
 	if err != nil {
 		return fmt.Errorf("set automation switches: %w", err)
 	}
 	return nil
 }
+
+// switchCacheTTL is how long switches read from the database are trusted
+// without reading them again. A change made through the same Store drops
+// them at once; one made by another process on the same database (the
+// console and a headless `parley sync`) is seen within this time.
+const switchCacheTTL = time.Second

@@ -32,9 +32,7 @@ type IDLink struct {
 // no longer the item's, and then nothing is written; a link that conflicts
 // with an existing one ([ErrIDConflict]) also writes nothing.
 func (s *Store) CompleteOutboxWith(ctx context.Context, c Claim, links []IDLink, entries []HistoryEntry) error {
-	return s.settleWith(ctx, "complete", c, links, entries, func(outboxRow) (string, []any) {
-		return `state = 'done', lease_until = 0, last_error = '', updated_at = ?`, []any{toMillis(s.now())}
-	})
+	return s.settleWith(ctx, "complete", c, links, entries, nil)
 }
 
 // RetryOutboxWith is RetryOutbox with history entries appended in the same
@@ -79,8 +77,8 @@ func (s *Store) ReleaseOutbox(ctx context.Context, c Claim, errText string, at t
 	})
 }
 
-// settleWith changes a claimed item with set and stores links and entries
-// in the same transaction.
+// settleWith changes a claimed item with set (nil: completes it) and
+// stores links and entries in the same transaction.
 func (s *Store) settleWith(ctx context.Context, verb string, c Claim, links []IDLink, entries []HistoryEntry, set func(outboxRow) (string, []any)) error {
 	if err := validateSettle(c, links, entries); err != nil {
 		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
@@ -90,7 +88,7 @@ func (s *Store) settleWith(ctx context.Context, verb string, c Claim, links []ID
 		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
 	if len(entries) > 0 {
-		s.kickIndexer()
+		s.historyCommitted(ctx)
 	}
 	return nil
 }
@@ -117,7 +115,13 @@ func validateSettle(c Claim, links []IDLink, entries []HistoryEntry) error {
 
 // settleTx is settleWith inside tx, after validation.
 func settleTx(ctx context.Context, s *Store, tx *sql.Tx, c Claim, links []IDLink, entries []HistoryEntry, set func(outboxRow) (string, []any)) error {
-	if err := finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set); err != nil {
+	var err error
+	if set == nil {
+		err = s.completeTx(ctx, tx, c)
+	} else {
+		err = s.finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, set)
+	}
+	if err != nil {
 		return err
 	}
 	for _, l := range links {
@@ -129,6 +133,26 @@ func settleTx(ctx context.Context, s *Store, tx *sql.Tx, c Claim, links []IDLink
 		return nil
 	}
 	return s.appendHistoryTx(ctx, tx, entries)
+}
+
+// completeTx marks the claimed item done. The update is fenced by the
+// claim in its own WHERE clause, so the usual case is one statement; when
+// it changes nothing, finishOutboxTx reads the item to say why (claimed
+// again, put back, dead, already done), and finds it so in this same
+// transaction.
+func (s *Store) completeTx(ctx context.Context, tx *sql.Tx, c Claim) error {
+	now := toMillis(s.now())
+	res, err := s.txExec(ctx, tx, `UPDATE outbox SET state = 'done', lease_until = 0, last_error = '', updated_at = ?
+		WHERE id = ? AND state = 'in_flight' AND attempts = ?`, now, c.ID, c.Attempt)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return s.finishOutboxTx(ctx, tx, c, []OutboxState{OutboxInFlight}, func(outboxRow) (string, []any) {
+		return `state = 'done', lease_until = 0, last_error = '', updated_at = ?`, []any{now}
+	})
 }
 
 // Completion is one job's CompleteOutboxWith, for CompleteOutboxBatch.
@@ -161,9 +185,6 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 		}
 		valid[i] = errs[i] == nil
 	}
-	done := func(outboxRow) (string, []any) {
-		return `state = 'done', lease_until = 0, last_error = '', updated_at = ?`, []any{toMillis(s.now())}
-	}
 	history := false
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
 		for i, c := range batch {
@@ -171,22 +192,22 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 				continue
 			}
 			// A savepoint per job undoes only that job when it fails.
-			if _, err := tx.ExecContext(ctx, `SAVEPOINT job`); err != nil {
+			if _, err := s.txExec(ctx, tx, `SAVEPOINT job`); err != nil {
 				return err
 			}
-			jerr := settleTx(ctx, s, tx, c.Claim, c.Links, c.Entries, done)
+			jerr := settleTx(ctx, s, tx, c.Claim, c.Links, c.Entries, nil)
 			if jerr == nil && len(c.Follow) > 0 {
 				_, jerr = s.enqueueTx(ctx, tx, c.Follow)
 			}
 			if jerr != nil {
-				if _, err := tx.ExecContext(ctx, `ROLLBACK TO job`); err != nil {
+				if _, err := s.txExec(ctx, tx, `ROLLBACK TO job`); err != nil {
 					return err
 				}
 				errs[i] = jerr
 			} else if len(c.Entries) > 0 {
 				history = true
 			}
-			if _, err := tx.ExecContext(ctx, `RELEASE job`); err != nil {
+			if _, err := s.txExec(ctx, tx, `RELEASE job`); err != nil {
 				return err
 			}
 		}
@@ -202,7 +223,7 @@ func (s *Store) CompleteOutboxBatch(ctx context.Context, batch []Completion) (er
 		}
 	}
 	if err == nil && history {
-		s.kickIndexer()
+		s.historyCommitted(ctx)
 	}
 	return errs
 }

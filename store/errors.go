@@ -6,6 +6,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"fmt"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -200,7 +201,7 @@ func damageError(dbPath string, err error) error {
 // at the first query that reads it, anywhere in the store, and must still
 // say which file it is and what to do. A full PRAGMA quick_check at each
 // start would find it earlier, but takes seconds on a big history.
-func openDB(dsn, dbPath string) (*sql.DB, error) {
+func openDB(dsn, dbPath string, counts *sqlCounts) (*sql.DB, error) {
 	probe, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err
@@ -209,12 +210,21 @@ func openDB(dsn, dbPath string) (*sql.DB, error) {
 	if err := probe.Close(); err != nil {
 		return nil, err
 	}
-	return sql.OpenDB(damageConnector{drv: drv, dsn: dsn, path: dbPath}), nil
+	return sql.OpenDB(damageConnector{drv: drv, dsn: dsn, path: dbPath, counts: counts}), nil
 }
 
 type damageConnector struct {
 	drv       driver.Driver
 	dsn, path string
+	counts    *sqlCounts
+}
+
+// sqlCounts counts what the driver is asked to do, for the tests that
+// hold the sync engine's per-job path to a number of statements.
+type sqlCounts struct {
+	// compiles counts the calls that make the driver compile SQL; runs
+	// the statements run, prepared or not.
+	compiles, runs atomic.Int64
 }
 
 // sqliteConn is what modernc's connection implements and database/sql uses.
@@ -238,14 +248,15 @@ func (c damageConnector) Connect(context.Context) (driver.Conn, error) {
 	if !ok {
 		return conn, nil
 	}
-	return damageConn{sc, c.path}, nil
+	return damageConn{sc, c.path, c.counts}, nil
 }
 
 func (c damageConnector) Driver() driver.Driver { return c.drv }
 
 type damageConn struct {
 	sqliteConn
-	path string
+	path   string
+	counts *sqlCounts
 }
 
 func (c damageConn) Prepare(query string) (driver.Stmt, error) {
@@ -253,12 +264,13 @@ func (c damageConn) Prepare(query string) (driver.Stmt, error) {
 }
 
 func (c damageConn) PrepareContext(ctx context.Context, query string) (driver.Stmt, error) {
+	c.counts.compiles.Add(1)
 	st, err := c.sqliteConn.PrepareContext(ctx, query)
 	if err != nil {
 		return nil, damageError(c.path, err)
 	}
 	if s, ok := st.(sqliteStmt); ok {
-		return damageStmt{s, c.path}, nil
+		return damageStmt{s, c.path, c.counts}, nil
 	}
 	return st, nil
 }
@@ -276,11 +288,15 @@ func (c damageConn) BeginTx(ctx context.Context, opts driver.TxOptions) (driver.
 }
 
 func (c damageConn) ExecContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Result, error) {
+	c.counts.compiles.Add(1)
+	c.counts.runs.Add(1)
 	r, err := c.sqliteConn.ExecContext(ctx, query, args)
 	return r, damageError(c.path, err)
 }
 
 func (c damageConn) QueryContext(ctx context.Context, query string, args []driver.NamedValue) (driver.Rows, error) {
+	c.counts.compiles.Add(1)
+	c.counts.runs.Add(1)
 	r, err := c.sqliteConn.QueryContext(ctx, query, args)
 	if err != nil {
 		return nil, damageError(c.path, err)
@@ -296,17 +312,20 @@ type sqliteStmt interface {
 
 type damageStmt struct {
 	sqliteStmt
-	path string
+	path   string
+	counts *sqlCounts
 }
 
 // Exec and Query complete driver.Stmt; database/sql calls the context
 // versions below.
 func (s damageStmt) Exec(args []driver.Value) (driver.Result, error) {
+	s.counts.runs.Add(1)
 	r, err := s.sqliteStmt.Exec(args)
 	return r, damageError(s.path, err)
 }
 
 func (s damageStmt) Query(args []driver.Value) (driver.Rows, error) {
+	s.counts.runs.Add(1)
 	r, err := s.sqliteStmt.Query(args)
 	if err != nil {
 		return nil, damageError(s.path, err)
@@ -315,11 +334,13 @@ func (s damageStmt) Query(args []driver.Value) (driver.Rows, error) {
 }
 
 func (s damageStmt) ExecContext(ctx context.Context, args []driver.NamedValue) (driver.Result, error) {
+	s.counts.runs.Add(1)
 	r, err := s.sqliteStmt.ExecContext(ctx, args)
 	return r, damageError(s.path, err)
 }
 
 func (s damageStmt) QueryContext(ctx context.Context, args []driver.NamedValue) (driver.Rows, error) {
+	s.counts.runs.Add(1)
 	r, err := s.sqliteStmt.QueryContext(ctx, args)
 	if err != nil {
 		return nil, damageError(s.path, err)

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -151,12 +152,12 @@ func (s *Store) AppendHistory(ctx context.Context, entries ...HistoryEntry) erro
 	if err != nil {
 		return fmt.Errorf("append %d history entries: %w", len(entries), err)
 	}
-	s.kickIndexer()
+	s.historyCommitted(ctx)
 	return nil
 }
 
-// appendHistoryTx writes validated entries inside tx; the caller kicks the
-// indexer once tx has committed.
+// appendHistoryTx writes validated entries inside tx; the caller calls
+// historyCommitted once tx has committed.
 func (s *Store) appendHistoryTx(ctx context.Context, tx *sql.Tx, entries []HistoryEntry) error {
 	now := s.now()
 	ops := make(map[Operation]bool)
@@ -196,7 +197,10 @@ func (s *Store) appendHistoryTx(ctx context.Context, tx *sql.Tx, entries []Histo
 		}
 	}
 	for op := range ops {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
+		if s.ops.has(op) {
+			continue
+		}
+		if _, err := s.txExec(ctx, tx, `INSERT INTO history_operations (name) VALUES (?) ON CONFLICT DO NOTHING`, string(op)); err != nil {
 			return err
 		}
 	}
@@ -284,4 +288,54 @@ func scanHistory(rows rowScanner) (HistoryEntry, error) {
 	e.Operation, e.System, e.Outcome = Operation(op), System(sys), Outcome(outcome)
 	e.Latency = time.Duration(latency) * time.Microsecond
 	return e, err
+}
+
+// opNames remembers the operation names history_operations is known to
+// hold, so that appending history writes a name only the first time. The
+// table only ever grows, so a name read from it stays true; names are
+// learnt by reading what is committed, never from a transaction that may
+// yet roll back (a job's savepoint, a failed commit).
+type opNames struct {
+	mu    sync.Mutex
+	known map[Operation]bool
+	// stale says a transaction wrote a name this set lacks.
+	stale bool
+}
+
+func (o *opNames) has(op Operation) bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if !o.known[op] {
+		o.stale = true
+		return false
+	}
+	return true
+}
+
+// historyCommitted follows a committed transaction that appended history:
+// it kicks the search indexer and, when that transaction wrote operation
+// names, reads the committed ones.
+func (s *Store) historyCommitted(ctx context.Context) {
+	s.kickIndexer()
+	s.ops.mu.Lock()
+	stale := s.ops.stale
+	s.ops.mu.Unlock()
+	if !stale {
+		return
+	}
+	names, err := queryAll(ctx, s.r, func(sc rowScanner) (Operation, error) {
+		var n string
+		err := sc.Scan(&n)
+		return Operation(n), err
+	}, `SELECT name FROM history_operations`)
+	if err != nil {
+		return // still stale: the names are written again until a read works
+	}
+	known := make(map[Operation]bool, len(names))
+	for _, n := range names {
+		known[n] = true
+	}
+	s.ops.mu.Lock()
+	s.ops.known, s.ops.stale = known, false
+	s.ops.mu.Unlock()
 }

@@ -57,15 +57,23 @@ func (s *Store) LinkIDs(ctx context.Context, kind EntityKind, adID, ghlID string
 const linkLookupSQL = `SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ad_id = ?
 	UNION ALL SELECT ad_id, ghl_id FROM id_map WHERE kind = ? AND ghl_id = ? LIMIT 1`
 
-// linkIDsTx is LinkIDs inside tx, after validation.
+// linkIDsTx is LinkIDs inside tx, after validation. The insert comes
+// first, since a new pair is the usual case; only when it hits either
+// unique key does the lookup tell the same pair from a conflict.
 func (s *Store) linkIDsTx(ctx context.Context, tx *sql.Tx, kind EntityKind, adID, ghlID string) error {
+	res, err := s.txExec(ctx, tx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		string(kind), adID, ghlID, toMillis(s.now()))
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
 	var ad, ghl string
-	err := tx.QueryRowContext(ctx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
+	err = s.txQueryRow(ctx, tx, linkLookupSQL, string(kind), adID, string(kind), ghlID).Scan(&ad, &ghl)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
-		_, err = tx.ExecContext(ctx, `INSERT INTO id_map (kind, ad_id, ghl_id, linked_at) VALUES (?, ?, ?, ?)`,
-			string(kind), adID, ghlID, toMillis(s.now()))
-		return err
+		return fmt.Errorf("link %s %s to %s: the id map refused the pair but holds neither id", kind, adID, ghlID)
 	case err != nil:
 		return err
 	case ad == adID && ghl == ghlID:
@@ -93,7 +101,7 @@ func (s *Store) ADIDFor(ctx context.Context, kind EntityKind, ghlID string) (adI
 
 func (s *Store) lookupID(ctx context.Context, q string, kind EntityKind, id, want string) (string, bool, error) {
 	var other string
-	err := s.r.QueryRowContext(ctx, q, string(kind), id).Scan(&other)
+	err := s.readRow(ctx, q, string(kind), id).Scan(&other)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}

@@ -211,7 +211,7 @@ func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, lease ti
 	n, until, updated := toMillis(now), toMillis(now.Add(lease)), toMillis(s.now())
 	var items []OutboxItem
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
-		if err := settleExpiredLeases(ctx, tx, n, updated); err != nil {
+		if err := s.settleExpiredLeases(ctx, tx, n, updated); err != nil {
 			return err
 		}
 		due, args := dueInClaimOrderSQL, []any{until, updated, n, limit}
@@ -224,7 +224,7 @@ func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, lease ti
 			args = append(args, limit)
 		}
 		var err error
-		items, err = queryAll(ctx, tx, scanOutbox, `UPDATE outbox
+		items, err = queryAll(ctx, txQuerier{s, tx}, scanOutbox, `UPDATE outbox
 			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
 			WHERE id IN (`+due+`)
 			RETURNING `+outboxColumns, args...)
@@ -267,8 +267,8 @@ type expiredLease struct {
 // settleExpiredLeases puts the items whose lease ran out by now back to
 // pending, due after a backoff, or makes them dead when that was their last
 // attempt.
-func settleExpiredLeases(ctx context.Context, tx *sql.Tx, now, updated int64) error {
-	expired, err := queryAll(ctx, tx, func(sc rowScanner) (expiredLease, error) {
+func (s *Store) settleExpiredLeases(ctx context.Context, tx *sql.Tx, now, updated int64) error {
+	expired, err := queryAll(ctx, txQuerier{s, tx}, func(sc rowScanner) (expiredLease, error) {
 		var e expiredLease
 		return e, sc.Scan(&e.id, &e.attempts, &e.maxAttempts, &e.stalls, &e.leaseUntil)
 	}, `SELECT id, attempts, max_attempts, stalls, lease_until FROM outbox WHERE state = 'in_flight' AND lease_until <= ?`, now)
@@ -415,7 +415,7 @@ type outboxRow struct {
 // one of the from states and, for a claim with an attempt, still under that
 // claim.
 func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
-	err := s.withTx(ctx, func(tx *sql.Tx) error { return finishOutboxTx(ctx, tx, c, from, set) })
+	err := s.withTx(ctx, func(tx *sql.Tx) error { return s.finishOutboxTx(ctx, tx, c, from, set) })
 	if err != nil {
 		return fmt.Errorf("%s outbox item %d: %w", verb, c.ID, err)
 	}
@@ -424,11 +424,11 @@ func (s *Store) finishOutbox(ctx context.Context, verb string, c Claim, from []O
 
 // finishOutboxTx is finishOutbox inside tx, for callers that write more in
 // the same transaction.
-func finishOutboxTx(ctx context.Context, tx *sql.Tx, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
+func (s *Store) finishOutboxTx(ctx context.Context, tx *sql.Tx, c Claim, from []OutboxState, set func(outboxRow) (string, []any)) error {
 	id := c.ID
 	var r outboxRow
 	var state string
-	err := tx.QueryRowContext(ctx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
+	err := s.txQueryRow(ctx, tx, `SELECT state, attempts, max_attempts FROM outbox WHERE id = ?`, id).Scan(&state, &r.attempts, &r.maxAttempts)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -454,7 +454,7 @@ func finishOutboxTx(ctx context.Context, tx *sql.Tx, c Claim, from []OutboxState
 		return fmt.Errorf("%w (attempt %d is running, this was attempt %d)", ErrClaimLost, r.attempts, c.Attempt)
 	}
 	assign, args := set(r)
-	_, err = tx.ExecContext(ctx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...) // #nosec G202 -- assign is a fixed column list from this package's set funcs; values go in args
+	_, err = s.txExec(ctx, tx, `UPDATE outbox SET `+assign+` WHERE id = ?`, append(args, id)...) // #nosec G202 -- assign is a fixed column list from this package's set funcs; values go in args
 	return err
 }
 
@@ -562,27 +562,21 @@ func (s *Store) enqueueTx(ctx context.Context, tx *sql.Tx, jobs []OutboxJob) (cr
 		created += int(n)
 		return nil
 	}
+	// Inserts of outboxRowsPerInsert rows, then of one row: two statements,
+	// prepared once, serve every batch size.
 	rest := jobs
-	if len(rest) >= outboxRowsPerInsert {
-		st, err := tx.PrepareContext(ctx, insertOutboxSQL(outboxRowsPerInsert))
+	for _, size := range []int{outboxRowsPerInsert, 1} {
+		if len(rest) < size {
+			continue
+		}
+		st, err := s.txStmt(ctx, tx, insertOutboxSQL(size))
 		if err != nil {
 			return 0, err
 		}
-		defer st.Close()
-		for ; len(rest) >= outboxRowsPerInsert; rest = rest[outboxRowsPerInsert:] {
-			if err := insert(st, rest[:outboxRowsPerInsert]); err != nil {
+		for ; len(rest) >= size; rest = rest[size:] {
+			if err := insert(st, rest[:size]); err != nil {
 				return 0, err
 			}
-		}
-	}
-	if len(rest) > 0 {
-		st, err := tx.PrepareContext(ctx, insertOutboxSQL(len(rest)))
-		if err != nil {
-			return 0, err
-		}
-		defer st.Close()
-		if err := insert(st, rest); err != nil {
-			return 0, err
 		}
 	}
 	return created, nil

@@ -35,6 +35,15 @@ type Store struct {
 
 	insertHistory1 *sql.Stmt // one row
 	insertHistoryN *sql.Stmt // historyRowsPerInsert rows
+	// wstmts and rstmts are the per-job path's statements on w and r.
+	wstmts, rstmts stmtCache
+	// counts counts the driver's work, for the tests that hold the
+	// per-job path to its statements.
+	counts sqlCounts
+	// ops are the history operation names known to be stored.
+	ops opNames
+	// switches is the last reading of the automation switches.
+	switches switchCache
 
 	indexKick chan struct{}
 	stopIndex context.CancelFunc
@@ -112,6 +121,7 @@ func open(ctx context.Context, path string, opt options) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.wstmts.db, s.rstmts.db = s.w, s.r
 	if err := s.prepare(ctx); err != nil {
 		s.closeConns() // #nosec G104 -- already failing with err; a close error would hide it
 		return nil, err
@@ -181,7 +191,7 @@ func (s *Store) openConns(ctx context.Context) error {
 		// IMMEDIATE takes the write lock at BEGIN, so a transaction never
 		// fails half-way with SQLITE_BUSY when another process writes.
 		"_txlock": {"immediate"},
-	}), s.path)
+	}), s.path, &s.counts)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -197,7 +207,7 @@ func (s *Store) openConns(ctx context.Context) error {
 	r, err := openDB(fileURI(s.path, url.Values{
 		"mode":    {"ro"},
 		"_pragma": {"busy_timeout(5000)", "query_only(1)"},
-	}), s.path)
+	}), s.path, &s.counts)
 	if err != nil {
 		return fmt.Errorf("open database %s: %w", s.path, err)
 	}
@@ -238,6 +248,8 @@ func (s *Store) closeConns() error {
 			errs = append(errs, st.Close())
 		}
 	}
+	errs = append(errs, s.wstmts.close()...)
+	errs = append(errs, s.rstmts.close()...)
 	if s.r != nil {
 		errs = append(errs, s.r.Close())
 	}
@@ -299,7 +311,10 @@ func (s *Store) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	if err := fn(tx); err != nil {
 		return err
 	}
-	return tx.Commit()
+	err = tx.Commit()
+	// Now that the writer's connection is free again.
+	s.wstmts.prepareWanted(ctx)
+	return err
 }
 
 // toMillis stores a time as unix milliseconds; the zero time is stored as 0

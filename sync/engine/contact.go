@@ -28,6 +28,11 @@ type resolved struct {
 	// contactLinked and convLinked are set once the id map holds the
 	// links, so later jobs need not write them again.
 	contactLinked, convLinked bool
+	// created says this process's upsert made ghlContact: it had no
+	// conversation a moment ago, so its conversation is created without
+	// a search first. Only an answer read from HighLevel sets it, never
+	// the id map: after a restart the search comes back.
+	created bool
 }
 
 func newResolver() *resolver { return &resolver{contacts: map[string]*resolved{}} }
@@ -78,7 +83,7 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 	if ok {
 		// A new job for a known contact carries changed details (the job
 		// key hashes them): bring HighLevel up to date.
-		id, err := e.upsert(ctx, j, cj.ContactID, in)
+		id, _, err := e.upsert(ctx, j, cj.ContactID, in)
 		if err != nil {
 			return err
 		}
@@ -89,19 +94,19 @@ func (e *Engine) mirrorContact(ctx context.Context, j *job) error {
 		c.ghlContact, c.contactLinked = id, true
 		return nil
 	}
-	id, err := e.findOrUpsert(ctx, j, cj.ContactID, in)
+	id, created, err := e.findOrUpsert(ctx, j, cj.ContactID, in)
 	if err != nil {
 		return err
 	}
-	c.ghlContact = id
+	c.ghlContact, c.created = id, created
 	j.link(store.KindContact, cj.ContactID, id)
 	j.onDone(func() { c.mu.Lock(); c.contactLinked = true; c.mu.Unlock() })
 	return nil
 }
 
 // findOrUpsert finds the HighLevel contact matching in's email or phone,
-// or creates it.
-func (e *Engine) findOrUpsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (string, error) {
+// or creates it; created says the upsert made it.
+func (e *Engine) findOrUpsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (id string, created bool, err error) {
 	if in.Email != "" || in.Phone != "" {
 		id, err := e.call(ctx, j, store.OpContactLookup, http.MethodGet, adID, false, func(ctx context.Context) (string, error) {
 			ct, found, err := e.ghl.FindDuplicateContact(ctx, in.Email, in.Phone)
@@ -111,15 +116,18 @@ func (e *Engine) findOrUpsert(ctx context.Context, j *job, adID string, in ghl.C
 			return ct.ID, nil
 		})
 		if err != nil || id != "" {
-			return id, err
+			return id, false, err
 		}
 	}
 	return e.upsert(ctx, j, adID, in)
 }
 
-func (e *Engine) upsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (string, error) {
-	return e.call(ctx, j, store.OpContactUpsert, http.MethodPost, adID, true, func(ctx context.Context) (string, error) {
-		ct, _, err := e.ghl.UpsertContact(ctx, in)
+// upsert creates or updates the contact; created says HighLevel made it.
+func (e *Engine) upsert(ctx context.Context, j *job, adID string, in ghl.ContactInput) (id string, created bool, err error) {
+	id, err = e.call(ctx, j, store.OpContactUpsert, http.MethodPost, adID, true, func(ctx context.Context) (string, error) {
+		ct, isNew, err := e.ghl.UpsertContact(ctx, in)
+		created = isNew
 		return ct.ID, err
 	})
+	return id, created && err == nil, err
 }

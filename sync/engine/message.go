@@ -139,7 +139,7 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 				return "", "", fmt.Errorf("message %s: %w: its ActiveDEMAND contact %s has neither an email nor a usable phone number to find or create it by in HighLevel; add one in ActiveDEMAND, then replay the job",
 					mj.MessageID, errPermanent, mj.Contact.ID)
 			}
-			if id, err = e.findOrUpsert(ctx, j, mj.Contact.ID, in); err != nil {
+			if id, c.created, err = e.findOrUpsert(ctx, j, mj.Contact.ID, in); err != nil {
 				return "", "", err
 			}
 		}
@@ -153,7 +153,7 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 		}
 		c.convLinked = ok
 		if !ok {
-			if id, err = e.findOrCreateConversation(ctx, j, key, c.ghlContact); err != nil {
+			if id, err = e.findOrCreateConversation(ctx, j, key, c.ghlContact, !c.created); err != nil {
 				if errors.Is(err, ghl.ErrNotFound) || errors.Is(err, ghl.ErrValidation) {
 					err = fmt.Errorf("message %s: the HighLevel contact %s of ActiveDEMAND contact %s is gone or refused (%w); if it was deleted in HighLevel, unlink it and replay the job",
 						mj.MessageID, c.ghlContact, mj.Contact.ID, err)
@@ -179,8 +179,11 @@ func (e *Engine) resolveConversation(ctx context.Context, j *job, mj MessageJob)
 // findOrCreateConversation searches the contact's conversation, creating it
 // when there is none. A create whose outcome is unknown, or that HighLevel
 // refuses because the contact has one already (another process made it),
-// is followed by another search.
-func (e *Engine) findOrCreateConversation(ctx context.Context, j *job, key, ghlContact string) (string, error) {
+// is followed by another search. Without searchFirst, for a contact just
+// created, it creates at once: HighLevel keeps one conversation per
+// contact and refuses a second, so a conversation made in between is
+// found by that search, never duplicated.
+func (e *Engine) findOrCreateConversation(ctx context.Context, j *job, key, ghlContact string, searchFirst bool) (string, error) {
 	search := func() (string, error) {
 		return e.call(ctx, j, store.OpConversationUpsert, http.MethodGet, key, false, func(ctx context.Context) (string, error) {
 			page, err := e.ghl.SearchConversationsPage(ctx, ghl.SearchConversationsRequest{ContactID: ghlContact, Limit: 5})
@@ -195,11 +198,13 @@ func (e *Engine) findOrCreateConversation(ctx context.Context, j *job, key, ghlC
 			return "", nil
 		})
 	}
-	id, err := search()
-	if err != nil || id != "" {
-		return id, err
+	if searchFirst {
+		id, err := search()
+		if err != nil || id != "" {
+			return id, err
+		}
 	}
-	id, err = e.call(ctx, j, store.OpConversationUpsert, http.MethodPost, key, true, func(ctx context.Context) (string, error) {
+	id, err := e.call(ctx, j, store.OpConversationUpsert, http.MethodPost, key, true, func(ctx context.Context) (string, error) {
 		cv, err := e.ghl.CreateConversation(ctx, ghlContact)
 		return cv.ID, err
 	})

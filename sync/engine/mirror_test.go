@@ -139,7 +139,9 @@ func TestMessageUsesExistingContactAndConversation(t *testing.T) {
 // TestManyMessagesOfOneContactShareOneConversation runs many messages of
 // a new contact on several workers at once: one contact, one
 // conversation, every message once, and the contact and conversation
-// resolved once, not per worker.
+// resolved once, not per worker: a duplicate search, the upsert that
+// creates the contact, and the conversation's create, with no search for
+// a conversation of a contact that did not exist a moment before.
 func TestManyMessagesOfOneContactShareOneConversation(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	c := contactJob("ad-c1", "Cy", "", "cy@example.com", "")
@@ -165,8 +167,48 @@ func TestManyMessagesOfOneContactShareOneConversation(t *testing.T) {
 	}
 	calls := r.gs.Calls("GET /contacts/search/duplicate") + r.gs.Calls("POST /contacts/upsert") +
 		r.gs.Calls("GET /conversations/search") + r.gs.Calls("POST /conversations/")
-	if calls != 4 {
-		t.Errorf("%d calls to find and create the contact and conversation, want 4: %v", calls, r.gs.CallCounts())
+	if calls != 3 {
+		t.Errorf("%d calls to find and create the contact and conversation, want 3: %v", calls, r.gs.CallCounts())
+	}
+}
+
+// TestNewContactWhoseConversationAppearsAnyway: a contact the upsert has
+// just created gets its conversation created without a search first. If
+// one appears in between anyway (another process, a HighLevel workflow),
+// HighLevel refuses the create and the engine finds and uses that one:
+// still one conversation, the message recorded once in it.
+func TestNewContactWhoseConversationAppearsAnyway(t *testing.T) {
+	var gs *ghltest.Server
+	var made ghltest.Conversation
+	r := newRig(t, rigOptions{transport: func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+			res, err := rt.RoundTrip(req)
+			if err == nil && req.Method == http.MethodPost && req.URL.Path == "/contacts/upsert" {
+				for _, c := range gs.Contacts() {
+					made = gs.AddConversation(ghltest.Conversation{LocationID: gs.LocationID(), ContactID: c.ID})
+				}
+			}
+			return res, err
+		})
+	}})
+	gs = r.gs
+	dee := contactJob("ad-c4", "Dee", "", "dee@example.com", "")
+	r.queue(dee, messageJob("ad-m40", dee, "sms", "inbound", "hello", t0))
+	r.run(r.engine(), nil)
+	if made.ID == "" {
+		t.Fatal("the test made no conversation behind the engine's back")
+	}
+	if n := len(r.gs.Conversations()); n != 1 {
+		t.Errorf("%d conversations, want the one that appeared", n)
+	}
+	if n := r.gs.Calls("POST /conversations/"); n != 1 {
+		t.Errorf("%d conversation creates, want the one HighLevel refused", n)
+	}
+	if got := r.ghlID(store.KindConversation, "contact/ad-c4"); got != made.ID {
+		t.Errorf("conversation linked to %q, want %q", got, made.ID)
+	}
+	if m := r.gs.Messages(made.ID); len(m) != 1 || m[0].AltID != "ad-m40" {
+		t.Errorf("messages = %+v", m)
 	}
 }
 

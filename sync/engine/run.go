@@ -175,7 +175,12 @@ func engineConfig(cfg RunConfig, gc *ghl.Client, ad *activedemand.Client) Config
 func newClients(cfg RunConfig) (*ghl.Client, *activedemand.Client, error) {
 	gcfg := cfg.GHL
 	if gcfg.HTTPClient == nil {
-		gcfg.HTTPClient = &http.Client{Transport: Transport(cfg.Control.Meter(http.DefaultTransport.(*http.Transport).Clone()))}
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// As the client's own default: with the standard library's two
+		// idle connections per host, the workers would open a connection
+		// (a TLS handshake) for about every other call.
+		t.MaxIdleConnsPerHost = max(64, 2*cfg.Workers)
+		gcfg.HTTPClient = &http.Client{Transport: Transport(cfg.Control.Meter(t))}
 	}
 	if gcfg.Logger == nil {
 		gcfg.Logger = cfg.Logger
