@@ -293,7 +293,7 @@ func renderBlock(tgs []target, res *results, meta map[string]string, cpu string,
 	}
 	fmt.Fprintf(&b, "- Date: %s", orUnknown(date))
 	if d := meta["duration"]; d != "" {
-		fmt.Fprintf(&b, ", %s", d)
+		fmt.Fprintf(&b, " (the run took %s)", d)
 	}
 	b.WriteString("\n")
 	if l := meta["load-start"]; l != "" {
