@@ -166,10 +166,18 @@ func evaluate(tg target, res *results) rowResult {
 			fmt.Fprintf(&b, " (%s–%s, %d runs)", lo, hi, len(vals))
 		}
 	}
+	// A size the benchmark does not report is said to be missing, so a
+	// figure measured at another size is not read as the stated one.
+	var missing []string
 	for _, a := range tg.also {
 		if av := metricOf(byName[worst], a); len(av) > 0 {
 			fmt.Fprintf(&b, "; %s %s", a, formatNumber(median(av)))
+		} else {
+			missing = append(missing, a)
 		}
+	}
+	if len(missing) > 0 {
+		fmt.Fprintf(&b, "; %s not reported", strings.Join(missing, ", "))
 	}
 	if failed {
 		b.WriteString("; a run failed")
@@ -306,7 +314,8 @@ func renderBlock(tgs []target, res *results, meta map[string]string, cpu string,
 	fmt.Fprintf(&b, "- Command: `%s`\n\n", orUnknown(meta["command"]))
 	b.WriteString("A result is the median of the runs (range and count in brackets); a row that covers several benchmarks shows the worst. " +
 		"*not measured*: that benchmark or metric was not in this run; *not run*: its make target has not left figures in bench-results/. " +
-		"The crash and soak rows are the last `make crash` and `make soak`, dated in the last column.\n\n")
+		"The crash and soak rows are the last `make crash` and `make soak`, dated in the last column. " +
+		"`/usr/bin/time`'s kB (1,024 bytes) are shown as MB of 10⁶ bytes; other figures are in the units their benchmark reports.\n\n")
 	b.WriteString("| Row | Target | Result | Holds | Benchmark |\n| --- | --- | --- | --- | --- |\n")
 	for _, tg := range tgs {
 		r := evaluate(tg, res)
