@@ -4,7 +4,9 @@
 //
 //	bench.txt   the output of every `go test -bench` run (standard format)
 //	meta.txt    "key: value" lines about the run: date, go, command,
-//	            duration, load-start, load-end
+//	            duration, load-start, load-end, and note (anything the
+//	            reader must know, e.g. that the figures come from partial
+//	            runs)
 //	import.txt  the import measurement: "import: peak-rss-kB=N ... exit=N"
 //	crash.txt   the figures line of the last `make crash`
 //	soak.txt    the figures line of the last `make soak`, of the form

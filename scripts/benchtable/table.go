@@ -311,7 +311,11 @@ func renderBlock(tgs []target, res *results, meta map[string]string, cpu string,
 		}
 		b.WriteString("; the 2 cores are shared with other work, so read rates against it\n")
 	}
-	fmt.Fprintf(&b, "- Command: `%s`\n\n", orUnknown(meta["command"]))
+	fmt.Fprintf(&b, "- Command: `%s`\n", orUnknown(meta["command"]))
+	if n := meta["note"]; n != "" {
+		fmt.Fprintf(&b, "- Note: %s\n", n)
+	}
+	b.WriteString("\n")
 	b.WriteString("A result is the median of the runs (range and count in brackets); a row that covers several benchmarks shows the worst. " +
 		"*not measured*: that benchmark or metric was not in this run; *not run*: its make target has not left figures in bench-results/. " +
 		"The crash and soak rows are the last `make crash` and `make soak`, dated in the last column. " +

@@ -127,12 +127,12 @@ func TestFormatNumber(t *testing.T) {
 func TestTableHasEveryTargetOnce(t *testing.T) {
 	res := readSample(t)
 	meta := map[string]string{"date": "2026-12-01T20:05:00Z", "go": "go version go1.26.8 linux/amd64", "command": "make bench",
-		"load-start": "0.52, 1.10, 1.90"}
+		"load-start": "0.52, 1.10, 1.90", "note": "two partial runs"}
 	block := renderBlock(targets, res, meta, "Intel(R) Xeon(R) Processor", 2)
 	if !strings.HasPrefix(block, startMarker+"\n") || !strings.HasSuffix(block, endMarker+"\n") {
 		t.Fatalf("block not between markers:\n%s", block)
 	}
-	for _, want := range []string{"Intel(R) Xeon(R) Processor, 2 cores", "MB of 10⁶ bytes", "go1.26.8", "2026-12-01 20:05 UTC", "`make bench`", "0.52, 1.10, 1.90",
+	for _, want := range []string{"Intel(R) Xeon(R) Processor, 2 cores", "MB of 10⁶ bytes", "go1.26.8", "2026-12-01 20:05 UTC", "`make bench`", "0.52, 1.10, 1.90", "- Note: two partial runs\n",
 		"| Row | Target | Result | Holds | Benchmark |"} {
 		if !strings.Contains(block, want) {
 			t.Errorf("block lacks %q:\n%s", want, block)
