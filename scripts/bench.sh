@@ -6,11 +6,13 @@
 # from the last `make crash` and `make soak` (bench-results/crash.txt and
 # soak.txt), which run apart since they take many minutes of their own.
 #
-# It takes about 20 to 30 minutes on 2 cores (more on a loaded machine): the
-# 1M-row history fixture alone is 2 to 3 minutes, the paced HighLevel run
-# 30 s per run, the engine mirror of 100,000 messages a few minutes, the
-# import of 1,000,000 messages half a minute. Run it on a quiet machine:
-# rates measured beside other builds say more about the neighbours.
+# It should take about 15 to 25 minutes on 2 cores, more on a loaded
+# machine (an estimate from its parts, timed separately: the store's
+# benchmarks with the 1M-row fixture 6 to 8 minutes, the paced HighLevel run
+# 30 s, the engine mirror of 100,000 messages 1 to 3 minutes, the import of
+# 1,000,000 messages under a minute, the rest a few minutes). Run it on a
+# quiet machine: rates measured beside other builds say more about the
+# neighbours than about Parley.
 #
 # Raw output stays in bench-results/ (git-ignored): bench.txt (go test),
 # import.txt and import.log, meta.txt (date, Go, load average).
