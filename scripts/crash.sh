@@ -14,5 +14,15 @@ GO=${GO:-go}
 echo "== build"
 $GO build -o bin/parley .
 echo "== crash test (prints its seed and figures: kills, messages, lost, duplicated, wall time)"
+# The output goes to bench-results/crash.log too; its figures and result
+# lines go to crash.txt, which `make bench` reads for its crash rows.
+mkdir -p bench-results
+status=0
 PARLEY_CRASH=full PARLEY_SMOKE_BINARY="$PWD/bin/parley" \
-  $GO test -count=1 -timeout 60m -run '^TestCrashLosesAndDuplicatesNothing$' -v ./ui/smoke/
+  $GO test -count=1 -timeout 60m -run '^TestCrashLosesAndDuplicatesNothing$' -v ./ui/smoke/ 2>&1 |
+  tee bench-results/crash.log || status=$?
+{
+  grep -E 'crash test: |^--- (PASS|FAIL)' bench-results/crash.log || true
+  echo "result: exit=$status"
+} >bench-results/crash.txt
+exit "$status"
