@@ -33,9 +33,9 @@ lint:
 security:
 	@scripts/security.sh
 
-## bench: the benchmarks whose figures are in BENCHMARKS.md
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 30m ./...
+## bench: every benchmark, the import's peak memory, then one table of every target, printed and written into BENCHMARKS.md (about 15 to 25 minutes on a quiet machine; BENCH_COUNT, BENCH_ONLY: see scripts/bench.sh)
+bench: deps test-deps
+	@scripts/bench.sh
 
 ## crash: the full crash test: 10,000 messages, a real `parley sync` SIGKILLed 200 times (several minutes)
 crash: deps
