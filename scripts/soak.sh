@@ -19,5 +19,15 @@ cd "$(dirname "$0")/.."
 GO=${GO:-go}
 
 echo "== soak test (prints its seed and figures)"
+# The output goes to bench-results/soak.log too; its figures line and the
+# result go to soak.txt, which `make bench` reads for its soak rows.
+mkdir -p bench-results
+status=0
 PARLEY_SOAK_MESSAGES=${PARLEY_SOAK_MESSAGES:-20000} \
-  $GO test -count=1 -timeout 60m -run '^TestSoakWithFaults$' -v ./sync/engine/
+  $GO test -count=1 -timeout 60m -run '^TestSoakWithFaults$' -v ./sync/engine/ 2>&1 |
+  tee bench-results/soak.log || status=$?
+{
+  grep -E 'soak: messages=|^--- (PASS|FAIL)' bench-results/soak.log || true
+  echo "result: exit=$status"
+} >bench-results/soak.txt
+exit "$status"

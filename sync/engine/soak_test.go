@@ -223,7 +223,11 @@ func TestSoakWithFaults(t *testing.T) {
 	if !done {
 		t.Fatalf("the soak did not finish before its deadline (polled: %v); outbox: %v", polled.Load(), snap.Queue)
 	}
-	soakCheck(t, r, snap, ids, contacts)
+	lost, duplicated := soakCheck(t, r, snap, ids, contacts)
+	// One line for `make bench`'s table (scripts/soak.sh keeps it).
+	t.Logf("soak: messages=%d lost=%d duplicated=%d goroutines-start=%d goroutines-end=%d ghl-calls=%d faults=%d live-heap-first-MiB=%.1f live-heap-last-MiB=%.1f",
+		n, lost, duplicated, goStart, goEnd, ghlCalls, faultCount(ghlMix)+faultCount(adMix),
+		float64(maxOf(quarter(samples, 0), live))/(1<<20), float64(maxOf(quarter(samples, 3), live))/(1<<20))
 	if goEnd > goStart+soakGoroutineSlack {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines at the end, %d at the start: some are left behind:\n%s", goEnd, goStart, buf[:runtime.Stack(buf, true)])
@@ -271,7 +275,7 @@ func soakFill(t *testing.T, as *adtest.Server, n int) (ids, emails []string) {
 
 // soakCheck is the soak's verdict on what HighLevel, the outbox, the id
 // map and history hold.
-func soakCheck(t *testing.T, r *rig, snap engine.Snapshot, ids, emails []string) {
+func soakCheck(t *testing.T, r *rig, snap engine.Snapshot, ids, emails []string) (missing, doubled int) {
 	t.Helper()
 	for kind, q := range snap.Queue {
 		if q[store.OutboxPending]+q[store.OutboxInFlight]+q[store.OutboxDead] != 0 {
@@ -285,7 +289,6 @@ func soakCheck(t *testing.T, r *rig, snap engine.Snapshot, ids, emails []string)
 		t.Errorf("%d requests to the delivery route", n)
 	}
 	byAlt := r.byAltID()
-	missing, doubled := 0, 0
 	for _, id := range ids {
 		switch byAlt[id] {
 		case 1:
@@ -357,6 +360,7 @@ func soakCheck(t *testing.T, r *rig, snap engine.Snapshot, ids, emails []string)
 		}
 	}
 	t.Logf("record history rows by outcome: %v", outcomes)
+	return missing, doubled
 }
 
 // heapSample is one reading of the runtime's memory metrics.
@@ -503,4 +507,13 @@ func TestTransportsCloseIdleConnections(t *testing.T) {
 			t.Errorf("%s: the wrapped transport's idle connections were not closed", name)
 		}
 	}
+}
+
+// faultCount is how many faults m injected.
+func faultCount(m *sandboxkit.FaultMix) int {
+	n := 0
+	for _, c := range m.Stats().Injected {
+		n += c
+	}
+	return n
 }
