@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -177,7 +178,8 @@ func TestFirstStartsAtOnce(t *testing.T) {
 		}
 		return
 	}
-	const rounds, starts = 30, 3
+	const starts = 3
+	rounds := stressRounds(t, 12)
 	if testing.Short() {
 		t.Skip("starts processes")
 	}
@@ -204,11 +206,28 @@ func TestFirstStartsAtOnce(t *testing.T) {
 	}
 }
 
+// stressRounds is how many rounds the first-start races run: def in
+// `make test`, where each round is a fresh migration under the race
+// detector, or PARLEY_STORE_ROUNDS to hunt for a rare failure.
+func stressRounds(t *testing.T, def int) int {
+	t.Helper()
+	v := os.Getenv("PARLEY_STORE_ROUNDS")
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("PARLEY_STORE_ROUNDS=%q: want a positive number", v)
+	}
+	return n
+}
+
 // TestFirstStartsAtOnceInProcess is the same race between goroutines: the
 // console and an import opening the store together. It is cheap, so it runs
 // many more rounds.
 func TestFirstStartsAtOnceInProcess(t *testing.T) {
-	const rounds, starts = 200, 3
+	const starts = 3
+	rounds := stressRounds(t, 60)
 	var failed []error
 	for range rounds {
 		dir := filepath.Join(t.TempDir(), "data")
