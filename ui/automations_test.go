@@ -301,8 +301,10 @@ func TestRuleDeleteAndUndo(t *testing.T) {
 	test.Tap(syncButton(c, "Undo"))
 	loop.runUntil(t, "the rule back in its place", func() bool { return slices.Equal(ruleNames(st), []string{"First", "Second", "Third"}) })
 
-	// Move up puts it first.
+	// Move up puts it first. A reload of the list still in flight from
+	// the undo would drop a selection made before it lands: let it land.
 	loop.runUntil(t, "the list to reload", func() bool { return list.Length() == 3 })
+	loop.idleFor(200 * time.Millisecond)
 	list.Select(1)
 	test.Tap(syncButton(c, "Move up"))
 	loop.runUntil(t, "the new order", func() bool { return slices.Equal(ruleNames(st), []string{"Second", "First", "Third"}) })
