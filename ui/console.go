@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -493,6 +494,7 @@ func (c *Console) showShortcuts() {
 		{mod + "+P", "Pause or resume the sync (on Sync)"},
 		{mod + "+Q", "Quit"},
 	}
+	rows = slices.Insert(rows, len(rows)-1, mappingShortcutRows(mod)...) // before Quit
 	grid := container.NewGridWithColumns(2)
 	for _, r := range rows {
 		grid.Add(widget.NewLabelWithStyle(r[0], fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))

@@ -20,7 +20,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -42,13 +41,6 @@ const (
 	// mappingVersionLimit is how many versions the list shows with their
 	// changes.
 	mappingVersionLimit = 50
-)
-
-// Shortcuts of the Mapping screen; they act only while it is on display.
-var (
-	mappingAddShortcut  = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
-	mappingUndoShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
-	mappingSaveShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // removedLink is a deleted link Undo puts back where it was.
@@ -98,13 +90,14 @@ type mappingScreen struct {
 	gen atomic.Int64
 
 	status        *widget.Label
+	keysHelp      *widget.Label
 	wholeProblems *widget.Label
 	adRows        []fieldRow
 	ghlRows       []fieldRow
 	adList        *keyList
 	linkList      *keyList
 	ghlList       *keyList
-	customID      *widget.Entry
+	customID      *fwdEntry
 	editor        *fyne.Container
 	partLabels    map[string]*widget.Label
 	addBtn        *widget.Button
@@ -125,24 +118,6 @@ type mappingScreen struct {
 func newMappingScreen(d Deps, bg background, win fyne.Window) *mappingScreen {
 	s := &mappingScreen{ed: d.Mapping, bg: bg, win: win, loc: d.Location, delay: mappingCheckDelay,
 		sample: -1, selected: -1, adSel: -1, ghlSel: -1}
-	if s.ed != nil {
-		c := win.Canvas()
-		c.AddShortcut(mappingAddShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.addLink()
-			}
-		})
-		c.AddShortcut(mappingUndoShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.undo()
-			}
-		})
-		c.AddShortcut(mappingSaveShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.askSave()
-			}
-		})
-	}
 	return s
 }
 
@@ -161,6 +136,9 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 		return container.NewBorder(header(mappingTitle, mappingPurpose), nil, nil, nil, container.NewCenter(note))
 	}
 	s.status = widget.NewLabel("Reading the mapping…")
+	s.keysHelp = widget.NewLabel(mappingKeysHelp(shortcutMod()))
+	s.keysHelp.Wrapping = fyne.TextWrapWord
+	s.keysHelp.SizeName = theme.SizeNameCaptionText
 	s.status.Wrapping = fyne.TextWrapWord
 	s.wholeProblems = widget.NewLabel("")
 	s.wholeProblems.Importance = widget.DangerImportance
@@ -175,7 +153,7 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	for _, b := range []*widget.Button{s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn} {
 		b.Disable()
 	}
-	toolbar := container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn)
+	toolbar := container.NewBorder(nil, nil, container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn), nil, s.keysHelp)
 
 	s.adList = newKeyList(func() int { return len(s.adRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawADRow(i, o)
@@ -211,7 +189,7 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 		return true
 	}
 
-	s.customID = widget.NewEntry()
+	s.customID = newFwdEntry()
 	s.customID.SetPlaceHolder("custom field id")
 	s.customID.OnSubmitted = func(string) { s.addCustom() }
 	customHelp := widget.NewLabel("Custom fields are written customFields.<id>, with the id from HighLevel (Settings, Custom Fields).")
@@ -279,6 +257,7 @@ func (s *mappingScreen) shown(ctx context.Context) {
 	if s.ed == nil {
 		return
 	}
+	s.addShortcuts()
 	if s.loaded {
 		s.loadVersions()
 		return

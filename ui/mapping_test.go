@@ -325,10 +325,10 @@ func optionSelect(t *testing.T, o fyne.CanvasObject, option string) *widget.Sele
 	return nil
 }
 
-func selectEntryIn(t *testing.T, o fyne.CanvasObject) *widget.SelectEntry {
+func selectEntryIn(t *testing.T, o fyne.CanvasObject) *fwdSelectEntry {
 	t.Helper()
 	for _, x := range test.LaidOutObjects(o) {
-		if e, ok := x.(*widget.SelectEntry); ok {
+		if e, ok := x.(*fwdSelectEntry); ok {
 			return e
 		}
 	}
@@ -336,10 +336,10 @@ func selectEntryIn(t *testing.T, o fyne.CanvasObject) *widget.SelectEntry {
 	return nil
 }
 
-func entriesIn(o fyne.CanvasObject, placeholder string) []*widget.Entry {
-	var out []*widget.Entry
+func entriesIn(o fyne.CanvasObject, placeholder string) []*fwdEntry {
+	var out []*fwdEntry
 	for _, x := range test.LaidOutObjects(o) {
-		if e, ok := x.(*widget.Entry); ok && e.PlaceHolder == placeholder {
+		if e, ok := x.(*fwdEntry); ok && e.PlaceHolder == placeholder {
 			out = append(out, e)
 		}
 	}
