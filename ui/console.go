@@ -130,6 +130,9 @@ func (c *Console) retire() {
 // with the new console (e.g. to carry on with the first-run guide). The
 // two modes keep separate databases, so nothing is mixed.
 func (c *Console) SwitchMode(demo bool, then func(*Console)) {
+	if !c.mayLeave(func() { c.SwitchMode(demo, then) }) {
+		return
+	}
 	if c.deps.SwitchMode == nil {
 		dialog.ShowInformation("Cannot switch here", "This window cannot change mode. Restart Parley (with --demo for the demo).", c.win)
 		return
@@ -380,6 +383,10 @@ func (c *Console) buildNav() *widget.List {
 // work for screens nobody opens) and swaps it in.
 func (c *Console) activate(i int) {
 	if i == c.current || i < 0 || i >= len(c.screens) {
+		return
+	}
+	if !c.mayLeave(func() { c.nav.Select(i) }) {
+		c.nav.Select(c.current) // the sidebar stays on the screen kept
 		return
 	}
 	if c.current >= 0 {

@@ -71,9 +71,11 @@ type mappingScreen struct {
 	// ctx is the current showing's; nil before the first.
 	ctx context.Context
 
-	loaded   bool
-	cat      mapping.Catalog
-	links    []mapping.Link
+	loaded bool
+	cat    mapping.Catalog
+	links  []mapping.Link
+	// saved are the links as read or last saved, to tell unsaved edits.
+	saved    []mapping.Link
 	base     int // the version the editor started from (0: the default)
 	problems mapping.Problems
 	checked  bool // problems are those of links as they are now
@@ -89,6 +91,7 @@ type mappingScreen struct {
 	// asked for. Read off the UI goroutine, hence atomic.
 	gen atomic.Int64
 
+	heading       *widget.Label
 	status        *widget.Label
 	keysHelp      *widget.Label
 	wholeProblems *widget.Label
@@ -126,7 +129,7 @@ func newMappingScreen(d Deps, bg background, win fyne.Window) *mappingScreen {
 func (s *mappingScreen) active() bool { return s.ctx != nil && s.ctx.Err() == nil && s.loaded }
 
 func (s *mappingScreen) screen() *screen {
-	return &screen{title: mappingTitle, icon: theme.ListIcon(), build: s.view, shown: s.shown}
+	return &screen{title: mappingTitle, icon: theme.ListIcon(), build: s.view, shown: s.shown, canLeave: s.canLeave}
 }
 
 func (s *mappingScreen) view() fyne.CanvasObject {
@@ -148,7 +151,7 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.addBtn = widget.NewButtonWithIcon("Add link", theme.ContentAddIcon(), s.addLink)
 	s.deleteBtn = widget.NewButtonWithIcon("Delete link", theme.DeleteIcon(), s.deleteSelected)
 	s.undoBtn = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), s.undo)
-	s.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), s.askSave)
+	s.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() { s.askSave(nil) })
 	s.saveBtn.Importance = widget.HighImportance
 	for _, b := range []*widget.Button{s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn} {
 		b.Disable()
@@ -232,7 +235,10 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.tabs.SelectIndex(1)
 	body := container.NewVSplit(columns, s.tabs)
 	body.Offset = 0.55
-	return container.NewBorder(container.NewVBox(header(mappingTitle, mappingPurpose), toolbar), s.status, nil, nil, body)
+	head := header(mappingTitle, mappingPurpose)
+	// header's first object is the title, which marks unsaved edits.
+	s.heading = head.(*fyne.Container).Objects[0].(*widget.Label)
+	return container.NewBorder(container.NewVBox(head, toolbar), s.status, nil, nil, body)
 }
 
 func bold(text string) *widget.Label {
@@ -274,7 +280,7 @@ func (s *mappingScreen) shown(ctx context.Context) {
 		vs, verr := s.readVersions(ctx)
 		samples, serr := s.ed.MappingSamples(ctx, mappingSampleLimit)
 		return func() {
-			s.cat, s.links, s.base, s.loaded = cat, slices.Clone(cur.Links), cur.Version, true
+			s.cat, s.links, s.saved, s.base, s.loaded = cat, slices.Clone(cur.Links), slices.Clone(cur.Links), cur.Version, true
 			s.samples = samples
 			labels := make([]string, len(samples))
 			for i, sm := range samples {
@@ -577,6 +583,7 @@ func (s *mappingScreen) rebuildFieldRows() {
 // edited redraws after a change to the links and has them checked.
 func (s *mappingScreen) edited() {
 	s.rebuildFieldRows()
+	s.markUnsaved()
 	s.adList.Refresh()
 	s.ghlList.Refresh()
 	s.linkList.Refresh()
@@ -837,8 +844,9 @@ func (s *mappingScreen) undo() {
 	s.linkList.Select(at)
 }
 
-// askSave asks for the note of the new version, then saves.
-func (s *mappingScreen) askSave() {
+// askSave asks for the note of the new version, then saves; then, if
+// set, runs once the version is saved.
+func (s *mappingScreen) askSave(then func()) {
 	if !s.canSave() {
 		if s.loaded {
 			s.status.SetText("The mapping has problems (marked ⚠); fix them before saving.")
@@ -857,7 +865,7 @@ func (s *mappingScreen) askSave() {
 	d := dialog.NewForm("Save the field mapping", "Save", "Cancel", []*widget.FormItem{
 		widget.NewFormItem("Note", s.noteEntry)}, func(ok bool) {
 		if ok {
-			s.save(links, strings.TrimSpace(s.noteEntry.Text))
+			s.save(links, strings.TrimSpace(s.noteEntry.Text), then)
 		}
 	}, s.win)
 	d.Resize(fyne.NewSize(480, 0))
@@ -866,7 +874,7 @@ func (s *mappingScreen) askSave() {
 	s.win.Canvas().Focus(s.noteEntry)
 }
 
-func (s *mappingScreen) save(links []mapping.Link, note string) {
+func (s *mappingScreen) save(links []mapping.Link, note string, then func()) {
 	s.status.SetText("Saving…")
 	s.bg.run(s.ctx, func(ctx context.Context) func() {
 		v, err := s.ed.SaveMapping(ctx, links, note)
@@ -875,9 +883,13 @@ func (s *mappingScreen) save(links []mapping.Link, note string) {
 				s.status.SetText("The mapping was not saved: " + err.Error())
 				return
 			}
-			s.base = v
+			s.base, s.saved = v, links
+			s.markUnsaved()
 			s.status.SetText(fmt.Sprintf("Saved as version %d; the sync uses it from its next job.", v))
 			s.loadVersions()
+			if then != nil {
+				then()
+			}
 		}
 	})
 }
@@ -906,7 +918,7 @@ func (s *mappingScreen) revert(v int) {
 				s.status.SetText(fmt.Sprintf("Version %d was saved but could not be read back: %v. Open the screen again.", nv, err))
 				return
 			}
-			s.links, s.base, s.removed = links, nv, nil
+			s.links, s.saved, s.base, s.removed = links, slices.Clone(links), nv, nil
 			s.linkList.UnselectAll()
 			s.selectLink(-1)
 			s.status.SetText(fmt.Sprintf("Reverted: version %d is version %d again.", nv, v))

@@ -65,7 +65,7 @@ func (s *mappingScreen) addShortcuts() {
 		mappingAddShortcut:    s.addLink,
 		mappingDeleteShortcut: s.deleteSelected,
 		mappingUndoShortcut:   s.undo,
-		mappingSaveShortcut:   s.askSave,
+		mappingSaveShortcut:   func() { s.askSave(nil) },
 		mappingColumnLeft:     func() { s.moveColumn(-1) },
 		mappingColumnRight:    func() { s.moveColumn(1) },
 	} {

@@ -405,10 +405,6 @@ func TestMappingSaveAndRevert(t *testing.T) {
 	}
 }
 
-func sameLink(a, b mapping.Link) bool {
-	return a.AD == b.AD && a.GHL == b.GHL && a.Transform.Encode() == b.Transform.Encode()
-}
-
 // Delete removes the selected link from the keyboard, Ctrl+Z puts it back
 // where it was; Ctrl+N and Insert add links; the arrow keys move between
 // the columns.
