@@ -20,6 +20,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -31,7 +32,7 @@ import (
 
 const (
 	mappingTitle   = "Mapping"
-	mappingPurpose = "Which ActiveDEMAND field fills which HighLevel contact field, and how its value is converted. Every save is kept as a version you can return to."
+	mappingPurpose = "Which ActiveDEMAND field fills which HighLevel field, and how. Every save is kept as a version you can return to."
 	// mappingCheckDelay is the pause in editing after which the mapping
 	// is checked: long enough not to ask the engine on every keystroke.
 	mappingCheckDelay = 300 * time.Millisecond
@@ -156,24 +157,19 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	for _, b := range []*widget.Button{s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn} {
 		b.Disable()
 	}
-	toolbar := container.NewBorder(nil, nil, container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn), nil, s.keysHelp)
 
-	s.adList = newKeyList(func() int { return len(s.adRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.adList = newKeyList(func() int { return len(s.adRows) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawADRow(i, o)
 	})
 	s.adList.screen = s
 	s.adList.OnSelected = func(i widget.ListItemID) { s.adSel = i }
 	s.adList.onKey = s.fieldListKeys(fyne.KeyRight)
-	s.ghlList = newKeyList(func() int { return len(s.ghlRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.ghlList = newKeyList(func() int { return len(s.ghlRows) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawGHLRow(i, o)
 	})
 	s.ghlList.OnSelected = func(i widget.ListItemID) { s.ghlSel = i }
 	s.ghlList.onKey = s.fieldListKeys(fyne.KeyLeft)
-	s.linkList = newKeyList(func() int { return len(s.links) }, func() fyne.CanvasObject {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawLinkRow(i, o) })
+	s.linkList = newKeyList(func() int { return len(s.links) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawLinkRow(i, o) })
 	s.linkList.OnSelected = func(i widget.ListItemID) { s.selectLink(i) }
 	s.linkList.OnUnselected = func(widget.ListItemID) { s.selectLink(-1) }
 	s.linkList.onKey = func(e *fyne.KeyEvent) bool {
@@ -195,15 +191,13 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.customID = newFwdEntry()
 	s.customID.SetPlaceHolder("custom field id")
 	s.customID.OnSubmitted = func(string) { s.addCustom() }
-	customHelp := widget.NewLabel("Custom fields are written customFields.<id>, with the id from HighLevel (Settings, Custom Fields).")
-	customHelp.Wrapping = fyne.TextWrapWord
-	customHelp.SizeName = theme.SizeNameCaptionText
-	custom := container.NewVBox(customHelp, container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID))
+	// How custom fields are named is told in the link form's hint.
+	custom := container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID)
 
-	left := container.NewBorder(bold("ActiveDEMAND fields"), nil, nil, nil, s.adList)
-	right := container.NewBorder(bold("HighLevel fields"), custom, nil, nil, s.ghlList)
+	left := container.NewBorder(columnTitle("ActiveDEMAND fields"), nil, nil, nil, s.adList)
+	right := container.NewBorder(columnTitle("HighLevel fields"), custom, nil, nil, s.ghlList)
 	s.editor = container.NewVBox()
-	middle := container.NewBorder(container.NewVBox(bold("Links (ActiveDEMAND → transform → HighLevel)"), s.wholeProblems), nil, nil, nil, s.linkList)
+	middle := container.NewBorder(container.NewVBox(columnTitle("Links: ActiveDEMAND → HighLevel"), s.wholeProblems), nil, nil, nil, s.linkList)
 	inner := container.NewHSplit(middle, right)
 	inner.Offset = 0.5
 	columns := container.NewHSplit(left, inner)
@@ -218,7 +212,9 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.previewRows = container.NewVBox()
 	s.previewInput = widget.NewLabel("")
 	s.previewInput.TextStyle = fyne.TextStyle{Monospace: true}
-	preview := container.NewBorder(container.NewHBox(widget.NewLabel("Sample contact"), s.sampleSel, s.withMessage), nil, nil, nil,
+	// The sample's select takes the room the label and the check leave:
+	// its label is a name and an email address.
+	preview := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabel("Sample contact"), s.withMessage, s.sampleSel), nil, nil, nil,
 		container.NewHSplit(container.NewVScroll(s.previewRows),
 			container.NewBorder(widget.NewLabel("HighLevel contact as it would be sent"), nil, nil, nil, container.NewVScroll(s.previewInput))))
 
@@ -234,27 +230,34 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.tabs = container.NewAppTabs(s.editorTab, container.NewTabItem("Preview", preview), container.NewTabItem("Versions", s.versionList))
 	s.tabs.SelectIndex(1)
 	body := container.NewVSplit(columns, s.tabs)
-	body.Offset = 0.55
-	head := header(mappingTitle, mappingPurpose)
-	// header's first object is the title, which marks unsaved edits.
-	s.heading = head.(*fyne.Container).Objects[0].(*widget.Label)
-	return container.NewBorder(container.NewVBox(head, toolbar), s.status, nil, nil, body)
+	body.Offset = 0.63
+	return container.NewBorder(s.top(), s.status, nil, nil, body)
+}
+
+// top is the screen's header with the buttons beside the title and the
+// keys under the purpose: the lists need the height a row of buttons of
+// its own would take.
+func (s *mappingScreen) top() fyne.CanvasObject {
+	s.heading = widget.NewLabelWithStyle(mappingTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.heading.SizeName = theme.SizeNameSubHeadingText
+	s.heading.Truncation = fyne.TextTruncateEllipsis
+	intro := widget.NewLabel(mappingPurpose)
+	intro.Wrapping = fyne.TextWrapWord
+	buttons := container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn)
+	// The caption's padding is taken up into the purpose's.
+	keys := container.New(layout.NewCustomPaddedLayout(-theme.InnerPadding(), 0, 0, 0), s.keysHelp)
+	return container.NewVBox(container.NewBorder(nil, nil, nil, buttons, s.heading), intro, keys, widget.NewSeparator())
+}
+
+// columnTitle heads a column, with half the padding below it that a
+// label has: the list under it has its own.
+func columnTitle(text string) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(0, -theme.InnerPadding(), 0, 0), bold(text))
 }
 
 func bold(text string) *widget.Label {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
-
-// newFieldRow is a field list's row: the field and, after it, whether and
-// where it is mapped, in one line so that neither is cut off alone.
-func newFieldRow() fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Truncation = fyne.TextTruncateEllipsis
-	return l
-}
-
-// fieldMarkSep parts a field from its mark in a field list's row.
-const fieldMarkSep = "  ·  "
 
 // shown reads everything on the first showing (or after a failed one);
 // later showings keep the edits and read the versions again.
@@ -432,53 +435,6 @@ func paramText(t mapping.Transform, k string) string {
 	return s
 }
 
-func (s *mappingScreen) drawADRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	r := s.adRows[i]
-	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
-	if r.heading != "" {
-		l.SetText(r.heading)
-		return
-	}
-	var to []string
-	for _, k := range s.links {
-		if k.AD == r.field.Key {
-			to = append(to, k.GHL)
-		}
-	}
-	mark := "→ " + strings.Join(to, ", ")
-	switch {
-	case r.field.Type == mapping.Secret:
-		mark, l.Importance = "never sent", widget.LowImportance
-	case len(to) == 0:
-		mark, l.Importance = "unmapped", widget.WarningImportance
-	}
-	l.SetText(fmt.Sprintf("%s (%s) · %s%s%s", r.field.Label, r.field.Key, r.field.Type, fieldMarkSep, mark))
-}
-
-func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	r := s.ghlRows[i]
-	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
-	if r.heading != "" {
-		l.SetText(r.heading)
-		return
-	}
-	text := fmt.Sprintf("%s (%s) · %s", r.field.Label, r.field.Key, r.field.Type)
-	if r.field.Required {
-		text += " · required"
-	}
-	from := slices.IndexFunc(s.links, func(l mapping.Link) bool { return l.GHL == r.field.Key })
-	switch {
-	case from >= 0:
-		text += fieldMarkSep + "← " + linkSource(s.links[from])
-	case r.field.Required && !s.requirementMet(r.field.Key):
-		text += fieldMarkSep + "required: not mapped"
-		l.Importance = widget.DangerImportance
-	}
-	l.SetText(text)
-}
-
 func linkSource(l mapping.Link) string {
 	if l.AD == "" || l.AD == mapping.NoADField {
 		return transformText(l.Transform)
@@ -498,25 +454,6 @@ func (s *mappingScreen) requirementMet(key string) bool {
 		}
 	}
 	return true
-}
-
-// drawLinkRow shows a link in one line; a link with problems is drawn in
-// the danger colour with them after it.
-func (s *mappingScreen) drawLinkRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	text := fmt.Sprintf("%d. %s", i+1, linkText(s.links[i]))
-	var msgs []string
-	for _, p := range s.problems {
-		if p.Link == i+1 && s.checked {
-			msgs = append(msgs, p.Message)
-		}
-	}
-	l.Importance = widget.MediumImportance
-	if len(msgs) > 0 {
-		text += "  ⚠ " + strings.Join(msgs, "; ")
-		l.Importance = widget.DangerImportance
-	}
-	l.SetText(text)
 }
 
 func (s *mappingScreen) drawVersionRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -540,7 +477,9 @@ func (s *mappingScreen) drawVersionRow(i widget.ListItemID, o fyne.CanvasObject)
 }
 
 // rebuildFieldRows lists both sides' fields under headings; HighLevel's
-// custom fields the links name are listed with the standard ones.
+// custom fields the links name are listed with the standard ones. The
+// standard fields come first under the column's own title, which is
+// heading enough: a row is worth more than the words "standard fields".
 func (s *mappingScreen) rebuildFieldRows() {
 	s.adRows = s.adRows[:0]
 	for _, g := range []struct{ group, heading string }{{mapping.GroupContact, "Standard fields"}, {mapping.GroupCustom, "Custom fields"}, {mapping.GroupMessage, "Message fields"}} {
@@ -549,15 +488,14 @@ func (s *mappingScreen) rebuildFieldRows() {
 			if f.Group != g.group {
 				continue
 			}
-			if first {
+			if first && len(s.adRows) > 0 {
 				s.adRows = append(s.adRows, fieldRow{heading: g.heading})
-				first = false
 			}
+			first = false
 			s.adRows = append(s.adRows, fieldRow{field: f})
 		}
 	}
 	s.ghlRows = s.ghlRows[:0]
-	s.ghlRows = append(s.ghlRows, fieldRow{heading: "Standard contact fields"})
 	for _, f := range s.cat.GHL {
 		s.ghlRows = append(s.ghlRows, fieldRow{field: f})
 	}
@@ -584,6 +522,8 @@ func (s *mappingScreen) rebuildFieldRows() {
 func (s *mappingScreen) edited() {
 	s.rebuildFieldRows()
 	s.markUnsaved()
+	setRowHeights(s.adList, s.adRows)
+	setRowHeights(s.ghlList, s.ghlRows)
 	s.adList.Refresh()
 	s.ghlList.Refresh()
 	s.linkList.Refresh()
@@ -745,7 +685,8 @@ func (s *mappingScreen) showPreview() {
 			text = fmt.Sprintf("%d. %s: %q → %q", r.Link, r.GHL, r.Before, r.After)
 		}
 		l.SetText(text)
-		l.Truncation = fyne.TextTruncateEllipsis
+		// Wrapped, not cut: the values are what the preview is for.
+		l.Wrapping = fyne.TextWrapWord
 		s.previewRows.Add(l)
 	}
 	b, err := json.MarshalIndent(s.preview.Result.Input, "", "  ")

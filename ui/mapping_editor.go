@@ -59,7 +59,8 @@ func (s *mappingScreen) buildEditor() {
 	i := s.selected
 	if i < 0 || i >= len(s.links) {
 		hint := widget.NewLabel(fmt.Sprintf("Select a link to edit it. Add a link with %[1]s+N or Insert, delete the selected one with %[1]s+D or Delete (%[1]s+Z undoes), "+
-			"save with %[1]s+S; Tab, the arrow keys and Alt+←/→ move between the field lists and the links.", shortcutMod()))
+			"save with %[1]s+S; Tab, the arrow keys and Alt+←/→ move between the field lists and the links. "+
+			"A HighLevel custom field is written customFields.<id>: type its id (HighLevel: Settings, Custom Fields) under the HighLevel fields.", shortcutMod()))
 		hint.Wrapping = fyne.TextWrapWord
 		s.editor.Add(hint)
 		return

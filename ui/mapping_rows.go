@@ -1,0 +1,181 @@
+package ui
+
+// The rows of the Mapping screen's three lists. A column is about a third
+// of the window's width, too narrow for a field's name, key, type and
+// where it is mapped in one line; so each row has two: what it is, and
+// under it in small type the rest.
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"parley/sync/mapping"
+)
+
+// fieldMarkSep parts a row's detail from its mark: where the field is
+// mapped, or that it is not.
+const fieldMarkSep = "  ·  "
+
+// tightLines stacks labels with most of their padding taken out, above,
+// between and below them, so that a row of two lines is far less than two
+// rows tall.
+type tightLines struct{}
+
+func (tightLines) overlap() float32 { return 1.5 * theme.InnerPadding() }
+
+// edge is the padding taken from the top and from the bottom.
+func (tightLines) edge() float32 { return 0.75 * theme.InnerPadding() }
+
+// MinSize is the labels' heights less their overlaps; hidden ones count
+// for nothing.
+func (l tightLines) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var size fyne.Size
+	n := 0
+	for _, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		m := o.MinSize()
+		size.Width = max(size.Width, m.Width)
+		size.Height += m.Height
+		n++
+	}
+	if n > 1 {
+		size.Height -= float32(n-1) * l.overlap()
+	}
+	if n > 0 {
+		size.Height -= 2 * l.edge()
+	}
+	return size
+}
+
+// Layout gives each label the whole width, one under the other.
+func (l tightLines) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	y := -l.edge()
+	for _, o := range objs {
+		if !o.Visible() {
+			continue
+		}
+		h := o.MinSize().Height
+		o.Move(fyne.NewPos(0, y))
+		o.Resize(fyne.NewSize(size.Width, h))
+		y += h - l.overlap()
+	}
+}
+
+// newLinesRow is a list row: a line in the body's type and one in the
+// caption's; both end in an ellipsis if the column is narrower still.
+func newLinesRow() fyne.CanvasObject {
+	top := widget.NewLabel("")
+	top.Truncation = fyne.TextTruncateEllipsis
+	detail := widget.NewLabel("")
+	detail.Truncation = fyne.TextTruncateEllipsis
+	detail.SizeName = theme.SizeNameCaptionText
+	return container.New(tightLines{}, top, detail)
+}
+
+// setLines fills a row made by newLinesRow; an empty detail hides its
+// line (a heading's row).
+func setLines(o fyne.CanvasObject, top, detail string, bold bool, imp widget.Importance) {
+	row := o.(*fyne.Container)
+	t, d := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
+	t.TextStyle = fyne.TextStyle{Bold: bold}
+	t.Importance, d.Importance = imp, imp
+	t.SetText(top)
+	d.SetText(detail)
+	d.Hidden = detail == ""
+	row.Refresh()
+}
+
+// headingHeight is the height of a one-line row, for the lists' headings.
+func headingHeight() float32 { return widget.NewLabel("Heading").MinSize().Height }
+
+// setRowHeights makes a field list's heading rows one line tall.
+func setRowHeights(l *keyList, rows []fieldRow) {
+	full := newLinesRow().MinSize().Height
+	head := headingHeight()
+	for i, r := range rows {
+		if r.heading != "" {
+			l.SetItemHeight(i, head)
+		} else {
+			l.SetItemHeight(i, full)
+		}
+	}
+}
+
+func (s *mappingScreen) drawADRow(i widget.ListItemID, o fyne.CanvasObject) {
+	r := s.adRows[i]
+	if r.heading != "" {
+		setLines(o, r.heading, "", true, widget.MediumImportance)
+		return
+	}
+	var to []string
+	for _, k := range s.links {
+		if k.AD == r.field.Key {
+			to = append(to, k.GHL)
+		}
+	}
+	mark, imp := "→ "+strings.Join(to, ", "), widget.MediumImportance
+	switch {
+	case r.field.Type == mapping.Secret:
+		mark, imp = "never sent", widget.LowImportance
+	case len(to) == 0:
+		mark, imp = "unmapped", widget.WarningImportance
+	}
+	setLines(o, r.field.Label, fmt.Sprintf("%s · %s%s%s", r.field.Key, r.field.Type, fieldMarkSep, mark), false, imp)
+}
+
+func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
+	r := s.ghlRows[i]
+	if r.heading != "" {
+		setLines(o, r.heading, "", true, widget.MediumImportance)
+		return
+	}
+	name := r.field.Label
+	if r.field.Required {
+		name += " · required"
+	}
+	detail, imp := fmt.Sprintf("%s · %s", r.field.Key, r.field.Type), widget.MediumImportance
+	from := slices.IndexFunc(s.links, func(l mapping.Link) bool { return l.GHL == r.field.Key })
+	switch {
+	case from >= 0:
+		detail += fieldMarkSep + "← " + linkSource(s.links[from])
+	case r.field.Required && !s.requirementMet(r.field.Key):
+		detail += fieldMarkSep + "required: not mapped"
+		imp = widget.DangerImportance
+	}
+	setLines(o, name, detail, false, imp)
+}
+
+// drawLinkRow shows a link's fields on its first line and its transform
+// on the second; a link with problems is drawn in the danger colour with
+// them after its transform.
+func (s *mappingScreen) drawLinkRow(i widget.ListItemID, o fyne.CanvasObject) {
+	l := s.links[i]
+	ad := l.AD
+	if ad == "" {
+		ad = mapping.NoADField
+	}
+	detail := transformText(l.Transform)
+	var msgs []string
+	for _, p := range s.problems {
+		if p.Link == i+1 && s.checked {
+			msgs = append(msgs, p.Message)
+		}
+	}
+	imp := widget.MediumImportance
+	if len(msgs) > 0 {
+		detail += linkProblemSep + strings.Join(msgs, "; ")
+		imp = widget.DangerImportance
+	}
+	setLines(o, fmt.Sprintf("%d. %s → %s", i+1, ad, l.GHL), detail, false, imp)
+}
+
+// linkProblemSep parts a link's transform from its problems.
+const linkProblemSep = "  ⚠ "
