@@ -113,6 +113,9 @@ type mappingScreen struct {
 	previewRows   *fyne.Container
 	previewInput  *widget.Label
 	versionList   *widget.List
+	// undoRevertBtn undoes the last revert; hidden until one is made.
+	undoRevertBtn *widget.Button
+	lastRevert    *revertUndo
 	tabs          *container.AppTabs
 	editorTab     *container.TabItem
 	noteEntry     *widget.Entry
@@ -227,7 +230,7 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	}, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawVersionRow(i, o) })
 
 	s.editorTab = container.NewTabItem("Link", container.NewVScroll(s.editor))
-	s.tabs = container.NewAppTabs(s.editorTab, container.NewTabItem("Preview", preview), container.NewTabItem("Versions", s.versionList))
+	s.tabs = container.NewAppTabs(s.editorTab, container.NewTabItem("Preview", preview), container.NewTabItem("Versions", s.versionsTab()))
 	s.tabs.SelectIndex(1)
 	body := container.NewVSplit(columns, s.tabs)
 	body.Offset = 0.63
@@ -825,46 +828,13 @@ func (s *mappingScreen) save(links []mapping.Link, note string, then func()) {
 				return
 			}
 			s.base, s.saved = v, links
+			s.dropRevertUndo()
 			s.markUnsaved()
 			s.status.SetText(fmt.Sprintf("Saved as version %d; the sync uses it from its next job.", v))
 			s.loadVersions()
 			if then != nil {
 				then()
 			}
-		}
-	})
-}
-
-// askRevert confirms, then saves version v again as the newest.
-func (s *mappingScreen) askRevert(v int) {
-	dialog.NewCustomConfirm("Revert the field mapping", "Revert", "Cancel",
-		widget.NewLabel(fmt.Sprintf("Save version %d again as a new version? The sync uses it from its next job; unsaved edits here are replaced.", v)),
-		func(ok bool) {
-			if ok {
-				s.revert(v)
-			}
-		}, s.win).Show()
-}
-
-func (s *mappingScreen) revert(v int) {
-	s.status.SetText(fmt.Sprintf("Reverting to version %d…", v))
-	s.bg.run(s.ctx, func(ctx context.Context) func() {
-		nv, err := s.ed.RevertMapping(ctx, v)
-		if err != nil {
-			return func() { s.status.SetText(fmt.Sprintf("Could not revert to version %d: %v", v, err)) }
-		}
-		links, err := s.ed.MappingAt(ctx, nv)
-		return func() {
-			if err != nil {
-				s.status.SetText(fmt.Sprintf("Version %d was saved but could not be read back: %v. Open the screen again.", nv, err))
-				return
-			}
-			s.links, s.saved, s.base, s.removed = links, slices.Clone(links), nv, nil
-			s.linkList.UnselectAll()
-			s.selectLink(-1)
-			s.status.SetText(fmt.Sprintf("Reverted: version %d is version %d again.", nv, v))
-			s.edited()
-			s.loadVersions()
 		}
 	})
 }
