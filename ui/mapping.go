@@ -92,7 +92,10 @@ type mappingScreen struct {
 	// asked for. Read off the UI goroutine, hence atomic.
 	gen atomic.Int64
 
-	heading       *widget.Label
+	heading *widget.Label
+	// adTitle heads the ActiveDEMAND column with its count of unmapped
+	// fields.
+	adTitle       *widget.Label
 	status        *widget.Label
 	keysHelp      *widget.Label
 	wholeProblems *widget.Label
@@ -197,10 +200,11 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	// How custom fields are named is told in the link form's hint.
 	custom := container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID)
 
-	left := container.NewBorder(columnTitle("ActiveDEMAND fields"), nil, nil, nil, s.adList)
-	right := container.NewBorder(columnTitle("HighLevel fields"), custom, nil, nil, s.ghlList)
+	s.adTitle = bold("ActiveDEMAND fields")
+	left := container.NewBorder(columnTitle(s.adTitle), nil, nil, nil, s.adList)
+	right := container.NewBorder(columnTitle(bold("HighLevel fields")), custom, nil, nil, s.ghlList)
 	s.editor = container.NewVBox()
-	middle := container.NewBorder(container.NewVBox(columnTitle("Links: ActiveDEMAND → HighLevel"), s.wholeProblems), nil, nil, nil, s.linkList)
+	middle := container.NewBorder(container.NewVBox(columnTitle(bold("Links: ActiveDEMAND → HighLevel")), s.wholeProblems), nil, nil, nil, s.linkList)
 	inner := container.NewHSplit(middle, right)
 	inner.Offset = 0.5
 	columns := container.NewHSplit(left, inner)
@@ -254,8 +258,8 @@ func (s *mappingScreen) top() fyne.CanvasObject {
 
 // columnTitle heads a column, with half the padding below it that a
 // label has: the list under it has its own.
-func columnTitle(text string) fyne.CanvasObject {
-	return container.New(layout.NewCustomPaddedLayout(0, -theme.InnerPadding(), 0, 0), bold(text))
+func columnTitle(title *widget.Label) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(0, -theme.InnerPadding(), 0, 0), title)
 }
 
 func bold(text string) *widget.Label {
@@ -525,6 +529,7 @@ func (s *mappingScreen) rebuildFieldRows() {
 func (s *mappingScreen) edited() {
 	s.rebuildFieldRows()
 	s.markUnsaved()
+	s.countUnmapped()
 	setRowHeights(s.adList, s.adRows)
 	setRowHeights(s.ghlList, s.ghlRows)
 	s.adList.Refresh()
@@ -705,6 +710,7 @@ func (s *mappingScreen) selectLink(i int) {
 	if i >= 0 {
 		s.tabs.Select(s.editorTab)
 	}
+	s.showLinkFields()
 	s.updateButtons()
 }
 

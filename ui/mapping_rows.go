@@ -128,7 +128,11 @@ func (s *mappingScreen) drawADRow(i widget.ListItemID, o fyne.CanvasObject) {
 	case len(to) == 0:
 		mark, imp = "unmapped", widget.WarningImportance
 	}
-	setLines(o, r.field.Label, fmt.Sprintf("%s · %s%s%s", r.field.Key, r.field.Type, fieldMarkSep, mark), false, imp)
+	sel := s.linkReads(r.field.Key)
+	if sel {
+		imp = widget.HighImportance
+	}
+	setLines(o, r.field.Label, fmt.Sprintf("%s · %s%s%s", r.field.Key, r.field.Type, fieldMarkSep, mark), sel, imp)
 }
 
 func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -150,7 +154,11 @@ func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
 		detail += fieldMarkSep + "required: not mapped"
 		imp = widget.DangerImportance
 	}
-	setLines(o, name, detail, false, imp)
+	sel := s.selected >= 0 && s.selected < len(s.links) && s.links[s.selected].GHL == r.field.Key
+	if sel {
+		imp = widget.HighImportance
+	}
+	setLines(o, name, detail, sel, imp)
 }
 
 // drawLinkRow shows a link's fields on its first line and its transform
@@ -179,3 +187,44 @@ func (s *mappingScreen) drawLinkRow(i widget.ListItemID, o fyne.CanvasObject) {
 
 // linkProblemSep parts a link's transform from its problems.
 const linkProblemSep = "  ⚠ "
+
+// linkReads says whether the selected link reads ActiveDEMAND field key.
+func (s *mappingScreen) linkReads(key string) bool {
+	return s.selected >= 0 && s.selected < len(s.links) && s.links[s.selected].AD == key
+}
+
+// showLinkFields brings the selected link's two fields into view in the
+// side lists; their rows draw them in bold, in the primary colour.
+func (s *mappingScreen) showLinkFields() {
+	if s.selected >= 0 && s.selected < len(s.links) {
+		l := s.links[s.selected]
+		if i := slices.IndexFunc(s.adRows, func(r fieldRow) bool { return r.heading == "" && r.field.Key == l.AD }); i >= 0 {
+			s.adList.ScrollTo(i)
+		}
+		if i := slices.IndexFunc(s.ghlRows, func(r fieldRow) bool { return r.heading == "" && r.field.Key == l.GHL }); i >= 0 {
+			s.ghlList.ScrollTo(i)
+		}
+	}
+	s.adList.Refresh()
+	s.ghlList.Refresh()
+}
+
+// countUnmapped puts the number of contact fields no link reads in the
+// ActiveDEMAND column's title. Passwords are never sent, and message
+// fields fill messages, so neither counts.
+func (s *mappingScreen) countUnmapped() {
+	n := 0
+	for _, f := range s.cat.AD {
+		if f.Type == mapping.Secret || f.Group == mapping.GroupMessage {
+			continue
+		}
+		if !slices.ContainsFunc(s.links, func(l mapping.Link) bool { return l.AD == f.Key }) {
+			n++
+		}
+	}
+	text := "ActiveDEMAND fields"
+	if n > 0 {
+		text += fmt.Sprintf(" · %d unmapped", n)
+	}
+	s.adTitle.SetText(text)
+}

@@ -80,3 +80,43 @@ func TestMappingRevertCanBeUndone(t *testing.T) {
 		t.Error("the undo button is still shown after the undo")
 	}
 }
+
+// Selecting a link brings its two fields into view in the side lists, in
+// bold and the primary colour; the ActiveDEMAND column's title counts the fields left unmapped.
+func TestMappingSelectedLinkShowsItsFields(t *testing.T) {
+	r := newMappingRig(t)
+	_, s, _ := openMapping(t, r, fyne.NewSize(startWidth, startHeight))
+	// Created, Updated, Tags and Lead Source: the password is never
+	// sent, and message fields fill messages, not the contact.
+	if want := "ActiveDEMAND fields · 4 unmapped"; s.adTitle.Text != want {
+		t.Errorf("the column's title is %q; want %q", s.adTitle.Text, want)
+	}
+	s.links = append(s.links, mapping.Link{AD: "custom_4", GHL: "customFields.lead_source", Transform: mapping.Transform{Name: mapping.Trim}})
+	s.edited()
+	if want := "ActiveDEMAND fields · 3 unmapped"; s.adTitle.Text != want {
+		t.Errorf("after a link from Lead Source the column's title is %q; want %q", s.adTitle.Text, want)
+	}
+	s.linkList.Select(len(s.links) - 1)
+	for name, c := range map[string]struct {
+		l    *keyList
+		want string
+	}{"ActiveDEMAND": {s.adList, "Lead Source"}, "HighLevel": {s.ghlList, "Custom field lead_source"}} {
+		var shown *widget.Label
+		for _, lb := range visibleRowLabels(c.l) {
+			if lb.Text == c.want {
+				shown = lb
+			}
+		}
+		if shown == nil {
+			t.Errorf("the %s list does not show %q", name, c.want)
+		} else if !shown.TextStyle.Bold || shown.Importance != widget.HighImportance {
+			t.Errorf("the %s list shows %q, but not in bold in the primary colour", name, c.want)
+		}
+	}
+	// Another field stays in the body's type.
+	for _, lb := range visibleRowLabels(s.adList) {
+		if lb.Text != "Lead Source" && lb.TextStyle.Bold && lb.Text != "Custom fields" && lb.Text != "Message fields" {
+			t.Errorf("%q is in bold though the selected link does not read it", lb.Text)
+		}
+	}
+}
