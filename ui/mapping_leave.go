@@ -58,7 +58,10 @@ func (s *mappingScreen) canLeave(proceed func()) bool {
 // Discard, or Stay, which keeps them and the screen.
 func (s *mappingScreen) askLeave(proceed func()) {
 	msg := "The field mapping has unsaved changes. Save them as a new version, discard them, or stay to keep editing."
-	if !s.canSave() {
+	// Problems found by the last check; a check still running is waited
+	// for by Save.
+	blocked := s.checked && len(s.problems) > 0
+	if blocked {
 		msg = "The field mapping has unsaved changes that cannot be saved as they are (see the ⚠ marks). " +
 			"Discard them, or stay to fix them."
 	}
@@ -66,11 +69,15 @@ func (s *mappingScreen) askLeave(proceed func()) {
 	text.Wrapping = fyne.TextWrapWord
 	var d dialog.Dialog
 	save := widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() {
+		if !s.canSave() {
+			text.SetText("The changes are still being checked; Save again in a moment.")
+			return
+		}
 		d.Hide()
 		s.askSave(proceed)
 	})
 	save.Importance = widget.HighImportance
-	if !s.canSave() {
+	if blocked {
 		save.Disable()
 	}
 	discard := widget.NewButtonWithIcon("Discard", theme.DeleteIcon(), func() {

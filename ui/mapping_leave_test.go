@@ -111,13 +111,21 @@ func selectedNav(c *Console) string {
 	return c.Titles()[sel.Index(0).Int()]
 }
 
-// Save in the question saves a new version with its note and then goes.
+// Save in the question saves a new version with its note and then goes;
+// asked before the edit's check is back, it says to wait for it.
 func TestMappingSavesBeforeLeaving(t *testing.T) {
 	r := newMappingRig(t)
 	c, s, loop := openMapping(t, r, fyne.NewSize(1100, 720))
 	press(c, mappingAddShortcut)
-	settle(t, s, loop)
 	c.Show("History")
+	if strings.Contains(dialogText(t, c), "cannot be saved") {
+		t.Errorf("the question says a mapping still being checked cannot be saved: %q", dialogText(t, c))
+	}
+	tapOverlayButton(t, c, "Save…")
+	if !strings.Contains(dialogText(t, c), "still being checked") || s.noteEntry != nil {
+		t.Fatalf("Save… before the check: %q, note dialog %v", dialogText(t, c), s.noteEntry != nil)
+	}
+	settle(t, s, loop)
 	tapOverlayButton(t, c, "Save…")
 	if s.noteEntry == nil {
 		t.Fatal("Save… opened no note")
