@@ -26,6 +26,8 @@ type keyList struct {
 	// screen is the screen the list belongs to, found through its
 	// widgets by tests.
 	screen *mappingScreen
+	// headings are the rows drawn one line tall.
+	headings []int
 }
 
 func newKeyList(length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *keyList {

@@ -87,8 +87,9 @@ func setLines(o fyne.CanvasObject, top, detail string, bold bool, imp widget.Imp
 	t, d := row.Objects[0].(*widget.Label), row.Objects[1].(*widget.Label)
 	t.TextStyle = fyne.TextStyle{Bold: bold}
 	t.Importance, d.Importance = imp, imp
-	t.SetText(top)
-	d.SetText(detail)
+	// One refresh of the row refreshes both labels; SetText on each
+	// would lay them out twice.
+	t.Text, d.Text = top, detail
 	d.Hidden = detail == ""
 	row.Refresh()
 }
@@ -96,14 +97,23 @@ func setLines(o fyne.CanvasObject, top, detail string, bold bool, imp widget.Imp
 // headingHeight is the height of a one-line row, for the lists' headings.
 func headingHeight() float32 { return widget.NewLabel("Heading").MinSize().Height }
 
-// setRowHeights makes a field list's heading rows one line tall.
+// setRowHeights makes a field list's heading rows one line tall, and
+// rows that were headings before full height again. Only those: each
+// height changed re-lays the list out, which for every row made the first
+// showing take seconds.
 func setRowHeights(l *keyList, rows []fieldRow) {
 	full := newLinesRow().MinSize().Height
 	head := headingHeight()
+	was := l.headings
+	l.headings = l.headings[:0:0]
 	for i, r := range rows {
 		if r.heading != "" {
 			l.SetItemHeight(i, head)
-		} else {
+			l.headings = append(l.headings, i)
+		}
+	}
+	for _, i := range was {
+		if i >= len(rows) || rows[i].heading == "" {
 			l.SetItemHeight(i, full)
 		}
 	}
