@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -129,6 +130,9 @@ func (c *Console) retire() {
 // with the new console (e.g. to carry on with the first-run guide). The
 // two modes keep separate databases, so nothing is mixed.
 func (c *Console) SwitchMode(demo bool, then func(*Console)) {
+	if !c.mayLeave(func() { c.SwitchMode(demo, then) }) {
+		return
+	}
 	if c.deps.SwitchMode == nil {
 		dialog.ShowInformation("Cannot switch here", "This window cannot change mode. Restart Parley (with --demo for the demo).", c.win)
 		return
@@ -381,6 +385,10 @@ func (c *Console) activate(i int) {
 	if i == c.current || i < 0 || i >= len(c.screens) {
 		return
 	}
+	if !c.mayLeave(func() { c.nav.Select(i) }) {
+		c.nav.Select(c.current) // the sidebar stays on the screen kept
+		return
+	}
 	if c.current >= 0 {
 		c.screens[c.current].leave()
 	}
@@ -493,6 +501,7 @@ func (c *Console) showShortcuts() {
 		{mod + "+P", "Pause or resume the sync (on Sync)"},
 		{mod + "+Q", "Quit"},
 	}
+	rows = slices.Insert(rows, len(rows)-1, mappingShortcutRows(mod)...) // before Quit
 	grid := container.NewGridWithColumns(2)
 	for _, r := range rows {
 		grid.Add(widget.NewLabelWithStyle(r[0], fyne.TextAlignLeading, fyne.TextStyle{Monospace: true}))

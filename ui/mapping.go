@@ -20,7 +20,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -32,7 +32,7 @@ import (
 
 const (
 	mappingTitle   = "Mapping"
-	mappingPurpose = "Which ActiveDEMAND field fills which HighLevel contact field, and how its value is converted. Every save is kept as a version you can return to."
+	mappingPurpose = "Which ActiveDEMAND field fills which HighLevel field, and how. Every save is kept as a version you can return to."
 	// mappingCheckDelay is the pause in editing after which the mapping
 	// is checked: long enough not to ask the engine on every keystroke.
 	mappingCheckDelay = 300 * time.Millisecond
@@ -42,13 +42,6 @@ const (
 	// mappingVersionLimit is how many versions the list shows with their
 	// changes.
 	mappingVersionLimit = 50
-)
-
-// Shortcuts of the Mapping screen; they act only while it is on display.
-var (
-	mappingAddShortcut  = &desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: fyne.KeyModifierShortcutDefault}
-	mappingUndoShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyZ, Modifier: fyne.KeyModifierShortcutDefault}
-	mappingSaveShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault}
 )
 
 // removedLink is a deleted link Undo puts back where it was.
@@ -79,9 +72,11 @@ type mappingScreen struct {
 	// ctx is the current showing's; nil before the first.
 	ctx context.Context
 
-	loaded   bool
-	cat      mapping.Catalog
-	links    []mapping.Link
+	loaded bool
+	cat    mapping.Catalog
+	links  []mapping.Link
+	// saved are the links as read or last saved, to tell unsaved edits.
+	saved    []mapping.Link
 	base     int // the version the editor started from (0: the default)
 	problems mapping.Problems
 	checked  bool // problems are those of links as they are now
@@ -97,14 +92,19 @@ type mappingScreen struct {
 	// asked for. Read off the UI goroutine, hence atomic.
 	gen atomic.Int64
 
+	heading *widget.Label
+	// adTitle heads the ActiveDEMAND column with its count of unmapped
+	// fields.
+	adTitle       *widget.Label
 	status        *widget.Label
+	keysHelp      *widget.Label
 	wholeProblems *widget.Label
 	adRows        []fieldRow
 	ghlRows       []fieldRow
 	adList        *keyList
 	linkList      *keyList
 	ghlList       *keyList
-	customID      *widget.Entry
+	customID      *fwdEntry
 	editor        *fyne.Container
 	partLabels    map[string]*widget.Label
 	addBtn        *widget.Button
@@ -116,6 +116,9 @@ type mappingScreen struct {
 	previewRows   *fyne.Container
 	previewInput  *widget.Label
 	versionList   *widget.List
+	// undoRevertBtn undoes the last revert; hidden until one is made.
+	undoRevertBtn *widget.Button
+	lastRevert    *revertUndo
 	tabs          *container.AppTabs
 	editorTab     *container.TabItem
 	noteEntry     *widget.Entry
@@ -125,24 +128,6 @@ type mappingScreen struct {
 func newMappingScreen(d Deps, bg background, win fyne.Window) *mappingScreen {
 	s := &mappingScreen{ed: d.Mapping, bg: bg, win: win, loc: d.Location, delay: mappingCheckDelay,
 		sample: -1, selected: -1, adSel: -1, ghlSel: -1}
-	if s.ed != nil {
-		c := win.Canvas()
-		c.AddShortcut(mappingAddShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.addLink()
-			}
-		})
-		c.AddShortcut(mappingUndoShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.undo()
-			}
-		})
-		c.AddShortcut(mappingSaveShortcut, func(fyne.Shortcut) {
-			if s.active() {
-				s.askSave()
-			}
-		})
-	}
 	return s
 }
 
@@ -151,7 +136,7 @@ func newMappingScreen(d Deps, bg background, win fyne.Window) *mappingScreen {
 func (s *mappingScreen) active() bool { return s.ctx != nil && s.ctx.Err() == nil && s.loaded }
 
 func (s *mappingScreen) screen() *screen {
-	return &screen{title: mappingTitle, icon: theme.ListIcon(), build: s.view, shown: s.shown}
+	return &screen{title: mappingTitle, icon: theme.ListIcon(), build: s.view, shown: s.shown, canLeave: s.canLeave}
 }
 
 func (s *mappingScreen) view() fyne.CanvasObject {
@@ -161,6 +146,9 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 		return container.NewBorder(header(mappingTitle, mappingPurpose), nil, nil, nil, container.NewCenter(note))
 	}
 	s.status = widget.NewLabel("Reading the mapping…")
+	s.keysHelp = widget.NewLabel(mappingKeysHelp(shortcutMod()))
+	s.keysHelp.Wrapping = fyne.TextWrapWord
+	s.keysHelp.SizeName = theme.SizeNameCaptionText
 	s.status.Wrapping = fyne.TextWrapWord
 	s.wholeProblems = widget.NewLabel("")
 	s.wholeProblems.Importance = widget.DangerImportance
@@ -170,29 +158,24 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.addBtn = widget.NewButtonWithIcon("Add link", theme.ContentAddIcon(), s.addLink)
 	s.deleteBtn = widget.NewButtonWithIcon("Delete link", theme.DeleteIcon(), s.deleteSelected)
 	s.undoBtn = widget.NewButtonWithIcon("Undo delete", theme.ContentUndoIcon(), s.undo)
-	s.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), s.askSave)
+	s.saveBtn = widget.NewButtonWithIcon("Save…", theme.DocumentSaveIcon(), func() { s.askSave(nil) })
 	s.saveBtn.Importance = widget.HighImportance
 	for _, b := range []*widget.Button{s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn} {
 		b.Disable()
 	}
-	toolbar := container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn)
 
-	s.adList = newKeyList(func() int { return len(s.adRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.adList = newKeyList(func() int { return len(s.adRows) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawADRow(i, o)
 	})
 	s.adList.screen = s
 	s.adList.OnSelected = func(i widget.ListItemID) { s.adSel = i }
 	s.adList.onKey = s.fieldListKeys(fyne.KeyRight)
-	s.ghlList = newKeyList(func() int { return len(s.ghlRows) }, newFieldRow, func(i widget.ListItemID, o fyne.CanvasObject) {
+	s.ghlList = newKeyList(func() int { return len(s.ghlRows) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) {
 		s.drawGHLRow(i, o)
 	})
 	s.ghlList.OnSelected = func(i widget.ListItemID) { s.ghlSel = i }
 	s.ghlList.onKey = s.fieldListKeys(fyne.KeyLeft)
-	s.linkList = newKeyList(func() int { return len(s.links) }, func() fyne.CanvasObject {
-		l := widget.NewLabel("")
-		l.Truncation = fyne.TextTruncateEllipsis
-		return l
-	}, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawLinkRow(i, o) })
+	s.linkList = newKeyList(func() int { return len(s.links) }, newLinesRow, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawLinkRow(i, o) })
 	s.linkList.OnSelected = func(i widget.ListItemID) { s.selectLink(i) }
 	s.linkList.OnUnselected = func(widget.ListItemID) { s.selectLink(-1) }
 	s.linkList.onKey = func(e *fyne.KeyEvent) bool {
@@ -211,18 +194,17 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 		return true
 	}
 
-	s.customID = widget.NewEntry()
+	s.customID = newFwdEntry()
 	s.customID.SetPlaceHolder("custom field id")
 	s.customID.OnSubmitted = func(string) { s.addCustom() }
-	customHelp := widget.NewLabel("Custom fields are written customFields.<id>, with the id from HighLevel (Settings, Custom Fields).")
-	customHelp.Wrapping = fyne.TextWrapWord
-	customHelp.SizeName = theme.SizeNameCaptionText
-	custom := container.NewVBox(customHelp, container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID))
+	// How custom fields are named is told in the link form's hint.
+	custom := container.NewBorder(nil, nil, nil, widget.NewButton("Link to it", s.addCustom), s.customID)
 
-	left := container.NewBorder(bold("ActiveDEMAND fields"), nil, nil, nil, s.adList)
-	right := container.NewBorder(bold("HighLevel fields"), custom, nil, nil, s.ghlList)
+	s.adTitle = bold("ActiveDEMAND fields")
+	left := container.NewBorder(columnTitle(s.adTitle), nil, nil, nil, s.adList)
+	right := container.NewBorder(columnTitle(bold("HighLevel fields")), custom, nil, nil, s.ghlList)
 	s.editor = container.NewVBox()
-	middle := container.NewBorder(container.NewVBox(bold("Links (ActiveDEMAND → transform → HighLevel)"), s.wholeProblems), nil, nil, nil, s.linkList)
+	middle := container.NewBorder(container.NewVBox(columnTitle(bold("Links: ActiveDEMAND → HighLevel")), s.wholeProblems), nil, nil, nil, s.linkList)
 	inner := container.NewHSplit(middle, right)
 	inner.Offset = 0.5
 	columns := container.NewHSplit(left, inner)
@@ -237,7 +219,9 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	s.previewRows = container.NewVBox()
 	s.previewInput = widget.NewLabel("")
 	s.previewInput.TextStyle = fyne.TextStyle{Monospace: true}
-	preview := container.NewBorder(container.NewHBox(widget.NewLabel("Sample contact"), s.sampleSel, s.withMessage), nil, nil, nil,
+	// The sample's select takes the room the label and the check leave:
+	// its label is a name and an email address.
+	preview := container.NewBorder(container.NewBorder(nil, nil, widget.NewLabel("Sample contact"), s.withMessage, s.sampleSel), nil, nil, nil,
 		container.NewHSplit(container.NewVScroll(s.previewRows),
 			container.NewBorder(widget.NewLabel("HighLevel contact as it would be sent"), nil, nil, nil, container.NewVScroll(s.previewInput))))
 
@@ -250,27 +234,37 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 	}, func(i widget.ListItemID, o fyne.CanvasObject) { s.drawVersionRow(i, o) })
 
 	s.editorTab = container.NewTabItem("Link", container.NewVScroll(s.editor))
-	s.tabs = container.NewAppTabs(s.editorTab, container.NewTabItem("Preview", preview), container.NewTabItem("Versions", s.versionList))
+	s.tabs = container.NewAppTabs(s.editorTab, container.NewTabItem("Preview", preview), container.NewTabItem("Versions", s.versionsTab()))
 	s.tabs.SelectIndex(1)
 	body := container.NewVSplit(columns, s.tabs)
-	body.Offset = 0.55
-	return container.NewBorder(container.NewVBox(header(mappingTitle, mappingPurpose), toolbar), s.status, nil, nil, body)
+	body.Offset = 0.63
+	return container.NewBorder(s.top(), s.status, nil, nil, body)
+}
+
+// top is the screen's header with the buttons beside the title and the
+// keys under the purpose: the lists need the height a row of buttons of
+// its own would take.
+func (s *mappingScreen) top() fyne.CanvasObject {
+	s.heading = widget.NewLabelWithStyle(mappingTitle, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	s.heading.SizeName = theme.SizeNameSubHeadingText
+	s.heading.Truncation = fyne.TextTruncateEllipsis
+	intro := widget.NewLabel(mappingPurpose)
+	intro.Wrapping = fyne.TextWrapWord
+	buttons := container.NewHBox(s.addBtn, s.deleteBtn, s.undoBtn, s.saveBtn)
+	// The caption's padding is taken up into the purpose's.
+	keys := container.New(layout.NewCustomPaddedLayout(-theme.InnerPadding(), 0, 0, 0), s.keysHelp)
+	return container.NewVBox(container.NewBorder(nil, nil, nil, buttons, s.heading), intro, keys, widget.NewSeparator())
+}
+
+// columnTitle heads a column, with half the padding below it that a
+// label has: the list under it has its own.
+func columnTitle(title *widget.Label) fyne.CanvasObject {
+	return container.New(layout.NewCustomPaddedLayout(0, -theme.InnerPadding(), 0, 0), title)
 }
 
 func bold(text string) *widget.Label {
 	return widget.NewLabelWithStyle(text, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 }
-
-// newFieldRow is a field list's row: the field and, after it, whether and
-// where it is mapped, in one line so that neither is cut off alone.
-func newFieldRow() fyne.CanvasObject {
-	l := widget.NewLabel("")
-	l.Truncation = fyne.TextTruncateEllipsis
-	return l
-}
-
-// fieldMarkSep parts a field from its mark in a field list's row.
-const fieldMarkSep = "  ·  "
 
 // shown reads everything on the first showing (or after a failed one);
 // later showings keep the edits and read the versions again.
@@ -279,6 +273,7 @@ func (s *mappingScreen) shown(ctx context.Context) {
 	if s.ed == nil {
 		return
 	}
+	s.addShortcuts()
 	if s.loaded {
 		s.loadVersions()
 		return
@@ -295,7 +290,7 @@ func (s *mappingScreen) shown(ctx context.Context) {
 		vs, verr := s.readVersions(ctx)
 		samples, serr := s.ed.MappingSamples(ctx, mappingSampleLimit)
 		return func() {
-			s.cat, s.links, s.base, s.loaded = cat, slices.Clone(cur.Links), cur.Version, true
+			s.cat, s.links, s.saved, s.base, s.loaded = cat, slices.Clone(cur.Links), slices.Clone(cur.Links), cur.Version, true
 			s.samples = samples
 			labels := make([]string, len(samples))
 			for i, sm := range samples {
@@ -447,53 +442,6 @@ func paramText(t mapping.Transform, k string) string {
 	return s
 }
 
-func (s *mappingScreen) drawADRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	r := s.adRows[i]
-	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
-	if r.heading != "" {
-		l.SetText(r.heading)
-		return
-	}
-	var to []string
-	for _, k := range s.links {
-		if k.AD == r.field.Key {
-			to = append(to, k.GHL)
-		}
-	}
-	mark := "→ " + strings.Join(to, ", ")
-	switch {
-	case r.field.Type == mapping.Secret:
-		mark, l.Importance = "never sent", widget.LowImportance
-	case len(to) == 0:
-		mark, l.Importance = "unmapped", widget.WarningImportance
-	}
-	l.SetText(fmt.Sprintf("%s (%s) · %s%s%s", r.field.Label, r.field.Key, r.field.Type, fieldMarkSep, mark))
-}
-
-func (s *mappingScreen) drawGHLRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	r := s.ghlRows[i]
-	l.TextStyle, l.Importance = fyne.TextStyle{Bold: r.heading != ""}, widget.MediumImportance
-	if r.heading != "" {
-		l.SetText(r.heading)
-		return
-	}
-	text := fmt.Sprintf("%s (%s) · %s", r.field.Label, r.field.Key, r.field.Type)
-	if r.field.Required {
-		text += " · required"
-	}
-	from := slices.IndexFunc(s.links, func(l mapping.Link) bool { return l.GHL == r.field.Key })
-	switch {
-	case from >= 0:
-		text += fieldMarkSep + "← " + linkSource(s.links[from])
-	case r.field.Required && !s.requirementMet(r.field.Key):
-		text += fieldMarkSep + "required: not mapped"
-		l.Importance = widget.DangerImportance
-	}
-	l.SetText(text)
-}
-
 func linkSource(l mapping.Link) string {
 	if l.AD == "" || l.AD == mapping.NoADField {
 		return transformText(l.Transform)
@@ -513,25 +461,6 @@ func (s *mappingScreen) requirementMet(key string) bool {
 		}
 	}
 	return true
-}
-
-// drawLinkRow shows a link in one line; a link with problems is drawn in
-// the danger colour with them after it.
-func (s *mappingScreen) drawLinkRow(i widget.ListItemID, o fyne.CanvasObject) {
-	l := o.(*widget.Label)
-	text := fmt.Sprintf("%d. %s", i+1, linkText(s.links[i]))
-	var msgs []string
-	for _, p := range s.problems {
-		if p.Link == i+1 && s.checked {
-			msgs = append(msgs, p.Message)
-		}
-	}
-	l.Importance = widget.MediumImportance
-	if len(msgs) > 0 {
-		text += "  ⚠ " + strings.Join(msgs, "; ")
-		l.Importance = widget.DangerImportance
-	}
-	l.SetText(text)
 }
 
 func (s *mappingScreen) drawVersionRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -555,7 +484,9 @@ func (s *mappingScreen) drawVersionRow(i widget.ListItemID, o fyne.CanvasObject)
 }
 
 // rebuildFieldRows lists both sides' fields under headings; HighLevel's
-// custom fields the links name are listed with the standard ones.
+// custom fields the links name are listed with the standard ones. The
+// standard fields come first under the column's own title, which is
+// heading enough: a row is worth more than the words "standard fields".
 func (s *mappingScreen) rebuildFieldRows() {
 	s.adRows = s.adRows[:0]
 	for _, g := range []struct{ group, heading string }{{mapping.GroupContact, "Standard fields"}, {mapping.GroupCustom, "Custom fields"}, {mapping.GroupMessage, "Message fields"}} {
@@ -564,15 +495,14 @@ func (s *mappingScreen) rebuildFieldRows() {
 			if f.Group != g.group {
 				continue
 			}
-			if first {
+			if first && len(s.adRows) > 0 {
 				s.adRows = append(s.adRows, fieldRow{heading: g.heading})
-				first = false
 			}
+			first = false
 			s.adRows = append(s.adRows, fieldRow{field: f})
 		}
 	}
 	s.ghlRows = s.ghlRows[:0]
-	s.ghlRows = append(s.ghlRows, fieldRow{heading: "Standard contact fields"})
 	for _, f := range s.cat.GHL {
 		s.ghlRows = append(s.ghlRows, fieldRow{field: f})
 	}
@@ -598,6 +528,10 @@ func (s *mappingScreen) rebuildFieldRows() {
 // edited redraws after a change to the links and has them checked.
 func (s *mappingScreen) edited() {
 	s.rebuildFieldRows()
+	s.markUnsaved()
+	s.countUnmapped()
+	setRowHeights(s.adList, s.adRows)
+	setRowHeights(s.ghlList, s.ghlRows)
 	s.adList.Refresh()
 	s.ghlList.Refresh()
 	s.linkList.Refresh()
@@ -759,7 +693,8 @@ func (s *mappingScreen) showPreview() {
 			text = fmt.Sprintf("%d. %s: %q → %q", r.Link, r.GHL, r.Before, r.After)
 		}
 		l.SetText(text)
-		l.Truncation = fyne.TextTruncateEllipsis
+		// Wrapped, not cut: the values are what the preview is for.
+		l.Wrapping = fyne.TextWrapWord
 		s.previewRows.Add(l)
 	}
 	b, err := json.MarshalIndent(s.preview.Result.Input, "", "  ")
@@ -775,6 +710,7 @@ func (s *mappingScreen) selectLink(i int) {
 	if i >= 0 {
 		s.tabs.Select(s.editorTab)
 	}
+	s.showLinkFields()
 	s.updateButtons()
 }
 
@@ -858,8 +794,9 @@ func (s *mappingScreen) undo() {
 	s.linkList.Select(at)
 }
 
-// askSave asks for the note of the new version, then saves.
-func (s *mappingScreen) askSave() {
+// askSave asks for the note of the new version, then saves; then, if
+// set, runs once the version is saved.
+func (s *mappingScreen) askSave(then func()) {
 	if !s.canSave() {
 		if s.loaded {
 			s.status.SetText("The mapping has problems (marked ⚠); fix them before saving.")
@@ -878,7 +815,7 @@ func (s *mappingScreen) askSave() {
 	d := dialog.NewForm("Save the field mapping", "Save", "Cancel", []*widget.FormItem{
 		widget.NewFormItem("Note", s.noteEntry)}, func(ok bool) {
 		if ok {
-			s.save(links, strings.TrimSpace(s.noteEntry.Text))
+			s.save(links, strings.TrimSpace(s.noteEntry.Text), then)
 		}
 	}, s.win)
 	d.Resize(fyne.NewSize(480, 0))
@@ -887,7 +824,7 @@ func (s *mappingScreen) askSave() {
 	s.win.Canvas().Focus(s.noteEntry)
 }
 
-func (s *mappingScreen) save(links []mapping.Link, note string) {
+func (s *mappingScreen) save(links []mapping.Link, note string, then func()) {
 	s.status.SetText("Saving…")
 	s.bg.run(s.ctx, func(ctx context.Context) func() {
 		v, err := s.ed.SaveMapping(ctx, links, note)
@@ -896,43 +833,14 @@ func (s *mappingScreen) save(links []mapping.Link, note string) {
 				s.status.SetText("The mapping was not saved: " + err.Error())
 				return
 			}
-			s.base = v
+			s.base, s.saved = v, links
+			s.dropRevertUndo()
+			s.markUnsaved()
 			s.status.SetText(fmt.Sprintf("Saved as version %d; the sync uses it from its next job.", v))
 			s.loadVersions()
-		}
-	})
-}
-
-// askRevert confirms, then saves version v again as the newest.
-func (s *mappingScreen) askRevert(v int) {
-	dialog.NewCustomConfirm("Revert the field mapping", "Revert", "Cancel",
-		widget.NewLabel(fmt.Sprintf("Save version %d again as a new version? The sync uses it from its next job; unsaved edits here are replaced.", v)),
-		func(ok bool) {
-			if ok {
-				s.revert(v)
+			if then != nil {
+				then()
 			}
-		}, s.win).Show()
-}
-
-func (s *mappingScreen) revert(v int) {
-	s.status.SetText(fmt.Sprintf("Reverting to version %d…", v))
-	s.bg.run(s.ctx, func(ctx context.Context) func() {
-		nv, err := s.ed.RevertMapping(ctx, v)
-		if err != nil {
-			return func() { s.status.SetText(fmt.Sprintf("Could not revert to version %d: %v", v, err)) }
-		}
-		links, err := s.ed.MappingAt(ctx, nv)
-		return func() {
-			if err != nil {
-				s.status.SetText(fmt.Sprintf("Version %d was saved but could not be read back: %v. Open the screen again.", nv, err))
-				return
-			}
-			s.links, s.base, s.removed = links, nv, nil
-			s.linkList.UnselectAll()
-			s.selectLink(-1)
-			s.status.SetText(fmt.Sprintf("Reverted: version %d is version %d again.", nv, v))
-			s.edited()
-			s.loadVersions()
 		}
 	})
 }

@@ -26,6 +26,8 @@ type keyList struct {
 	// screen is the screen the list belongs to, found through its
 	// widgets by tests.
 	screen *mappingScreen
+	// headings are the rows drawn one line tall.
+	headings []int
 }
 
 func newKeyList(length func() int, create func() fyne.CanvasObject, update func(widget.ListItemID, fyne.CanvasObject)) *keyList {
@@ -58,8 +60,9 @@ func (s *mappingScreen) buildEditor() {
 	s.partLabels = nil
 	i := s.selected
 	if i < 0 || i >= len(s.links) {
-		hint := widget.NewLabel("Select a link to edit it. Add a link with Ctrl+N or Insert, delete the selected one with Delete (Ctrl+Z undoes), " +
-			"save with Ctrl+S; Tab and the arrow keys move between the field lists and the links.")
+		hint := widget.NewLabel(fmt.Sprintf("Select a link to edit it. Add a link with %[1]s+N or Insert, delete the selected one with %[1]s+D or Delete (%[1]s+Z undoes), "+
+			"save with %[1]s+S; Tab, the arrow keys and Alt+←/→ move between the field lists and the links. "+
+			"A HighLevel custom field is written customFields.<id>: type its id (HighLevel: Settings, Custom Fields) under the HighLevel fields.", shortcutMod()))
 		hint.Wrapping = fyne.TextWrapWord
 		s.editor.Add(hint)
 		return
@@ -106,7 +109,7 @@ func (s *mappingScreen) buildEditor() {
 	for _, f := range s.cat.GHL {
 		ghlOpts = append(ghlOpts, f.Key)
 	}
-	ghl := widget.NewSelectEntry(ghlOpts)
+	ghl := newFwdSelectEntry(ghlOpts)
 	ghl.SetText(l.GHL)
 	ghl.SetPlaceHolder("a field, or customFields.<id>")
 	ghl.OnChanged = func(t string) {
@@ -219,7 +222,7 @@ func (s *mappingScreen) paramEditor(i int, p mapping.ParamSpec) fyne.CanvasObjec
 		sel.OnChanged = func(v string) { s.setParam(i, p.Name, v, v == "") }
 		return container.NewVBox(sel, help)
 	case p.Kind == mapping.ParamText:
-		e := widget.NewEntry()
+		e := newFwdEntry()
 		if v, _ := cur.(string); v != "" {
 			e.SetText(v)
 		}
@@ -227,7 +230,7 @@ func (s *mappingScreen) paramEditor(i int, p mapping.ParamSpec) fyne.CanvasObjec
 		e.OnChanged = func(v string) { s.setParam(i, p.Name, v, v == "" && !p.Required) }
 		return container.NewVBox(e, help)
 	case p.Kind == mapping.ParamList:
-		e := widget.NewMultiLineEntry()
+		e := newFwdMultiLineEntry()
 		e.SetMinRowsVisible(3)
 		switch v := cur.(type) {
 		case []string:
@@ -255,7 +258,7 @@ func (s *mappingScreen) paramEditor(i int, p mapping.ParamSpec) fyne.CanvasObjec
 // tableEditor edits a lookup's entries as rows of two entries. The rows
 // keep their order while edited; the table is built from them.
 func (s *mappingScreen) tableEditor(i int, p mapping.ParamSpec, help fyne.CanvasObject) fyne.CanvasObject {
-	type row struct{ from, to *widget.Entry }
+	type row struct{ from, to *fwdEntry }
 	var rows []*row
 	box := container.NewVBox()
 	commit := func() {
@@ -268,7 +271,7 @@ func (s *mappingScreen) tableEditor(i int, p mapping.ParamSpec, help fyne.Canvas
 		s.setParam(i, p.Name, table, len(table) == 0)
 	}
 	add := func(from, to string) {
-		r := &row{from: widget.NewEntry(), to: widget.NewEntry()}
+		r := &row{from: newFwdEntry(), to: newFwdEntry()}
 		r.from.SetText(from)
 		r.to.SetText(to)
 		r.from.SetPlaceHolder("ActiveDEMAND value")

@@ -20,6 +20,11 @@ type screen struct {
 	// while on display runs under it.
 	shown func(ctx context.Context)
 	view  fyne.CanvasObject
+	// canLeave, if set, is asked before the screen is left (for another
+	// screen, another mode, or by closing the window). It returns true to
+	// let it go now; false keeps the screen, which then calls proceed if
+	// the user lets it go after all (e.g. once unsaved edits are saved).
+	canLeave func(proceed func()) bool
 	// cancel ends the context of the current showing.
 	cancel context.CancelFunc
 }
@@ -32,7 +37,28 @@ func (s *screen) leave() {
 	}
 }
 
+// mayLeave says whether the screen on display lets itself be left now;
+// if not, it calls proceed once it does.
+func (c *Console) mayLeave(proceed func()) bool {
+	if c.current < 0 {
+		return true
+	}
+	s := c.screens[c.current]
+	return s.canLeave == nil || s.canLeave(proceed)
+}
+
+// requestClose is the window's close button: the window closes once the
+// screen on display lets it go.
+func (c *Console) requestClose() {
+	if c.mayLeave(c.win.Close) {
+		c.win.Close()
+	}
+}
+
 func (c *Console) buildScreens() []*screen {
+	// Here rather than in NewConsole: it is the screens that may hold
+	// the window open, and a mode switch builds them again.
+	c.win.SetCloseIntercept(c.requestClose)
 	c.history = newHistoryScreen(c.deps.History, c.win, c.deps.Do, c.background(), c.deps.Location)
 	history := c.history
 	connections := newConnectionsScreen(c.deps, c.importer, c.background(), c.win, c.app.Clipboard(), c.ctx)
