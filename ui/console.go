@@ -102,6 +102,7 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.addShortcuts()
 	c.nav.Select(c.startScreen())
 	c.alerts.start()
+	c.watch()
 	return c
 }
 
