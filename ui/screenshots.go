@@ -3,9 +3,10 @@ package ui
 // Two things the console watches in itself, both through the window's own
 // canvas (what the GPU drew, read back), so neither depends on X tools:
 //
-//   - when its first frame is on screen, which it logs once (the start-up
-//     benchmark in ui/smoke times the process until that line);
-//   - with PARLEY_SCREENSHOTS set to a folder, a tour of every screen once
+//   - when its first frame is on screen, which it logs once
+//     (screenshot.FirstFrameMessage; the start-up benchmark in ui/smoke
+//     times the process until that line);
+//   - with PARLEY_SCREENSHOTS (screenshot.Env) set to a folder, a tour of every screen once
 //     the demo's sync has settled: each screen is shown, given time to load
 //     and stop changing, and written as <folder>/<screen>.png with a
 //     manifest (screenshot.Manifest), then the console quits. `make
@@ -41,19 +42,6 @@ import (
 var processStart = time.Now()
 
 const (
-	// ScreenshotsEnv names the folder the console writes a picture of
-	// every screen to before quitting; unset, it runs as usual.
-	ScreenshotsEnv = "PARLEY_SCREENSHOTS"
-	// ScreenshotsWaitEnv bounds how long the tour waits for the demo's
-	// sync to settle first, as a Go duration ("90s"); "0s" takes the
-	// pictures at once. Default defaultDemoWait.
-	ScreenshotsWaitEnv = "PARLEY_SCREENSHOTS_WAIT"
-	// FirstFrameMessage is logged once the window shows its first drawn
-	// frame, with "after", the time since the process started.
-	FirstFrameMessage = "console drew its first frame"
-)
-
-const (
 	// defaultDemoWait is more than the demo's sync takes on a busy
 	// machine (about a minute, paced by the HighLevel sandbox's limits).
 	defaultDemoWait = 3 * time.Minute
@@ -82,7 +70,7 @@ func (c *Console) watch() {
 	// transparent pixel in a corner shows nothing.
 	marker := canvas.NewRaster(func(int, int) image.Image {
 		once.Do(func() {
-			slog.Info(FirstFrameMessage, "after", time.Since(processStart).Round(time.Millisecond))
+			slog.Info(screenshot.FirstFrameMessage, "after", time.Since(processStart).Round(time.Millisecond))
 			close(drawn)
 		})
 		return image.NewNRGBA(image.Rect(0, 0, 1, 1))
@@ -90,15 +78,15 @@ func (c *Console) watch() {
 	marker.Resize(fyne.NewSize(1, 1))
 	c.win.SetContent(container.NewStack(c.win.Content(), container.NewWithoutLayout(marker)))
 
-	dir := os.Getenv(ScreenshotsEnv)
+	dir := os.Getenv(screenshot.Env)
 	if dir == "" {
 		return
 	}
 	wait := defaultDemoWait
-	if v := os.Getenv(ScreenshotsWaitEnv); v != "" {
+	if v := os.Getenv(screenshot.WaitEnv); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil || d < 0 {
-			slog.Warn(ScreenshotsWaitEnv+" is not a duration such as 90s; waiting the default", "value", v, "default", wait)
+			slog.Warn(screenshot.WaitEnv+" is not a duration such as 90s; waiting the default", "value", v, "default", wait)
 		} else {
 			wait = d
 		}

@@ -19,6 +19,20 @@ import (
 	"strings"
 )
 
+// What the console and its smoke test agree on.
+const (
+	// Env names the folder the console writes a picture of every screen
+	// to before quitting; unset, it runs as usual.
+	Env = "PARLEY_SCREENSHOTS"
+	// WaitEnv bounds how long the console waits for the demo's sync to
+	// settle before the pictures, as a Go duration ("90s"); "0s" takes
+	// them at once.
+	WaitEnv = "PARLEY_SCREENSHOTS_WAIT"
+	// FirstFrameMessage is what the console logs once its window shows
+	// its first drawn frame, with "after", the time since it started.
+	FirstFrameMessage = "console drew its first frame"
+)
+
 // Limits say how little a picture may show and still count as drawn.
 type Limits struct {
 	// MinColours is the fewest distinct colours it may have.

@@ -4,7 +4,9 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,8 +33,8 @@ func TestEveryScreenDraws(t *testing.T) {
 		wait = 3 * time.Minute
 	}
 	dir := t.TempDir()
-	t.Setenv("PARLEY_SCREENSHOTS", dir)
-	t.Setenv("PARLEY_SCREENSHOTS_WAIT", wait.String())
+	t.Setenv(screenshot.Env, dir)
+	t.Setenv(screenshot.WaitEnv, wait.String())
 	// Mesa's llvmpipe, Xvfb's default, reads the window back as zeros;
 	// softpipe reads back what it drew.
 	t.Setenv("GALLIUM_DRIVER", "softpipe")
@@ -94,4 +96,25 @@ func TestEveryScreenDraws(t *testing.T) {
 		}
 	}
 	t.Logf("copied %d pictures to %s", len(m.Screens), dest)
+}
+
+// TestREADMEShowsEveryScreen: the README shows a picture of every screen,
+// and every picture it shows is in the repository.
+func TestREADMEShowsEveryScreen(t *testing.T) {
+	root := filepath.Join("..", "..")
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, title := range screens {
+		pic := "docs/screens/" + screenshot.FileName(title)
+		if !strings.Contains(string(readme), "("+pic+")") {
+			t.Errorf("the README does not show the %s screen (%s)", title, pic)
+		}
+	}
+	for _, m := range regexp.MustCompile(`!\[[^\]]*\]\(([^)]+\.png)\)`).FindAllStringSubmatch(string(readme), -1) {
+		if _, err := screenshot.Load(filepath.Join(root, filepath.FromSlash(m[1]))); err != nil {
+			t.Errorf("the README shows %s: %v", m[1], err)
+		}
+	}
 }

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"parley/ui"
+	"parley/ui/screenshot"
 )
 
 // BenchmarkConsoleStart times the console from exec to its first drawn
-// frame: until it logs ui.FirstFrameMessage, which it does while the
+// frame: until it logs screenshot.FirstFrameMessage, which it does while the
 // painter draws that frame. Warm: the data folder, its demo database and
 // Fyne's settings are those of a start before the timed ones, and the
 // binary is in the page cache. Each start runs in demo mode, as a fresh
@@ -38,7 +38,7 @@ func BenchmarkConsoleStart(b *testing.B) {
 		exited := make(chan error, 1)
 		go func() { exited <- cmd.Wait() }()
 		for deadline := t0.Add(60 * time.Second); ; time.Sleep(2 * time.Millisecond) {
-			if strings.Contains(out.String(), ui.FirstFrameMessage) {
+			if strings.Contains(out.String(), screenshot.FirstFrameMessage) {
 				took, cpu = time.Since(t0), cpuTime(cmd.Process.Pid)
 				break
 			}
