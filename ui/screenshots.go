@@ -1,16 +1,17 @@
 package ui
 
-// Two things the console watches in itself, both through the window's own
-// canvas (what the GPU drew, read back), so neither depends on X tools:
+// Two things the console watches in itself, through Fyne alone, so neither
+// depends on X tools:
 //
-//   - when its first frame is on screen, which it logs once
+//   - when its first frame is drawn, which it logs once
 //     (screenshot.FirstFrameMessage; the start-up benchmark in ui/smoke
 //     times the process until that line);
-//   - with PARLEY_SCREENSHOTS (screenshot.Env) set to a folder, a tour of every screen once
-//     the demo's sync has settled: each screen is shown, given time to load
-//     and stop changing, and written as <folder>/<screen>.png with a
-//     manifest (screenshot.Manifest), then the console quits. `make
-//     screenshots` and the smoke test that no screen draws blank use it.
+//   - with PARLEY_SCREENSHOTS (screenshot.Env) set to a folder, a tour of
+//     every screen once the demo's sync has settled: each screen is shown,
+//     given time to load and stop changing, read back from the window's
+//     canvas and written as <folder>/<screen>.png with a manifest
+//     (screenshot.Manifest), then the console quits. `make screenshots`
+//     and the smoke test that no screen draws blank use it.
 //
 // Both run only under a desktop driver: Fyne's test driver has no frames
 // to wait for, and unit tests drive the screens themselves.
@@ -43,7 +44,7 @@ var processStart = time.Now()
 
 const (
 	// defaultDemoWait is more than the demo's sync takes on a busy
-	// machine (about a minute, paced by the HighLevel sandbox's limits).
+	// machine (about a minute, two with the machine's cores shared).
 	defaultDemoWait = 3 * time.Minute
 	// A screen has settled when two captures in a row, settleEvery apart,
 	// differ in almost no pixel, and it has had settleMin to load; one that
