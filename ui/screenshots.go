@@ -191,7 +191,7 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // tour writes every screen's picture to dir, in navigation order.
 func (c *Console) tour(ctx context.Context, dir string, wait time.Duration) error {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o750); err != nil { // #nosec G703 -- the folder whoever runs the tour named in PARLEY_SCREENSHOTS
 		return err
 	}
 	c.awaitDemo(ctx, wait)
