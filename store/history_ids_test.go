@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,55 @@ func BenchmarkHistoryFor(b *testing.B) {
 			b.Fatalf("%d rows, want %d", len(got), len(mine))
 		}
 	}
+}
+
+// TestMeasureHistoryIDsMigration times migration 0008's backfill of
+// history_ids over 500,000 indexed rows, the one-off cost of the first
+// start after an upgrade. It runs only when asked for:
+//
+//	PARLEY_MEASURE=history-ids-migration go test -run TestMeasureHistoryIDsMigration -v ./store/
+func TestMeasureHistoryIDsMigration(t *testing.T) {
+	if os.Getenv("PARLEY_MEASURE") != "history-ids-migration" {
+		t.Skip("set PARLEY_MEASURE=history-ids-migration to measure")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), DatabaseFile)
+	s, err := open(ctx, path, options{manualIndex: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := genHistory(3, 500_000, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC))
+	for len(rows) > 0 {
+		n := min(len(rows), 10_000)
+		if err := s.AppendHistory(ctx, rows[:n]...); err != nil {
+			t.Fatal(err)
+		}
+		rows = rows[n:]
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Back to version 7 with every row indexed, as a database that was
+	// running before the upgrade.
+	db := rawWriter(t, path)
+	for _, q := range []string{
+		`UPDATE history_fts_progress SET indexed_through = (SELECT max(id) FROM history)`,
+		`DELETE FROM schema_migrations WHERE version = 8`,
+		`DROP TABLE history_ids`,
+		`ALTER TABLE media DROP COLUMN call_at`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if err := migrate(ctx, db, path, 8, func() int64 { return 1 }); err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	var refs int
+	if err := db.QueryRow(`SELECT count(*) FROM history_ids`).Scan(&refs); err != nil || refs != 1_000_000 {
+		t.Fatalf("%d refs (%v), want 1,000,000", refs, err)
+	}
+	t.Logf("migration 0008 over 500,000 indexed rows: %v", took.Round(10*time.Millisecond))
 }

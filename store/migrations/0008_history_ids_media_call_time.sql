@@ -21,7 +21,8 @@ INSERT OR IGNORE INTO history_ids (ref, history_id)
     WHERE local_id <> '' AND id <= (SELECT indexed_through FROM history_fts_progress)
     UNION ALL
     SELECT remote_id, id FROM history
-    WHERE remote_id <> '' AND id <= (SELECT indexed_through FROM history_fts_progress);
+    WHERE remote_id <> '' AND id <= (SELECT indexed_through FROM history_fts_progress)
+    ORDER BY 1, 2;
 
 -- When the call took place, for the transcript search's hits and its time
 -- filter; fetched_at only says when Parley downloaded the file, hours or
