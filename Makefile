@@ -41,6 +41,15 @@ bench:
 crash: deps
 	@scripts/crash.sh
 
+.PHONY: soak fuzz
+## soak: the full soak test: 20,000 messages while both sandboxes inject faults (many minutes)
+soak:
+	@scripts/soak.sh
+
+## fuzz: every fuzz target in turn for FUZZTIME each (default 1m; ONLY=<regexp> for some)
+fuzz:
+	@scripts/fuzz.sh
+
 ## screenshots: regenerate the README's pictures, docs/console.png and docs/screens/<screen>.png (every screen, once the demo's sync has settled; about two minutes)
 screenshots: build test-deps
 	PARLEY_SMOKE_BINARY=$(CURDIR)/$(BIN) PARLEY_SMOKE_SHOT=$(CURDIR)/docs/console.png PARLEY_SMOKE_SCREENS=$(CURDIR)/docs/screens \

@@ -19,7 +19,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"time"
 
@@ -30,14 +29,11 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
-	"parley/sync/activedemand"
-	"parley/sync/connect"
 	"parley/sync/demo"
 	"parley/sync/engine"
-	"parley/sync/ghl"
-	"parley/sync/routing"
 	"parley/ui"
 	"parley/ui/display"
+	"parley/ui/launch"
 	"parley/ui/player"
 )
 
@@ -110,109 +106,54 @@ func run(args []string, stdout, stderr io.Writer) error {
 	}
 	connected := secrets.AccountsConnected(secrets.Chain{secrets.Keyring{}, secrets.Env{}})
 	inDemo := o.demo || (!o.demoSet && !connected) // demo until both accounts have credentials
+	if o.command == "" {
+		stop() // the window keeps no state a signal could lose: let it end the process, as before
+		return runConsole(o, meta, inDemo)
+	}
 	// Demo data lives in a folder of its own, so leaving demo mode never
 	// mixes sandbox records into the real history and id map.
-	dbDir := store.ModeDir(o.dataDir, inDemo)
-	db, err := store.Open(ctx, filepath.Join(dbDir, store.DatabaseFile))
+	db, err := store.Open(ctx, filepath.Join(store.ModeDir(o.dataDir, inDemo), store.DatabaseFile))
 	if err != nil {
 		slog.Error("cannot open the database", "err", err)
-		if o.command == "" { // launched from a desktop icon, there is no terminal to read
-			ui.NewStartupErrorWindow(newApp(meta), err, ui.Deps{DataDir: dbDir}).ShowAndRun()
-		}
 		return err
 	}
 	defer db.Close()
-
-	var sandboxes *demo.Background
-	if inDemo && o.command == "" {
-		// The console's demo runs beside the window; started now, the
-		// sandboxes are up by the time the window is.
-		at, err := engine.StartDemoSession(ctx, db, time.Now())
-		if err != nil {
-			return err
-		}
-		sandboxes = demo.StartBackground(o.dataDir, demo.Options{Logger: slog.Default(), GHLEmpty: true, Now: at})
-		defer sandboxes.Close()
-	}
 	headless := engine.HeadlessOptions{Out: stdout, Store: db, DataDir: o.dataDir, Demo: inDemo,
 		Once: o.once, Workers: o.workers, PollEvery: o.poll, Logger: slog.Default(),
 		DryRun: o.dryRun, Backfill: o.backfill, MaxChanges: o.maxChanges, Confirm: o.confirm,
 		WebhookListen: o.webhookListen, WebhookURL: o.webhookURL,
 		Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
 			GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}}
-	switch o.command {
-	case "sync":
-		return engine.RunHeadless(ctx, headless)
-	case "verify":
+	if o.command == "verify" {
 		return engine.RunVerify(ctx, engine.VerifyOptions{HeadlessOptions: headless, Repair: o.repair, JSON: o.json})
 	}
-	stop() // the window keeps no state a signal could lose: let it end the process, as before
-
-	a := newApp(meta)
-	deps := ui.Deps{History: db, Alerts: db, Keyring: secrets.Keyring{}, DataDir: o.dataDir, Demo: inDemo, Connected: connected,
-		Importer: engine.NewImporter(db, engine.ImporterOptions{Location: time.Local})}
-	var conns *connect.Service
-	if inDemo {
-		deps.DemoSandboxes = sandboxes.URLs
-		conns, err = sandboxes.Connections(a.Preferences())
-	} else {
-		conns, err = connect.New(connect.Options{Vault: secrets.Keyring{}, Settings: a.Preferences()})
-	}
-	if err != nil {
-		slog.Error("the Connections screen is read-only", "err", err)
-	} else {
-		deps.Connections = conns
-		if b := browser(db, conns, dbDir); b != nil {
-			deps.Browse, deps.Conversations = b, b // a nil *Browser in the interface would not be nil
-		}
-	}
-	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
-	deps.Sync, deps.Mapping = ctl, ctl
-	tools := ui.SyncTools{Control: ctl}
-	deps.Backfill, deps.DryRun, deps.Verify = tools, tools, tools
-	deps.Automations, deps.RulePreview = db, &routing.Previewer{Store: db, DataDir: dbDir}
-	// oto allows one audio context per process: opened once, here.
-	if dev, err := player.OpenDevice(context.Background()); err != nil {
-		deps.SoundErr = err
-	} else {
-		deps.Sound = dev
-	}
-	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
-	// The demo's sync runs until the window closes; the window reads what
-	// it does from the store.
-	syncCtx, stopSync := context.WithCancel(context.Background())
-	var syncing sync.WaitGroup
-	if inDemo {
-		syncing.Go(func() {
-			if err := engine.RunDemo(syncCtx, db, sandboxes, slog.Default(), ctl.Wire); err != nil {
-				slog.Error("the demo sync stopped", "err", err)
-			}
-		})
-	}
-	ui.NewConsole(a, deps).ShowAndRun()
-	stopSync()
-	syncing.Wait()
-	return nil
+	return engine.RunHeadless(ctx, headless)
 }
 
-// browser is the Contacts screen's read access: the store, plus whichever
-// accounts are connected (neither is required to show what is stored).
-func browser(db *store.Store, conns *connect.Service, dataDir string) *engine.Browser {
-	cfg := engine.BrowseConfig{Store: db, DataDir: dataDir}
-	if gc, err := conns.GHLConfig(); err == nil {
-		cfg.GHL, _ = ghl.New(gc)
+// runConsole opens the console window on the demo or the real accounts;
+// the window can switch between them itself.
+func runConsole(o options, meta fyne.AppMetadata, inDemo bool) error {
+	a := newApp(meta)
+	lo := launch.Options{DataDir: o.dataDir, Preferences: a.Preferences(), Logger: slog.Default(), Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
+		GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL}
+	// oto allows one audio context per process: opened once, here.
+	if dev, err := player.OpenDevice(context.Background()); err != nil {
+		lo.SoundErr = err
+	} else {
+		lo.Sound = dev
 	}
-	if ac, err := conns.ADConfig(); err == nil {
-		if c, err := activedemand.New(ac); err == nil {
-			cfg.AD = c
-		}
-	}
-	b, err := engine.NewBrowser(cfg)
+	deps, err := launch.Open(context.Background(), lo, inDemo)
 	if err != nil {
-		slog.Error("the Contacts screen shows nothing", "err", err)
-		return nil
+		slog.Error("cannot open the console", "err", err)
+		// Launched from a desktop icon, there is no terminal to read.
+		ui.NewStartupErrorWindow(a, err, ui.Deps{DataDir: store.ModeDir(o.dataDir, inDemo)}).ShowAndRun()
+		return err
 	}
-	return b
+	slog.Info("console started", "version", meta.Version, "demo", inDemo, "data", o.dataDir)
+	// Closing the window releases the mode on display: its sync drains
+	// and its database closes before this returns.
+	ui.NewConsole(a, deps).ShowAndRun()
+	return nil
 }
 
 type options struct {

@@ -72,6 +72,21 @@ type connectionsScreen struct {
 	appKey, apiKey, webhook *widget.Entry
 	rotateDays              *widget.Entry
 	status                  connect.Status
+	// notice is a line above the cards for what brought the admin here;
+	// pending holds it until the view is built.
+	notice  *widget.Label
+	pending string
+}
+
+// say shows text above the cards, e.g. what to connect before leaving
+// the demo.
+func (s *connectionsScreen) say(text string) {
+	s.pending = text
+	if s.notice == nil {
+		return
+	}
+	s.notice.SetText(text)
+	s.notice.Show()
 }
 
 func newConnectionsScreen(d Deps, imp *importFlow, bg background, win fyne.Window, clip fyne.Clipboard, life context.Context) *connectionsScreen {
@@ -117,7 +132,12 @@ func (s *connectionsScreen) view() fyne.CanvasObject {
 	s.keyringIcon = widget.NewIcon(theme.InfoIcon())
 	storage := widget.NewCard("Credential storage", "", container.NewBorder(nil, nil, s.keyringIcon, nil, s.keyringStatus))
 
-	body := container.NewVBox(ad, ghl, storage)
+	s.notice = wrapped(s.pending)
+	s.notice.Importance = widget.WarningImportance
+	if s.pending == "" {
+		s.notice.Hide()
+	}
+	body := container.NewVBox(s.notice, ad, ghl, storage)
 	if settings != nil {
 		body.Add(settings)
 	}
@@ -446,8 +466,12 @@ func (s *connectionsScreen) shown(ctx context.Context) {
 					s.ghlLabel.SetText(s.adLabel.Text)
 					return
 				}
-				s.adLabel.SetText("Demo sandbox, running on this computer at " + adURL)
-				s.ghlLabel.SetText("Demo sandbox, running on this computer at " + ghlURL)
+				own := ""
+				if s.deps.Connections != nil {
+					own = ". What you save below is your own account's, kept in the system keyring for when you leave the demo."
+				}
+				s.adLabel.SetText("The demo syncs a built-in sandbox running on this computer at " + adURL + own)
+				s.ghlLabel.SetText("The demo syncs a built-in sandbox running on this computer at " + ghlURL + own)
 			}
 		})
 	}

@@ -339,7 +339,7 @@ func TestDemoBannerSwitchesToConnections(t *testing.T) {
 	if !slices.Contains(visibleLabels(c), demoBannerText) {
 		t.Fatalf("no demo banner: %v", visibleLabels(c))
 	}
-	test.Tap(button(t, c.Window().Canvas().Content(), "Connect accounts", 0))
+	test.Tap(button(t, c.Window().Canvas().Content(), "Use my accounts", 0))
 	if c.Current() != "Connections" {
 		t.Errorf("the banner's button went to %q", c.Current())
 	}

@@ -59,6 +59,8 @@ type Console struct {
 	// for them, so none outlives the console (or the database main closes
 	// after it).
 	bg sync.WaitGroup
+	// closed is set (on the UI goroutine) once the window has closed.
+	closed bool
 	// closeGrace bounds that wait. A keyring probe cannot be cancelled
 	// (go-keyring takes no context) and may sit behind an unlock prompt; a
 	// window that does not close because of it would look hung.
@@ -71,24 +73,32 @@ const defaultCloseGrace = 5 * time.Second
 // NewConsole builds the console window for app. It does not show it; call
 // ShowAndRun (or Window().Show() in tests).
 func NewConsole(app fyne.App, deps Deps) *Console {
-	if deps.OpenFolder == nil {
-		deps.OpenFolder = OpenFolderWith(app)
-	}
-	c := &Console{app: app, deps: deps.withDefaults(), current: -1, closeGrace: defaultCloseGrace}
-	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c := &Console{app: app, closeGrace: defaultCloseGrace}
 	c.win = app.NewWindow("Parley")
 	c.win.SetMaster()
 	c.win.Resize(c.savedSize())
 	c.win.SetOnClosed(func() {
+		c.closed = true
 		c.saveSize()
-		c.importer.stop()
-		c.stop()
+		c.retire()
 	})
 	if icon := app.Icon(); icon != nil {
 		c.win.SetIcon(icon)
 	}
+	c.build(deps)
+	c.watch()
+	return c
+}
 
-	c.importer = newImportFlow(c.win, c.deps.Importer, c.deps.Do, app.Preferences(), c.showHistory)
+// build lays the window out for deps: every screen, the navigation, the
+// menu and the shortcuts. A mode switch builds again with the new deps.
+func (c *Console) build(deps Deps) {
+	if deps.OpenFolder == nil {
+		deps.OpenFolder = OpenFolderWith(c.app)
+	}
+	c.deps, c.current, c.badge = deps.withDefaults(), -1, 0
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.importer = newImportFlow(c.win, c.deps.Importer, c.deps.Do, c.app.Preferences(), c.showHistory)
 	c.screens = c.buildScreens()
 	c.content = container.NewStack()
 	c.nav = c.buildNav()
@@ -102,9 +112,66 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	c.addShortcuts()
 	c.nav.Select(c.startScreen())
 	c.alerts.start()
-	c.watch()
-	return c
 }
+
+// retire stops the work of the deps on display and hands them back.
+func (c *Console) retire() {
+	c.importer.stop()
+	c.stop()
+	if c.deps.Release != nil {
+		c.deps.Release()
+	}
+}
+
+// SwitchMode shows the console's other mode in this window: the accounts
+// in the keyring (demo false) or the built-in sandboxes. Opening the mode
+// runs off the UI goroutine behind a progress dialog; on success the old
+// mode's screens stop, its sync and database are released, and then runs
+// with the new console (e.g. to carry on with the first-run guide). The
+// two modes keep separate databases, so nothing is mixed.
+func (c *Console) SwitchMode(demo bool, then func(*Console)) {
+	if c.deps.SwitchMode == nil {
+		dialog.ShowInformation("Cannot switch here", "This window cannot change mode. Restart Parley (with --demo for the demo).", c.win)
+		return
+	}
+	what := "Opening your accounts…"
+	if demo {
+		what = "Starting the demo…"
+	}
+	bar := widget.NewProgressBarInfinite()
+	wait := dialog.NewCustomWithoutButtons(what, bar, c.win)
+	wait.Show()
+	open := c.deps.SwitchMode
+	do := c.deps.Do
+	// Not one of c.bg's: retiring the old mode waits for those, from the
+	// UI goroutine this one hands its result to. It ends with that hand-
+	// over, and a window closed meanwhile releases what it opened.
+	go func() {
+		next, err := open(context.Background(), demo)
+		do(func() {
+			bar.Stop()
+			wait.Hide()
+			if c.closed {
+				if err == nil && next.Release != nil {
+					next.Release() // the window closed while the mode opened
+				}
+				return
+			}
+			if err != nil {
+				dialog.ShowError(fmt.Errorf("could not switch: %w", err), c.win)
+				return
+			}
+			c.retire()
+			c.build(next)
+			if then != nil {
+				then(c)
+			}
+		})
+	}()
+}
+
+// Demo reports whether the console shows the built-in sandboxes' data.
+func (c *Console) Demo() bool { return c.deps.Demo }
 
 // demoBanner says, above every screen, that the data is the demo's, with
 // the way out one click away; nil outside demo mode.
@@ -113,10 +180,43 @@ func (c *Console) demoBanner() fyne.CanvasObject {
 		return nil
 	}
 	text := widget.NewLabelWithStyle(demoBannerText, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	go2 := widget.NewButtonWithIcon("Connect accounts", theme.LoginIcon(), func() { c.Show("Connections") })
-	go2.Importance = widget.HighImportance
-	return container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), go2, text), widget.NewSeparator())
+	leave := widget.NewButtonWithIcon("Use my accounts", theme.LoginIcon(), c.leaveDemo)
+	leave.Importance = widget.HighImportance
+	return container.NewVBox(container.NewBorder(nil, nil, widget.NewIcon(theme.InfoIcon()), leave, text), widget.NewSeparator())
 }
+
+// leaveDemo is the banner's one click: with both accounts connected it
+// switches to them (after saying what happens to the demo data);
+// otherwise it shows where to connect them.
+func (c *Console) leaveDemo() {
+	if c.deps.Connections == nil || c.deps.SwitchMode == nil {
+		c.Show("Connections")
+		return
+	}
+	conns := c.deps.Connections
+	c.background().run(c.ctx, func(ctx context.Context) func() {
+		st, err := conns.Status(ctx)
+		return func() {
+			if err != nil || !st.GHL.Connected() || !st.AD.Connected() {
+				c.Show("Connections")
+				c.connections.say(leaveDemoFirst)
+				return
+			}
+			dialog.ShowConfirm("Use your accounts?",
+				"Parley switches to your ActiveDEMAND account and HighLevel location, with a history and id map of their own.\n"+
+					"The demo's data stays in its own folder; File > Open the Demo brings it back.",
+				func(ok bool) {
+					if ok {
+						c.SwitchMode(false, nil)
+					}
+				}, c.win)
+		}
+	})
+}
+
+// leaveDemoFirst is what Connections says when the banner was clicked
+// before both accounts were connected.
+const leaveDemoFirst = "Connect both accounts below, then click \"Use my accounts\" again: Parley switches to them in this window."
 
 // demoBannerText heads the window in demo mode.
 const demoBannerText = "Demo data: connect your accounts"
@@ -328,6 +428,13 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 	importItem.Shortcut = importShortcut
 	importItem.Disabled = !c.importer.available()
 	file := fyne.NewMenu("File", importItem, fyne.NewMenuItemSeparator(), openData)
+	if c.deps.SwitchMode != nil {
+		switchItem := fyne.NewMenuItem("Open the Demo", func() { c.SwitchMode(true, nil) })
+		if c.deps.Demo {
+			switchItem = fyne.NewMenuItem("Use My Accounts…", c.leaveDemo)
+		}
+		file.Items = append(file.Items, switchItem)
+	}
 	goTo := make([]*fyne.MenuItem, len(c.screens))
 	for i, s := range c.screens {
 		goTo[i] = fyne.NewMenuItem(s.title, func() { c.nav.Select(i) })

@@ -138,8 +138,8 @@ func TestConnectionsShowsKeyringState(t *testing.T) {
 		waitForLabel(t, c, loop, "Starting the demo sandbox…")
 		close(started)
 		waitForLabel(t, c, loop, "kept in the system keyring")
-		waitForLabel(t, c, loop, "Demo sandbox, running on this computer at http://127.0.0.1:4001/v1/")
-		waitForLabel(t, c, loop, "Demo sandbox, running on this computer at http://127.0.0.1:4002")
+		waitForLabel(t, c, loop, "The demo syncs a built-in sandbox running on this computer at http://127.0.0.1:4001/v1/")
+		waitForLabel(t, c, loop, "The demo syncs a built-in sandbox running on this computer at http://127.0.0.1:4002")
 	})
 	t.Run("demo sandboxes failed", func(t *testing.T) {
 		c, loop := newTestConsole(t, Deps{Keyring: probe{}, Demo: true, DemoSandboxes: func() (string, string, error) {

@@ -134,6 +134,22 @@ type MappingEditor interface {
 	MappingSamples(ctx context.Context, limit int) ([]engine.MappingSample, error)
 }
 
+// SyncRunner starts and stops the console's own sync on the connected
+// accounts; *engine.ConsoleSync implements it. Start and Stop may block
+// (Stop drains in-flight work): the console calls them off the UI
+// goroutine.
+type SyncRunner interface {
+	// Start begins syncing; an error (nothing started) says what to
+	// connect first.
+	Start() error
+	// Stop ends the sync and is remembered: the next console start
+	// leaves it stopped.
+	Stop()
+	// State reports whether it runs and why the last run stopped by
+	// itself, if it did.
+	State() (running bool, lastErr error)
+}
+
 // Deps is everything the console needs from the rest of Parley. main wires
 // the real implementations; tests pass their own.
 type Deps struct {
@@ -206,6 +222,20 @@ type Deps struct {
 	// conversations, a pair's aligned threads and its re-sync
 	// (*engine.Browser); nil shows the screen empty with a hint.
 	Conversations ConversationBrowser
+	// Runner, outside demo mode, starts and stops the sync on the
+	// connected accounts from the Sync screen; nil when the sync runs
+	// by itself (the demo) or not in this window.
+	Runner SyncRunner
+	// SwitchMode, if set, opens the console's other mode (demo false:
+	// the accounts in the keyring, with their own database; true: the
+	// built-in sandboxes) and returns its Deps. The console calls it off
+	// the UI goroutine, then shows the new mode in the same window and
+	// releases the old one.
+	SwitchMode func(ctx context.Context, demo bool) (Deps, error)
+	// Release, if set, is called once the console no longer shows these
+	// Deps (the window closed, or it switched mode): it stops their sync
+	// and closes their database.
+	Release func()
 }
 
 func (d Deps) withDefaults() Deps {

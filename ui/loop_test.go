@@ -15,10 +15,12 @@ func newUILoop() uiLoop { return make(uiLoop, 64) }
 
 func (l uiLoop) post(fn func()) { l <- fn }
 
-// runUntil runs posted closures until cond holds, failing the test after 5 s.
+// runUntil runs posted closures until cond holds, failing the test after
+// 20 s: generous, because a loaded machine (the race detector, parallel
+// packages) can take seconds where an idle one takes milliseconds.
 func (l uiLoop) runUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(20 * time.Second)
 	for !cond() {
 		select {
 		case fn := <-l:

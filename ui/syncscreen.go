@@ -53,13 +53,17 @@ type syncScreen struct {
 
 	state, reason *widget.Label
 	pause         *widget.Button
-	paused        bool
-	attached      bool
-	backfill      *widget.Button
-	dryRun        *widget.Button
-	verify        *widget.Button
-	toolsNote     *widget.Label
-	message       *widget.Label
+	// run starts and stops the console's own sync (Deps.Runner).
+	run      *widget.Button
+	paused   bool
+	attached bool
+	// starting is true while a Start or Stop is under way.
+	starting  bool
+	backfill  *widget.Button
+	dryRun    *widget.Button
+	verify    *widget.Button
+	toolsNote *widget.Label
+	message   *widget.Label
 
 	// numbers holds the dashboard's sections; it is laid out again when
 	// a reading changes their sizes.
@@ -110,6 +114,11 @@ func (s *syncScreen) view() fyne.CanvasObject {
 	s.message.Hide()
 	s.pause = widget.NewButtonWithIcon("Pause", theme.MediaPauseIcon(), s.togglePause)
 	s.pause.Disable()
+	s.run = widget.NewButtonWithIcon("Start sync", theme.MediaPlayIcon(), s.toggleRun)
+	s.run.Importance = widget.HighImportance
+	if s.deps.Runner == nil {
+		s.run.Hide()
+	}
 	s.backfill = widget.NewButtonWithIcon("Backfill", theme.DownloadIcon(), s.startBackfill)
 	s.dryRun = widget.NewButtonWithIcon("Dry run", theme.SearchIcon(), func() { s.runReport("Dry run", s.dryRun, s.deps.DryRun.DryRun) })
 	s.verify = widget.NewButtonWithIcon("Verify", theme.ConfirmIcon(), func() { s.runReport("Verify", s.verify, s.deps.Verify.Verify) })
@@ -175,7 +184,7 @@ func (s *syncScreen) view() fyne.CanvasObject {
 		s.reason.SetText("The sync does not run in this window: run `parley sync` beside it, or the demo, to see it here.")
 	}
 
-	controls := container.NewHBox(s.pause, widget.NewSeparator(), s.backfill, s.dryRun, s.verify)
+	controls := container.NewHBox(s.run, s.pause, widget.NewSeparator(), s.backfill, s.dryRun, s.verify)
 	status := container.NewBorder(nil, nil, s.state, controls, s.reason)
 	top := container.NewVBox(
 		header("Sync", "Watch and steer the background sync: what is queued, how fast it goes, HighLevel's rate-limit headroom, and the jobs that need a person."),
@@ -278,6 +287,13 @@ func (s *syncScreen) read(ctx context.Context) func() {
 func (s *syncScreen) paint(d engine.Dashboard, dead []store.OutboxItem) {
 	s.attached, s.paused = d.Attached, d.State == engine.StatePaused
 	switch {
+	case !d.Attached && s.deps.Runner != nil:
+		s.state.SetText("Stopped")
+		if _, last := s.deps.Runner.State(); last != nil {
+			s.reason.SetText("The sync stopped by itself: " + last.Error() + ". Fix the cause (Alerts and History say more), then start it again.")
+		} else {
+			s.reason.SetText("Start the sync to mirror ActiveDEMAND into HighLevel. It runs in the background while Parley is open and starts again with it.")
+		}
 	case !d.Attached:
 		s.state.SetText("Stopped")
 		s.reason.SetText("The sync does not run in this window: run `parley sync` beside it, or the demo, to see it here.")
@@ -291,6 +307,19 @@ func (s *syncScreen) paint(d engine.Dashboard, dead []store.OutboxItem) {
 		s.state.SetText("Stopped")
 		s.reason.SetText("The sync has stopped; it starts again with the console.")
 	}
+	if !s.starting {
+		s.run.Enable()
+	}
+	if d.Attached {
+		s.run.SetText("Stop sync")
+		s.run.SetIcon(theme.MediaStopIcon())
+		s.run.Importance = widget.MediumImportance
+	} else {
+		s.run.SetText("Start sync")
+		s.run.SetIcon(theme.MediaPlayIcon())
+		s.run.Importance = widget.HighImportance
+	}
+	s.run.Refresh()
 	if s.paused {
 		s.pause.SetText("Resume")
 		s.pause.SetIcon(theme.MediaPlayIcon())
@@ -390,6 +419,35 @@ func thousands(n int) string {
 		return "-" + s
 	}
 	return s
+}
+
+// toggleRun starts the console's sync, or stops it (draining in-flight
+// work, which may take a moment), off the UI goroutine.
+func (s *syncScreen) toggleRun() {
+	stop := s.attached
+	s.run.Disable()
+	s.starting = true
+	if stop {
+		s.say("Stopping the sync: letting the jobs in flight finish…")
+	}
+	s.bg.run(s.life, func(context.Context) func() {
+		var err error
+		if stop {
+			s.deps.Runner.Stop()
+		} else {
+			err = s.deps.Runner.Start()
+		}
+		return func() {
+			s.starting = false
+			s.run.Enable()
+			if err != nil {
+				s.say("Cannot start the sync: " + err.Error())
+			} else {
+				s.say("")
+			}
+			s.refresh()
+		}
+	})
 }
 
 func (s *syncScreen) togglePause() {

@@ -442,7 +442,11 @@ func (c *Client) try(ctx context.Context, a attempt, info *CallInfo, last bool) 
 				if !a.safe {
 					return reply{}, retry.Verdict{}, c.unknown(a, derr)
 				}
-				return reply{}, retry.Verdict{}, derr
+				// A read whose reply was cut off or garbled is read
+				// again: failing it would make a poller start its page
+				// over, and a reply that stays bad still fails once the
+				// attempts run out.
+				return reply{}, retry.Verdict{Again: ctx.Err() == nil && !last}, derr
 			}
 		}
 		if rerr == nil {

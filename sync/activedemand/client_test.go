@@ -322,7 +322,10 @@ func TestFaults(t *testing.T) {
 		{name: "GET 429 waits Retry-After", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: time.Second}, calls: 2},
 		{name: "GET 429 beyond MaxRetryAfter fails at once", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 429, RetryAfter: 2 * time.Minute}, wantErr: activedemand.ErrRateLimited, calls: 1},
 		{name: "GET drop before reply is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultDropBefore}, calls: 2},
-		{name: "GET malformed body", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, wantErr: activedemand.ErrBadResponse, calls: 1},
+		// A cut-off reply to a read is read again, as the HighLevel client
+		// does: a poller that failed on it would start its page over.
+		{name: "GET malformed body is retried", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedAfter}, calls: 2},
+		{name: "GET malformed body forever gives up", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultMalformedBefore, Times: -1}, wantErr: activedemand.ErrBadResponse, calls: 4},
 		{name: "GET slow within deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 30 * time.Millisecond}, calls: 1},
 		{name: "GET slow past deadline", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultSlow, Delay: 2 * time.Second}, timeout: 50 * time.Millisecond, wantErr: context.DeadlineExceeded, calls: 1},
 		{name: "GET 401", route: activedemand.RouteContactsList, fault: sandboxkit.Fault{Kind: sandboxkit.FaultStatus, Status: 401}, wantErr: activedemand.ErrBadKey, calls: 1},

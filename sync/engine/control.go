@@ -37,6 +37,9 @@ type Control struct {
 
 	mu sync.Mutex
 	e  *Engine
+	// standby builds an engine that does not run, for the mapping and
+	// the tools while none is attached (SetStandby).
+	standby func() (*Engine, error)
 
 	// tallyMu guards the last hour's history, kept between readings so
 	// that each reads only the rows added since the one before.
@@ -331,6 +334,9 @@ func (t meterTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	}
 	return res, err
 }
+
+// CloseIdleConnections passes on to next (see tracingTransport's).
+func (t meterTransport) CloseIdleConnections() { closeIdle(t.next) }
 
 // budgetMeter keeps the last answer's rate-limit headers.
 type budgetMeter struct {

@@ -17,7 +17,26 @@ func (c *Control) mappingEngine(verb string) (*Engine, error) {
 	if e := c.engine(); e != nil {
 		return e, nil
 	}
-	return nil, fmt.Errorf("%s: %w", verb, ErrSyncNotRunning)
+	c.mu.Lock()
+	standby := c.standby
+	c.mu.Unlock()
+	if standby == nil {
+		return nil, fmt.Errorf("%s: %w", verb, ErrSyncNotRunning)
+	}
+	e, err := standby()
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", verb, err)
+	}
+	return e, nil
+}
+
+// SetStandby gives c a way to build an engine that is not running, for
+// the mapping and the tools to use while no sync is attached: the console
+// maps fields and dry-runs before the admin starts the sync.
+func (c *Control) SetStandby(build func() (*Engine, error)) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.standby = build
 }
 
 // MappingCatalog is Engine.MappingCatalog of the attached engine.

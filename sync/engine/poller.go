@@ -16,6 +16,7 @@ import (
 
 	"parley/store"
 	"parley/sync/activedemand"
+	"parley/sync/mapping"
 )
 
 // DefaultPollEvery is how often the poller looks for changes.
@@ -189,7 +190,7 @@ func (p *Poller) conversationJobs(ctx context.Context, book *contactBook, cv act
 }
 
 func (p *Poller) contactBook() *contactBook {
-	return &contactBook{src: p.cfg.Contacts, missing: map[activedemand.ID]bool{}}
+	return &contactBook{src: p.cfg.Contacts, missing: map[activedemand.ID]bool{}, log: p.log}
 }
 
 // contactBook reads ActiveDEMAND's contacts once per pass, and again when
@@ -199,6 +200,51 @@ type contactBook struct {
 	src     ContactSource
 	m       map[activedemand.ID]activedemand.Contact
 	missing map[activedemand.ID]bool
+	log     *slog.Logger
+}
+
+// fieldLister lists ActiveDEMAND's contact field definitions;
+// *activedemand.Client is one.
+type fieldLister interface {
+	ContactFields(ctx context.Context) ([]activedemand.ContactField, error)
+}
+
+// withoutPasswords returns scrub, which takes out of a contact every field
+// ActiveDEMAND types as a password, before the contact's job is stored:
+// Parley never copies a password to HighLevel, so it has no reason to
+// hold one. Without the field list passwords cannot be told apart, and
+// scrub drops every custom field (where accounts keep them); the contact's
+// job key covers its fields, so the next poll that can read the list
+// queues it again with them.
+func (b *contactBook) withoutPasswords(ctx context.Context) func(*activedemand.Contact) {
+	var defs []activedemand.ContactField
+	err := errors.New("the contact source cannot list its fields")
+	if fl, ok := b.src.(fieldLister); ok {
+		defs, err = fl.ContactFields(ctx)
+	}
+	if err != nil {
+		b.log.Warn("sync poller: ActiveDEMAND's field list is unreadable, so contacts' custom fields wait for a later poll (passwords cannot be told apart)", "err", err)
+		return func(c *activedemand.Contact) {
+			c.Custom = nil
+			for k := range c.Fields {
+				if activedemand.IsCustomField(k) {
+					delete(c.Fields, k)
+				}
+			}
+		}
+	}
+	var secret []string
+	for _, d := range defs {
+		if mapping.IsSecretField(d) {
+			secret = append(secret, d.Key)
+		}
+	}
+	return func(c *activedemand.Contact) {
+		for _, k := range secret {
+			delete(c.Custom, k)
+			delete(c.Fields, k)
+		}
+	}
 }
 
 func (b *contactBook) get(ctx context.Context, id activedemand.ID) (activedemand.Contact, bool, error) {
@@ -209,10 +255,12 @@ func (b *contactBook) get(ctx context.Context, id activedemand.ID) (activedemand
 		return activedemand.Contact{}, false, nil
 	}
 	m := map[activedemand.ID]activedemand.Contact{}
+	scrub := b.withoutPasswords(ctx)
 	for c, err := range b.src.AllContacts(ctx) {
 		if err != nil {
 			return activedemand.Contact{}, false, fmt.Errorf("sync poller: list contacts: %w", err)
 		}
+		scrub(&c)
 		m[c.ID] = c
 	}
 	b.m = m

@@ -116,8 +116,7 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	// Recordings and transcripts go beside the database they are indexed in
 	// (the demo's beside the demo database), and the field mapping checks
 	// its links against ActiveDEMAND's field list.
-	ecfg := Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger,
-		MaxChanges: cfg.MaxChanges, DataDir: filepath.Dir(cfg.Store.Path()), ADFields: ad}
+	ecfg := engineConfig(cfg, gc, ad)
 	if cfg.Once {
 		// A catch-up run waits on the outbox, not on new work.
 		ecfg.PollInterval = 50 * time.Millisecond
@@ -162,6 +161,13 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	}
 	sum, serr := r.summary()
 	return sum, errors.Join(err, serr)
+}
+
+// engineConfig is the engine's configuration for a run of cfg on its
+// clients.
+func engineConfig(cfg RunConfig, gc *ghl.Client, ad *activedemand.Client) Config {
+	return Config{Store: cfg.Store, GHL: gc, AD: ad, ProviderID: cfg.ProviderID, Workers: cfg.Workers, Logger: cfg.Logger,
+		MaxChanges: cfg.MaxChanges, DataDir: filepath.Dir(cfg.Store.Path()), ADFields: ad}
 }
 
 // newClients builds the two clients of cfg; GHL's on [Transport] unless

@@ -37,6 +37,17 @@ func (t tracingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return res, err
 }
 
+// CloseIdleConnections passes on to next, so that the client's
+// CloseIdleConnections reaches the connections under the wrapper.
+func (t tracingTransport) CloseIdleConnections() { closeIdle(t.next) }
+
+// closeIdle closes rt's idle connections, if it keeps any.
+func closeIdle(rt http.RoundTripper) {
+	if c, ok := rt.(interface{ CloseIdleConnections() }); ok {
+		c.CloseIdleConnections()
+	}
+}
+
 type traceKey struct{}
 
 // trace collects the requests of one engine call.

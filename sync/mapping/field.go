@@ -204,6 +204,10 @@ func NewCatalog(defs []activedemand.ContactField, adErr error) Catalog {
 	return c
 }
 
+// IsSecretField reports whether an ActiveDEMAND field holds a password:
+// its values are never copied to HighLevel, nor stored by Parley.
+func IsSecretField(f activedemand.ContactField) bool { return adType(f.Type) == Secret }
+
 // adType reads ActiveDEMAND's field type. Types Parley does not know are
 // text, which maps anywhere text goes.
 func adType(t string) Type {

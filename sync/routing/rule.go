@@ -42,6 +42,10 @@ const (
 	maxUserIDLength = 64
 )
 
+// MaxTaskDueHours is a year: a task due later is a typing mistake, and far
+// larger values overflow the due date the engine computes.
+const MaxTaskDueHours = 366 * 24
+
 // Rule is one routing rule: when its conditions hold for a transcript, its
 // actions are taken for the call's contact.
 type Rule struct {
@@ -249,8 +253,11 @@ func Compile(r Rule) (*Compiled, error) {
 				bad("task text %s", prob)
 			}
 		}
-		if t.DueHours < 0 {
+		switch {
+		case t.DueHours < 0:
 			bad("the task cannot be due before the call")
+		case t.DueHours > MaxTaskDueHours:
+			bad("the task is due %d hours after the call; at most %d (a year) are allowed", t.DueHours, MaxTaskDueHours)
 		}
 	}
 	if len(p) > 0 {

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -49,6 +50,11 @@ type fileSentence struct {
 	Text       string  `json:"text"`
 	Confidence float64 `json:"confidence,omitempty"`
 }
+
+// maxOffsetMS is the largest offset a time.Duration holds, in
+// milliseconds: about 292 years. A larger one would wrap to a negative
+// Duration and break the time order the player searches by.
+const maxOffsetMS = int64(math.MaxInt64 / time.Millisecond)
 
 // ErrInvalid is matched (errors.Is) by every error Decode returns for a file
 // that is not a transcript.
@@ -90,6 +96,8 @@ func Decode(r io.Reader) ([]Sentence, error) {
 		switch {
 		case s.StartMS < 0 || s.EndMS < s.StartMS:
 			return nil, fmt.Errorf("%w: sentence %d runs from %d ms to %d ms", ErrInvalid, i+1, s.StartMS, s.EndMS)
+		case s.EndMS > maxOffsetMS:
+			return nil, fmt.Errorf("%w: sentence %d ends at %d ms, later than any recording can last", ErrInvalid, i+1, s.EndMS)
 		case s.StartMS < last:
 			return nil, fmt.Errorf("%w: sentence %d starts at %d ms, before the one ahead of it (%d ms)", ErrInvalid, i+1, s.StartMS, last)
 		}

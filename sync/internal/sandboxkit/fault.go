@@ -33,6 +33,10 @@ const (
 	// FaultMalformedAfter applies the request and replies 200 with the
 	// first half of the real body.
 	FaultMalformedAfter FaultKind = "malformed-after"
+	// FaultRandom draws one of the kinds above, or none, for each call
+	// from Mix (see FaultMix); it stays queued until the faults are
+	// cleared. Take returns what was drawn, never a FaultRandom.
+	FaultRandom FaultKind = "random"
 )
 
 // Fault is one injected failure.
@@ -58,8 +62,11 @@ type Fault struct {
 	// Delay is FaultSlow's wait.
 	Delay time.Duration
 	// Times is how many calls the fault affects: 0 means 1, negative
-	// means every call until the faults are cleared.
+	// means every call until the faults are cleared. A FaultRandom
+	// ignores it and stays until cleared.
 	Times int
+	// Mix draws FaultRandom's fault for each call.
+	Mix *FaultMix
 }
 
 // String names the fault for test output, e.g. "status-503" or "slow".
@@ -81,6 +88,10 @@ func (f Fault) Validate() error {
 	case FaultSlow:
 		if f.Delay <= 0 {
 			return fmt.Errorf("a slow fault needs a positive Delay")
+		}
+	case FaultRandom:
+		if f.Mix == nil {
+			return fmt.Errorf("a random fault needs a Mix (NewFaultMix)")
 		}
 	case FaultDropBefore, FaultDropAfter, FaultMalformedBefore, FaultMalformedAfter:
 	default:
@@ -108,7 +119,10 @@ func (fs *Faults) Inject(f Fault) error {
 		return fmt.Errorf("inject fault on %q: %w", f.Route, err)
 	}
 	left := f.Times
-	if left == 0 {
+	switch {
+	case f.Kind == FaultRandom:
+		left = -1
+	case left == 0:
 		left = 1
 	}
 	fs.mu.Lock()
@@ -117,12 +131,20 @@ func (fs *Faults) Inject(f Fault) error {
 	return nil
 }
 
-// Take returns the fault for one call to route, if any, and uses it up.
+// Take returns the fault for one call to route, if any, and uses it up. A
+// FaultRandom that draws no fault for the call lets it go on to the next
+// queued fault.
 func (fs *Faults) Take(route string) (Fault, bool) {
 	fs.mu.Lock()
 	defer fs.mu.Unlock()
 	for i, f := range fs.q {
 		if f.Route != "" && f.Route != route {
+			continue
+		}
+		if f.Kind == FaultRandom {
+			if drawn, ok := f.Mix.draw(route); ok {
+				return drawn, true
+			}
 			continue
 		}
 		if f.left > 0 {
