@@ -41,6 +41,9 @@ type MediaFile struct {
 	ContentType string
 	// FetchedAt zero means "now" when adding.
 	FetchedAt time.Time
+	// CallAt is when the call the file belongs to took place; zero when
+	// unknown (files indexed before Parley kept it).
+	CallAt time.Time
 }
 
 func (f MediaFile) validate() error {
@@ -82,12 +85,13 @@ func (s *Store) AddMedia(ctx context.Context, f MediaFile) (int64, error) {
 		f.FetchedAt = s.now()
 	}
 	var id int64
-	err := s.w.QueryRowContext(ctx, `INSERT INTO media (message_id, contact_id, kind, path, sha256, size, content_type, fetched_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+	err := s.w.QueryRowContext(ctx, `INSERT INTO media (message_id, contact_id, kind, path, sha256, size, content_type, fetched_at, call_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (message_id, kind) DO UPDATE SET contact_id = excluded.contact_id, path = excluded.path,
-			sha256 = excluded.sha256, size = excluded.size, content_type = excluded.content_type, fetched_at = excluded.fetched_at
+			sha256 = excluded.sha256, size = excluded.size, content_type = excluded.content_type, fetched_at = excluded.fetched_at,
+			call_at = excluded.call_at
 		RETURNING id`,
-		f.MessageID, f.ContactID, string(f.Kind), f.Path, f.SHA256, f.Size, f.ContentType, toMillis(f.FetchedAt)).Scan(&id)
+		f.MessageID, f.ContactID, string(f.Kind), f.Path, f.SHA256, f.Size, f.ContentType, toMillis(f.FetchedAt), toMillis(f.CallAt)).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("add %s for message %q: %w", f.Kind, f.MessageID, err)
 	}
@@ -122,9 +126,9 @@ func (s *Store) queryMedia(ctx context.Context, where string, args ...any) ([]Me
 	return queryAll(ctx, s.r, func(rows rowScanner) (MediaFile, error) {
 		var f MediaFile
 		var kind string
-		var at int64
-		err := rows.Scan(&f.ID, &f.MessageID, &f.ContactID, &kind, &f.Path, &f.SHA256, &f.Size, &f.ContentType, &at)
-		f.Kind, f.FetchedAt = MediaKind(kind), fromMillis(at)
+		var at, callAt int64
+		err := rows.Scan(&f.ID, &f.MessageID, &f.ContactID, &kind, &f.Path, &f.SHA256, &f.Size, &f.ContentType, &at, &callAt)
+		f.Kind, f.FetchedAt, f.CallAt = MediaKind(kind), fromMillis(at), fromMillis(callAt)
 		return f, err
-	}, `SELECT id, message_id, contact_id, kind, path, sha256, size, content_type, fetched_at FROM media `+where, args...)
+	}, `SELECT id, message_id, contact_id, kind, path, sha256, size, content_type, fetched_at, call_at FROM media `+where, args...)
 }

@@ -566,6 +566,9 @@ func (s *Store) indexHistory(ctx context.Context, limit int) (more bool, err err
 		if err := indexScoped(ctx, tx, from, to); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, indexHistoryIDs, from, to, from, to); err != nil {
+			return err
+		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO history_time_blocks (block, min_at, max_at)
 			SELECT id >> ?, min(at), max(at) FROM history WHERE id > ? AND id <= ? GROUP BY id >> ?
 			ON CONFLICT (block) DO UPDATE SET min_at = min(min_at, excluded.min_at), max_at = max(max_at, excluded.max_at)`,

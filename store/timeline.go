@@ -68,9 +68,9 @@ func (s *Store) ADIDsFor(ctx context.Context, kind EntityKind, ghlIDs []string) 
 // HistoryFor returns the history rows whose AD-side or GHL-side id is one of
 // ids, newest first, at most limit (capped at MaxHistoryLimit).
 //
-// History has no index on the ids (its search index is by word), so this
-// reads the table from the newest row back until it has limit rows: one
-// pass for all ids, which SQLite holds in a temporary index.
+// Each id is looked up in history_ids for the rows the background indexer
+// has done; the few rows above its watermark are read by id range. So the
+// cost follows the contact's rows, not the table's.
 func (s *Store) HistoryFor(ctx context.Context, ids []string, limit int) ([]HistoryEntry, error) {
 	if limit <= 0 || limit > MaxHistoryLimit {
 		limit = MaxHistoryLimit
@@ -82,15 +82,33 @@ func (s *Store) HistoryFor(ctx context.Context, ids []string, limit int) ([]Hist
 	if err != nil {
 		return nil, fmt.Errorf("history of %d records: %w", len(ids), err)
 	}
-	out, err := queryAll(ctx, s.r, scanHistory, `WITH ids(v) AS (SELECT value FROM json_each(?))
-		SELECT `+historySelect+` FROM history h
-		WHERE h.local_id IN (SELECT v FROM ids) OR h.remote_id IN (SELECT v FROM ids)
-		ORDER BY h.id DESC LIMIT ?`, string(list), limit)
+	out, err := queryAll(ctx, s.r, scanHistory, historyForQuery, string(list), limit)
 	if err != nil {
 		return nil, fmt.Errorf("history of %d records: %w", len(ids), err)
 	}
 	return out, nil
 }
+
+// historyForQuery is HistoryFor's query: a JSON array of ids, then the
+// limit. IN over a UNION finds a row once even when both its ids are
+// asked for.
+const historyForQuery = `WITH ids(v) AS (SELECT value FROM json_each(?)),
+		mark(n) AS (SELECT indexed_through FROM history_fts_progress)
+		SELECT ` + historySelect + ` FROM history h
+		WHERE h.id IN (
+			SELECT history_id FROM history_ids WHERE ref IN (SELECT v FROM ids)
+			UNION
+			SELECT id FROM history WHERE id > (SELECT n FROM mark)
+				AND (local_id IN (SELECT v FROM ids) OR remote_id IN (SELECT v FROM ids)))
+		ORDER BY h.id DESC LIMIT ?`
+
+// indexHistoryIDs adds the history rows from < id <= to to history_ids
+// under both their ids (arguments: from, to, from, to); the indexer runs
+// it with the search index's chunk.
+const indexHistoryIDs = `INSERT OR IGNORE INTO history_ids (ref, history_id)
+		SELECT local_id, id FROM history WHERE id > ? AND id <= ? AND local_id <> ''
+		UNION ALL
+		SELECT remote_id, id FROM history WHERE id > ? AND id <= ? AND remote_id <> ''`
 
 // MediaOfKind lists media files of one kind in id order, those with an id
 // above afterID, at most limit: a caller pages through every transcript.

@@ -87,6 +87,7 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 		c.win.SetIcon(icon)
 	}
 	c.build(deps)
+	c.watch()
 	return c
 }
 

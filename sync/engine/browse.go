@@ -472,8 +472,8 @@ type TranscriptQuery struct {
 	// Text: every word must begin a word of the sentence,
 	// case-insensitively ("refund" finds "refunds" and "Refund").
 	Text string
-	// Since and Until keep calls fetched in [Since, Until); zero leaves an
-	// end open.
+	// Since and Until keep calls that took place in [Since, Until); zero
+	// leaves an end open.
 	Since, Until time.Time
 	// Channel keeps one side of the call (1 or 2); 0 is either.
 	Channel int
@@ -482,8 +482,8 @@ type TranscriptQuery struct {
 // TranscriptHit is one sentence that matched.
 type TranscriptHit struct {
 	ContactID, MessageID string
-	// CallAt is when the call's transcript was fetched: the media index
-	// keeps no call time of its own.
+	// CallAt is when the call took place; for a transcript indexed before
+	// the media index kept call times, when it was fetched.
 	CallAt time.Time
 	// Index is the sentence's place in its transcript.
 	Index    int
@@ -580,7 +580,11 @@ func (b *Browser) updateIndex(ctx context.Context) error {
 				b.skip(fmt.Sprintf("transcript of message %s: %v", f.MessageID, err))
 				continue
 			}
-			d := indexedTranscript{contactID: f.ContactID, messageID: f.MessageID, at: f.FetchedAt, sentences: ss, lower: make([]string, len(ss))}
+			at := f.CallAt
+			if at.IsZero() {
+				at = f.FetchedAt
+			}
+			d := indexedTranscript{contactID: f.ContactID, messageID: f.MessageID, at: at, sentences: ss, lower: make([]string, len(ss))}
 			for i, s := range ss {
 				d.lower[i] = strings.ToLower(s.Text)
 				b.bytes += len(s.Text)

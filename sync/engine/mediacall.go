@@ -389,7 +389,7 @@ func hexSum(h hash.Hash) string { return hex.EncodeToString(h.Sum(nil)) }
 // rather than fetch it again.
 func (e *Engine) index(ctx context.Context, cj CallMediaJob, kind store.MediaKind, f savedFile, contentType string) error {
 	_, err := e.st.AddMedia(ctx, store.MediaFile{MessageID: cj.GHLMessageID, ContactID: cj.GHLContactID, Kind: kind,
-		Path: f.rel, SHA256: f.sum, Size: f.size, ContentType: contentType, FetchedAt: e.now()})
+		Path: f.rel, SHA256: f.sum, Size: f.size, ContentType: contentType, FetchedAt: e.now(), CallAt: cj.At})
 	return err
 }
 

@@ -19,7 +19,7 @@ import (
 	"time"
 )
 
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	bin := os.Getenv("PARLEY_SMOKE_BINARY")
 	if bin == "" {
@@ -31,7 +31,7 @@ func binary(t *testing.T) string {
 	return bin
 }
 
-func requireTools(t *testing.T, tools ...string) {
+func requireTools(t testing.TB, tools ...string) {
 	t.Helper()
 	for _, tool := range tools {
 		if _, err := exec.LookPath(tool); err != nil {
@@ -43,7 +43,7 @@ func requireTools(t *testing.T, tools ...string) {
 // startXvfb starts a private X server and returns its display name. Xvfb
 // picks a free display number itself and writes it to -displayfd once it
 // accepts connections, so there is no race and no fixed number to collide.
-func startXvfb(t *testing.T) string {
+func startXvfb(t testing.TB) string {
 	t.Helper()
 	r, w, err := os.Pipe()
 	if err != nil {
