@@ -136,12 +136,9 @@ func runConsole(o options, meta fyne.AppMetadata, inDemo bool) error {
 	a := newApp(meta)
 	lo := launch.Options{DataDir: o.dataDir, Preferences: a.Preferences(), Logger: slog.Default(), Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
 		GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL}
-	// oto allows one audio context per process: opened once, here.
-	if dev, err := player.OpenDevice(context.Background()); err != nil {
-		lo.SoundErr = err
-	} else {
-		lo.Sound = dev
-	}
+	// oto allows one audio context per process: one device, opened when a
+	// recording first plays.
+	lo.Sound = player.NewLazyDevice()
 	deps, err := launch.Open(context.Background(), lo, inDemo)
 	if err != nil {
 		slog.Error("cannot open the console", "err", err)

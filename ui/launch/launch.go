@@ -8,6 +8,7 @@ package launch
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"path/filepath"
 	"sync"
@@ -85,7 +86,6 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	}
 	d.SwitchMode = func(ctx context.Context, demoMode bool) (ui.Deps, error) { return Open(ctx, o, demoMode) }
 
-	var accounts engine.ConnectedAccounts = real
 	var stopSync func()
 	if demoMode {
 		at, err := engine.StartDemoSession(ctx, db, time.Now())
@@ -96,13 +96,16 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 		sandboxes := demo.StartBackground(o.DataDir, demo.Options{Logger: o.Logger, GHLEmpty: true, Now: at})
 		d.DemoSandboxes = sandboxes.URLs
 		// The screens browse the sandboxes live, as they would the real
-		// accounts; they are up in a fifth of a second.
-		if sb, err := sandboxes.Wait(); err == nil {
-			accounts = sandboxAccounts{sb}
-		} else {
-			accounts = nil
-			o.Logger.Error("the demo sandboxes did not start", "err", err)
-		}
+		// accounts, once they are up: the window does not wait for them.
+		lb := &lazyBrowser{build: func() *engine.Browser {
+			sb, err := sandboxes.Wait()
+			if err != nil {
+				o.Logger.Error("the demo sandboxes did not start", "err", err)
+				return browser(db, nil, dbDir, o.Logger)
+			}
+			return browser(db, sandboxAccounts{sb}, dbDir, o.Logger)
+		}}
+		d.Browse, d.Conversations = lb, lb
 		syncCtx, cancel := context.WithCancel(context.Background())
 		var syncing sync.WaitGroup
 		syncing.Go(func() {
@@ -128,8 +131,10 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 		}
 		stopSync = runner.Close
 	}
-	if b := browser(db, accounts, dbDir, o.Logger); b != nil {
-		d.Browse, d.Conversations = b, b // a nil *Browser in the interface would not be nil
+	if !demoMode {
+		if b := browser(db, real, dbDir, o.Logger); b != nil {
+			d.Browse, d.Conversations = b, b // a nil *Browser in the interface would not be nil
+		}
 	}
 	var once sync.Once
 	d.Release = func() {
@@ -183,3 +188,80 @@ func (noAccounts) ADConfig() (activedemand.Config, error) {
 	return activedemand.Config{}, secrets.ErrNotFound
 }
 func (noAccounts) ProviderID() string { return "" }
+
+// lazyBrowser builds the demo's browser on its first use, off the UI
+// goroutine (the screens call it from their background work), so that the
+// window does not wait for the sandboxes to start.
+type lazyBrowser struct {
+	build func() *engine.Browser
+	once  sync.Once
+	b     *engine.Browser
+}
+
+// errNoBrowser is what the screens show when the browser could not be
+// built; the log says why.
+var errNoBrowser = errors.New("the stored contacts cannot be read; the log says why")
+
+func (l *lazyBrowser) get() (*engine.Browser, error) {
+	l.once.Do(func() { l.b = l.build() })
+	if l.b == nil {
+		return nil, errNoBrowser
+	}
+	return l.b, nil
+}
+
+func (l *lazyBrowser) Contacts(ctx context.Context, query string, limit int) ([]engine.ContactSummary, error) {
+	b, err := l.get()
+	if err != nil {
+		return nil, err
+	}
+	return b.Contacts(ctx, query, limit)
+}
+
+func (l *lazyBrowser) Timeline(ctx context.Context, ghlContactID string) (engine.Timeline, error) {
+	b, err := l.get()
+	if err != nil {
+		return engine.Timeline{}, err
+	}
+	return b.Timeline(ctx, ghlContactID)
+}
+
+func (l *lazyBrowser) SearchTranscripts(ctx context.Context, q engine.TranscriptQuery) (engine.TranscriptResults, error) {
+	b, err := l.get()
+	if err != nil {
+		return engine.TranscriptResults{}, err
+	}
+	return b.SearchTranscripts(ctx, q)
+}
+
+func (l *lazyBrowser) ADConversations(ctx context.Context, q engine.ADConversationQuery) ([]engine.ADConversation, string, error) {
+	b, err := l.get()
+	if err != nil {
+		return nil, "", err
+	}
+	return b.ADConversations(ctx, q)
+}
+
+func (l *lazyBrowser) GHLConversations(ctx context.Context, q engine.GHLConversationQuery) ([]engine.GHLConversation, int64, error) {
+	b, err := l.get()
+	if err != nil {
+		return nil, 0, err
+	}
+	return b.GHLConversations(ctx, q)
+}
+
+func (l *lazyBrowser) Pair(ctx context.Context, adContactID, ghlConversationID string) (engine.Pair, error) {
+	b, err := l.get()
+	if err != nil {
+		return engine.Pair{}, err
+	}
+	return b.Pair(ctx, adContactID, ghlConversationID)
+}
+
+func (l *lazyBrowser) ResyncConversation(ctx context.Context, adContactID string) (engine.ResyncResult, error) {
+	b, err := l.get()
+	if err != nil {
+		return engine.ResyncResult{}, err
+	}
+	return b.ResyncConversation(ctx, adContactID)
+}
