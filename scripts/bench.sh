@@ -96,6 +96,14 @@ if grep -qs '^func BenchmarkConsoleStart' ui/smoke/*_test.go && { [ -z "$ONLY" ]
     $GO test -run '^$' -bench '^BenchmarkConsoleStart$' -benchmem -timeout 60m -count "$COUNT" ./ui/smoke/ 2>&1 | tee -a "$log"; then
     failed+=("./ui/smoke/ BenchmarkConsoleStart")
   fi
+  # The engine's memory on the real thing: a `parley sync --once` child
+  # catching up with PARLEY_BENCH_MESSAGES messages, its peak RSS from the
+  # kernel; ActiveDEMAND is paced at four requests a second, so minutes.
+  echo "== ./ui/smoke/ -bench '^BenchmarkSyncProcessMemory$' -count $SLOW"
+  if ! PARLEY_SMOKE_BINARY="$PWD/bin/parley" \
+    $GO test -run '^$' -bench '^BenchmarkSyncProcessMemory$' -benchtime 1x -timeout 60m -count "$SLOW" ./ui/smoke/ 2>&1 | tee -a "$log"; then
+    failed+=("./ui/smoke/ BenchmarkSyncProcessMemory")
+  fi
 fi
 
 # Import memory is a whole process's peak, which a benchmark sharing its

@@ -217,6 +217,9 @@ func BenchmarkMirror(b *testing.B) {
 	}
 	b.ReportMetric(float64(total)/b.Elapsed().Seconds(), "messages/s")
 	b.ReportMetric(float64(ghlCalls)/float64(total), "ghl-calls/message")
+	// The size measured, for make bench's table to show beside the rate.
+	b.ReportMetric(float64(messages), "messages")
+	b.ReportMetric(float64(contacts), "contacts")
 	// On a shared machine messages/s says as much about the neighbours as
 	// about Parley; the CPU time each message costs (both sandboxes, the
 	// clients, the store and the engine together) does not.

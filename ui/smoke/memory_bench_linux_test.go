@@ -98,6 +98,8 @@ func BenchmarkSyncProcessMemory(b *testing.B) {
 	}
 	b.ReportMetric(float64(peakKB)/1024, "peak-rss-MB")
 	b.ReportMetric(float64(mirrored)/b.Elapsed().Seconds(), "messages/s")
+	b.ReportMetric(float64(messages), "messages")
+	b.ReportMetric(float64(contacts), "contacts")
 }
 
 func benchEnv(b *testing.B, name string, def int) int {
