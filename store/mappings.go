@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os/user"
 	"strings"
 	"time"
 )
@@ -30,6 +31,9 @@ type MappingVersion struct {
 	SavedAt time.Time
 	// Note is what the user wrote when saving, e.g. "map lead source".
 	Note string
+	// SavedBy is who saved it: the computer's user name, or "Parley" for
+	// the default mapping; empty for versions saved before it was kept.
+	SavedBy string
 	// Fields is how many mappings the version has.
 	Fields int
 }
@@ -38,6 +42,20 @@ type MappingVersion struct {
 // never overwritten, so what the sync did last week can be explained with the
 // mappings it used then.
 func (s *Store) SaveMappings(ctx context.Context, m []FieldMapping, note string) (version int, err error) {
+	return s.SaveMappingsAs(ctx, m, note, CurrentUser())
+}
+
+// CurrentUser is the name of the computer's user running Parley, which
+// mapping versions are saved under; "" when the system cannot say.
+func CurrentUser() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return ""
+}
+
+// SaveMappingsAs is SaveMappings under the name by.
+func (s *Store) SaveMappingsAs(ctx context.Context, m []FieldMapping, note, by string) (version int, err error) {
 	seen := make(map[string]int, len(m))
 	for i, f := range m {
 		switch {
@@ -53,7 +71,7 @@ func (s *Store) SaveMappings(ctx context.Context, m []FieldMapping, note string)
 		seen[f.GHLField] = i
 	}
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO mapping_versions (saved_at, note) VALUES (?, ?)`, toMillis(s.now()), note)
+		res, err := tx.ExecContext(ctx, `INSERT INTO mapping_versions (saved_at, note, saved_by) VALUES (?, ?, ?)`, toMillis(s.now()), note, by)
 		if err != nil {
 			return err
 		}
@@ -135,10 +153,10 @@ func (s *Store) MappingVersions(ctx context.Context) ([]MappingVersion, error) {
 	vs, err := queryAll(ctx, s.r, func(rows rowScanner) (MappingVersion, error) {
 		var v MappingVersion
 		var at int64
-		err := rows.Scan(&v.Version, &at, &v.Note, &v.Fields)
+		err := rows.Scan(&v.Version, &at, &v.Note, &v.SavedBy, &v.Fields)
 		v.SavedAt = fromMillis(at)
 		return v, err
-	}, `SELECT v.version, v.saved_at, v.note, count(f.position)
+	}, `SELECT v.version, v.saved_at, v.note, v.saved_by, count(f.position)
 		FROM mapping_versions v LEFT JOIN mapping_fields f ON f.version = v.version
 		GROUP BY v.version ORDER BY v.version DESC`)
 	if err != nil {

@@ -44,10 +44,11 @@ func TestMappingsAreVersioned(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	by := CurrentUser()
 	want := []MappingVersion{
-		{3, start.Add(3 * time.Hour), "clear all", 0},
-		{2, start.Add(2 * time.Hour), "map lead source", 3},
-		{1, start.Add(1 * time.Hour), "initial", 2},
+		{Version: 3, SavedAt: start.Add(3 * time.Hour), Note: "clear all", SavedBy: by, Fields: 0},
+		{Version: 2, SavedAt: start.Add(2 * time.Hour), Note: "map lead source", SavedBy: by, Fields: 3},
+		{Version: 1, SavedAt: start.Add(1 * time.Hour), Note: "initial", SavedBy: by, Fields: 2},
 	}
 	if !slices.Equal(versions, want) {
 		t.Errorf("versions = %+v\nwant       %+v", versions, want)

@@ -473,7 +473,11 @@ func (s *mappingScreen) drawVersionRow(i widget.ListItemID, o fyne.CanvasObject)
 	if note == "" {
 		note = "(no note)"
 	}
-	title.SetText(fmt.Sprintf("Version %d · %s · %s · %d fields", v.Version, v.SavedAt.In(s.loc).Format("2 Jan 2006 15:04"), note, v.Fields))
+	by := v.SavedBy
+	if by == "" {
+		by = "someone (not recorded)"
+	}
+	title.SetText(fmt.Sprintf("Version %d · %s by %s · %s · %d fields", v.Version, v.SavedAt.In(s.loc).Format("2 Jan 2006 15:04"), by, note, v.Fields))
 	changes.SetText(v.changes)
 	revert.OnTapped = func() { s.askRevert(v.Version) }
 	if i == 0 {

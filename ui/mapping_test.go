@@ -375,7 +375,7 @@ func TestMappingSaveAndRevert(t *testing.T) {
 
 	s.tabs.SelectIndex(2)
 	labels := visibleLabels(c)
-	for _, want := range []string{"Version 2 · ", "· map lead source · 8 fields", "+ custom_4 → lookup (1 entries) → customFields.lead_source",
+	for _, want := range []string{"Version 2 · ", " by " + store.CurrentUser() + " · map lead source · 8 fields", "+ custom_4 → lookup (1 entries) → customFields.lead_source",
 		"Version 1 · ", "the first saved version"} {
 		if !labelWith(labels, want) {
 			t.Errorf("the version list lacks %q: %q", want, labels)
