@@ -440,7 +440,9 @@ func (c *contactScreen) showEntry(e *engine.TimelineEntry, row *fyne.Container) 
 	if e.Outcome == "failed" {
 		text.Importance = widget.DangerImportance
 	}
-	text.SetText(strings.TrimSpace(body))
+	// One line a row: a note's or a transcript's line breaks would draw
+	// over the rows below; the row's ellipsis ends what does not fit.
+	text.SetText(strings.Join(strings.Fields(body), " "))
 }
 
 // openCall loads a call's recording and transcript; from, if set, is the

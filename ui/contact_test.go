@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/storage"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 	"fyne.io/fyne/v2/theme"
 
 	"parley/store"
@@ -339,4 +340,19 @@ func TestContactLooks(t *testing.T) {
 	cs.player.SeekBy(1500 * time.Millisecond)
 	loop.idleFor(50 * time.Millisecond)
 	assertLooks(t, "contact/call.png", c.Window().Canvas().Capture())
+}
+
+// TestContactTimelineRowsAreOneLine: a note or transcript with line breaks
+// is one line in its timeline row (the ellipsis ends it), so it cannot draw
+// over the rows below.
+func TestContactTimelineRowsAreOneLine(t *testing.T) {
+	f := newContactFixture(t)
+	_, cs, _ := openContacts(t, f, Deps{})
+	row := cs.entries.CreateItem().(*fyne.Container)
+	cs.showEntry(&engine.TimelineEntry{Kind: engine.EntryNote, Side: engine.SideAD, At: time.Now(),
+		Text: "Call transcript (inbound call, 0:12)\n\n0:00 Side 1: Hello,\tthis is Harbourview  "}, row)
+	got := row.Objects[0].(*widget.Label).Text
+	if want := "Call transcript (inbound call, 0:12) 0:00 Side 1: Hello, this is Harbourview"; got != want {
+		t.Errorf("row text %q, want %q", got, want)
+	}
 }
