@@ -132,6 +132,9 @@ type MappingEditor interface {
 	RevertMapping(ctx context.Context, version int) (int, error)
 	PreviewMapping(ctx context.Context, links []mapping.Link, sample mapping.Record) (mapping.Preview, error)
 	MappingSamples(ctx context.Context, limit int) ([]engine.MappingSample, error)
+	// MappingSampleMessage is a sample contact's newest message the sync
+	// has read, for the preview; ok false when there is none.
+	MappingSampleMessage(ctx context.Context, contactID string) (msg engine.MappingMessage, ok bool, err error)
 }
 
 // SyncRunner starts and stops the console's own sync on the connected

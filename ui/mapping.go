@@ -215,7 +215,7 @@ func (s *mappingScreen) view() fyne.CanvasObject {
 		s.scheduleCheck()
 	})
 	s.sampleSel.PlaceHolder = "(no sample contact)"
-	s.withMessage = widget.NewCheck("with an example message", func(bool) { s.scheduleCheck() })
+	s.withMessage = widget.NewCheck(withMessageText, func(bool) { s.scheduleCheck() })
 	s.previewRows = container.NewVBox()
 	s.previewInput = widget.NewLabel("")
 	s.previewInput.TextStyle = fyne.TextStyle{Monospace: true}
@@ -575,6 +575,10 @@ func (s *mappingScreen) scheduleCheck() {
 	g := s.gen.Add(1)
 	links := slices.Clone(s.links)
 	sample := s.sampleRecord()
+	withMsg, contactID := s.withMessage.Checked, ""
+	if sample != nil {
+		contactID = s.samples[s.sample].ContactID
+	}
 	s.bg.run(s.ctx, func(ctx context.Context) func() {
 		t := time.NewTimer(s.delay)
 		defer t.Stop()
@@ -588,6 +592,10 @@ func (s *mappingScreen) scheduleCheck() {
 		}
 		var p mapping.Preview
 		var err error
+		msgLabel := ""
+		if sample != nil && withMsg {
+			msgLabel = s.addSampleMessage(ctx, sample, contactID)
+		}
 		if sample != nil {
 			p, err = s.ed.PreviewMapping(ctx, links, sample)
 		} else {
@@ -602,6 +610,11 @@ func (s *mappingScreen) scheduleCheck() {
 				return
 			}
 			s.problems, s.checked = p.Problems, true
+			if msgLabel != "" {
+				s.withMessage.SetText("with a message: " + msgLabel)
+			} else {
+				s.withMessage.SetText(withMessageText)
+			}
 			s.preview = nil
 			if sample != nil {
 				s.preview = &p
@@ -613,20 +626,36 @@ func (s *mappingScreen) scheduleCheck() {
 	})
 }
 
-// sampleRecord is the chosen sample's fields, with an example message's
-// when asked; nil without a sample.
+// sampleRecord is the chosen sample contact's fields; nil without a
+// sample.
 func (s *mappingScreen) sampleRecord() mapping.Record {
 	if s.sample < 0 || s.sample >= len(s.samples) {
 		return nil
 	}
-	r := maps.Clone(s.samples[s.sample].Record)
-	if s.withMessage.Checked {
-		mapping.AddMessage(r, activedemand.Message{Channel: activedemand.ChannelSMS, Direction: activedemand.Inbound,
-			SenderName: r[activedemand.FieldFirstName], SenderPhone: r[activedemand.FieldPhone], SenderAddress: r[activedemand.FieldEmail],
-			Subject: "Example message", Body: "Hello, is the offer still open?", SentAt: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)},
-			activedemand.Conversation{Subject: "Example conversation"})
+	return maps.Clone(s.samples[s.sample].Record)
+}
+
+// withMessageText is the preview's message check before a message is
+// read.
+const withMessageText = "with a message"
+
+// addSampleMessage adds to r the contact's newest message the sync has
+// read from ActiveDEMAND, or an example message when there is none, and
+// says which. It runs off the UI goroutine.
+func (s *mappingScreen) addSampleMessage(ctx context.Context, r mapping.Record, contactID string) string {
+	msg, ok, err := s.ed.MappingSampleMessage(ctx, contactID)
+	if err == nil && ok {
+		maps.Copy(r, msg.Record)
+		return msg.Label
 	}
-	return r
+	mapping.AddMessage(r, activedemand.Message{Channel: activedemand.ChannelSMS, Direction: activedemand.Inbound,
+		SenderName: r[activedemand.FieldFirstName], SenderPhone: r[activedemand.FieldPhone], SenderAddress: r[activedemand.FieldEmail],
+		Subject: "Example message", Body: "Hello, is the offer still open?", SentAt: time.Date(2026, 1, 2, 15, 4, 5, 0, time.UTC)},
+		activedemand.Conversation{Subject: "Example conversation"})
+	if err != nil {
+		return "an example (this contact's messages could not be read: " + err.Error() + ")"
+	}
+	return "an example (Parley has read none of this contact's messages yet)"
 }
 
 func (s *mappingScreen) showProblems() {

@@ -503,3 +503,32 @@ func TestMappingLooks(t *testing.T) {
 		})
 	}
 }
+
+// TestMappingPreviewUsesARealMessage: with "with a message" ticked, the
+// preview adds the sample contact's newest message the sync has read from
+// ActiveDEMAND and says which; a contact with none gets an example, said
+// to be one.
+func TestMappingPreviewUsesARealMessage(t *testing.T) {
+	r := newMappingRig(t)
+	_, s, loop := openMapping(t, r, fyne.NewSize(1280, 960))
+	s.withMessage.SetChecked(true)
+	settle(t, s, loop)
+	if !strings.Contains(s.withMessage.Text, "an example (Parley has read none of this contact's messages yet)") {
+		t.Fatalf("before any message the check says %q", s.withMessage.Text)
+	}
+
+	contactID := s.samples[s.sample].ContactID
+	job, err := engine.APIMessageJob(activedemand.Message{ID: "ad-m-1", ConversationID: "ad-cv-1", ContactID: activedemand.ID(contactID),
+		Channel: activedemand.ChannelSMS, Direction: activedemand.Inbound, Body: "Do you deliver to Halifax?", SentAt: time.Date(2026, 11, 3, 10, 0, 0, 0, time.UTC)},
+		activedemand.Conversation{ID: "ad-cv-1", ContactID: activedemand.ID(contactID)}, activedemand.Contact{ID: activedemand.ID(contactID), FirstName: "Grace"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.st.EnqueueBatch(context.Background(), []store.OutboxJob{job}); err != nil {
+		t.Fatal(err)
+	}
+	s.withMessage.SetChecked(false)
+	s.withMessage.SetChecked(true)
+	settle(t, s, loop)
+	loop.runUntil(t, "the real message", func() bool { return strings.Contains(s.withMessage.Text, "with a message: SMS in, 3 Nov 2026") })
+}

@@ -119,3 +119,13 @@ func (c *Control) MappingSamples(ctx context.Context, limit int) ([]MappingSampl
 	}
 	return e.MappingSamples(ctx, limit)
 }
+
+// MappingSampleMessage is Engine.MappingSampleMessage of the attached
+// engine.
+func (c *Control) MappingSampleMessage(ctx context.Context, contactID string) (MappingMessage, bool, error) {
+	e, err := c.mappingEngine("read a sample message")
+	if err != nil {
+		return MappingMessage{}, false, err
+	}
+	return e.MappingSampleMessage(ctx, contactID)
+}

@@ -330,3 +330,47 @@ func (e *Engine) MappingSamples(ctx context.Context, limit int) ([]MappingSample
 	}
 	return out, nil
 }
+
+// MappingMessage is a stored ActiveDEMAND message of a sample contact, for
+// the editor's preview.
+type MappingMessage struct {
+	// Label says which message it is, e.g. "SMS in, 2 Jan 2026 15:04".
+	Label string
+	// Record is the message's fields alone (mapping.AddMessage's); add
+	// them to the contact's record.
+	Record mapping.Record
+}
+
+// MappingSampleMessage is the newest message of ActiveDEMAND contact
+// contactID that the sync has read (from the outbox, so no call to
+// ActiveDEMAND), with ok false when it has read none.
+func (e *Engine) MappingSampleMessage(ctx context.Context, contactID string) (m MappingMessage, ok bool, err error) {
+	items, err := e.st.OutboxWithValue(ctx, JobMirrorMessage, "$.contact.id", contactID, sampleMessageScan)
+	if err != nil {
+		return MappingMessage{}, false, fmt.Errorf("mapping sample message: %w", err)
+	}
+	var newest *MessageJob
+	for _, it := range items {
+		mj, err := DecodeMessageJob(it.Payload)
+		if err != nil {
+			continue // a job the engine cannot read says so in History when it runs
+		}
+		if newest == nil || mj.SentAt.After(newest.SentAt) {
+			newest = &mj
+		}
+	}
+	if newest == nil {
+		return MappingMessage{}, false, nil
+	}
+	r := mapping.Record{}
+	mapping.AddMessage(r, activedemand.Message{Channel: activedemand.Channel(newest.Channel), Direction: activedemand.Direction(newest.Direction),
+		SenderName: newest.SenderName, SenderAddress: newest.SenderAddress, SenderPhone: newest.SenderPhone, Subject: newest.Subject,
+		Body: newest.Body, SentAt: newest.SentAt, Status: activedemand.MessageStatus(newest.Status)},
+		activedemand.Conversation{Subject: newest.Conversation.Subject})
+	label := strings.TrimSpace(strings.ToUpper(newest.Channel) + " " + map[string]string{"inbound": "in", "outbound": "out"}[newest.Direction])
+	return MappingMessage{Label: label + ", " + newest.SentAt.Local().Format("2 Jan 2006 15:04"), Record: r}, true, nil
+}
+
+// sampleMessageScan bounds the jobs MappingSampleMessage reads for one
+// contact.
+const sampleMessageScan = 5_000

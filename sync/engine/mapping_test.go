@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -318,5 +319,40 @@ func TestSavedMappingAppliesToLaterJobs(t *testing.T) {
 	got := m.mirror()
 	if !slices.Equal(got.CustomFields, []ghltest.CustomFieldValue{{ID: "lead_source", Value: "web"}}) {
 		t.Errorf("GHL contact after the new mapping = %+v; want lead_source web", got)
+	}
+}
+
+// TestMappingSampleMessage: the preview's message is the contact's newest
+// one the sync has read from ActiveDEMAND, found in the outbox without a
+// call; a contact with none says so.
+func TestMappingSampleMessage(t *testing.T) {
+	m := newMappingRig(t)
+	ctx := context.Background()
+	if _, ok, err := m.e.MappingSampleMessage(ctx, string(m.contact.ID)); err != nil || ok {
+		t.Fatalf("before any message: ok %v, err %v; want none", ok, err)
+	}
+	first, err := m.as.AddMessage(adtest.NewMessage{ContactID: m.contact.ID, Channel: "sms", Direction: activedemand.Inbound,
+		Body: "Is the offer still open?", At: t0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.as.AddMessage(adtest.NewMessage{ConversationID: first.ConversationID, ContactID: m.contact.ID, Channel: "sms",
+		Direction: activedemand.Outbound, Body: "Yes, until Friday.", At: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	queueFromAD(t, m.st, m.ad)
+	calls := m.as.CallCounts()
+	msg, ok, err := m.e.MappingSampleMessage(ctx, string(m.contact.ID))
+	if err != nil || !ok {
+		t.Fatalf("MappingSampleMessage = ok %v, err %v", ok, err)
+	}
+	if msg.Record[mapping.MsgBody] != "Yes, until Friday." || msg.Record[mapping.MsgDirection] != "outbound" || !strings.HasPrefix(msg.Label, "SMS out, ") {
+		t.Errorf("sample message %+v, want the newer, outbound one", msg)
+	}
+	if _, ok := msg.Record["first_name"]; ok {
+		t.Errorf("the message's record carries contact fields: %+v", msg.Record)
+	}
+	if !maps.Equal(calls, m.as.CallCounts()) {
+		t.Error("reading the sample message called ActiveDEMAND")
 	}
 }
