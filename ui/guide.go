@@ -73,8 +73,10 @@ type guide struct {
 	ctx, stepCtx       context.Context
 	cancel, stepCancel context.CancelFunc
 	dlg                *dialog.CustomDialog
-	prevKey            func(*fyne.KeyEvent)
-	closed             bool
+	// root is the dialog's content.
+	root    *fyne.Container
+	prevKey func(*fyne.KeyEvent)
+	closed  bool
 
 	step  int
 	marks [guideSteps]guideMark
@@ -169,10 +171,10 @@ func (c *Console) openGuide(step int, marks [guideSteps]guideMark) *guide {
 	}
 	g.body = container.NewStack()
 	bar := container.NewBorder(nil, nil, g.closeBtn, container.NewHBox(g.back, g.skip, g.next), g.progress)
-	content := container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar),
+	g.root = container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), bar),
 		container.NewHBox(container.NewPadded(side), widget.NewSeparator()), nil, g.body)
 
-	g.dlg = dialog.NewCustomWithoutButtons(guideTitle, content, c.win)
+	g.dlg = dialog.NewCustomWithoutButtons(guideTitle, g.root, c.win)
 	size := c.win.Canvas().Size()
 	g.dlg.Resize(fyne.NewSize(max(size.Width-80, 640), max(size.Height-80, 480)))
 	// Enter and Escape reach the guide's entries and buttons through
@@ -691,9 +693,8 @@ func (g *guide) mappingStep() fyne.CanvasObject {
 			container.NewVBox(g.switchNote, container.NewHBox(g.switchBtn)))
 	}
 	g.mapping = newMappingScreen(g.deps, g.bg, guideWindow{g.c.win})
-	intro := "The default mapping is ready: names, email, phone and the rest of the standard fields go to HighLevel's contact. " +
-		"Check that no field HighLevel requires is flagged and that the preview of a sample contact looks right. " +
-		"Next saves nothing: Save in the editor keeps a change as a new version."
+	intro := "The default mapping is ready. Check that no field HighLevel requires is flagged and that the sample contact's preview " +
+		"looks right. Next saves nothing: the editor's Save keeps a change as a new version."
 	// The editor brings its own heading.
 	return container.NewBorder(wrapped(intro), nil, nil, nil, g.mapping.view())
 }

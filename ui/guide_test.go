@@ -330,6 +330,22 @@ func TestGuideTakesTheDemoToARunningSync(t *testing.T) {
 	r.wait(t, "the mapping to load", func() bool { return g.mapping != nil && g.mapping.loaded })
 	r.says(t, "No mapping was saved yet: this is the default one.")
 
+	// The guide, the mapping editor and all, fits the window, and so does
+	// a step the new guide had not shown yet.
+	for _, step := range []string{"Mapping", "HighLevel"} {
+		if step == "HighLevel" {
+			r.tap(t, "Back")
+			r.guideAt(t, stepGHL)
+		}
+		r.loop.idleFor(200 * time.Millisecond)
+		c.Window().Canvas().Capture() // lays the window out as the screen would
+		if h, win := g.root.Size().Height, c.Window().Canvas().Size().Height; h <= 0 || h > win {
+			t.Errorf("on the %s step the guide is %v high in a window %v high", step, h, win)
+		}
+	}
+	r.tap(t, "Next")
+	r.guideAt(t, stepMapping)
+
 	// The dry run predicts the sandbox's messages and sends nothing.
 	r.tap(t, "Next")
 	r.guideAt(t, stepDryRun)
