@@ -52,6 +52,8 @@ type Console struct {
 	badge int
 	// importer is the import of export files (File > Import, Ctrl+I).
 	importer *importFlow
+	// guide is the first-run guide while it is open.
+	guide *guide
 
 	// ctx ends when the window closes; each screen's context derives from it.
 	ctx    context.Context
@@ -88,6 +90,7 @@ func NewConsole(app fyne.App, deps Deps) *Console {
 	}
 	c.build(deps)
 	c.watch()
+	c.offerGuide()
 	return c
 }
 
@@ -191,7 +194,7 @@ func (c *Console) demoBanner() fyne.CanvasObject {
 
 // leaveDemo is the banner's one click: with both accounts connected it
 // switches to them (after saying what happens to the demo data);
-// otherwise it shows where to connect them.
+// otherwise it opens the setup guide to connect them.
 func (c *Console) leaveDemo() {
 	if c.deps.Connections == nil || c.deps.SwitchMode == nil {
 		c.Show("Connections")
@@ -201,9 +204,13 @@ func (c *Console) leaveDemo() {
 	c.background().run(c.ctx, func(ctx context.Context) func() {
 		st, err := conns.Status(ctx)
 		return func() {
-			if err != nil || !st.GHL.Connected() || !st.AD.Connected() {
+			if err != nil {
 				c.Show("Connections")
-				c.connections.say(leaveDemoFirst)
+				c.connections.say("Cannot read the saved credentials (" + err.Error() + "): check the credential storage below, then click \"Use my accounts\" again.")
+				return
+			}
+			if !st.GHL.Connected() || !st.AD.Connected() {
+				c.showGuide(1)
 				return
 			}
 			dialog.ShowConfirm("Use your accounts?",
@@ -217,10 +224,6 @@ func (c *Console) leaveDemo() {
 		}
 	})
 }
-
-// leaveDemoFirst is what Connections says when the banner was clicked
-// before both accounts were connected.
-const leaveDemoFirst = "Connect both accounts below, then click \"Use my accounts\" again: Parley switches to them in this window."
 
 // demoBannerText heads the window in demo mode.
 const demoBannerText = "Demo data: connect your accounts"
@@ -454,7 +457,9 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 	view := fyne.NewMenu("Go", goTo...)
 	shortcuts := fyne.NewMenuItem("Keyboard Shortcuts", c.showShortcuts)
 	about := fyne.NewMenuItem("About Parley", c.showAbout)
-	help := fyne.NewMenu("Help", shortcuts, about)
+	guideItem := fyne.NewMenuItem(guideMenuTitle, func() { c.showGuide(1) })
+	guideItem.Disabled = c.deps.Connections == nil
+	help := fyne.NewMenu("Help", shortcuts, guideItem, about)
 	return fyne.NewMainMenu(file, view, help)
 }
 
