@@ -221,7 +221,7 @@ func guideTexts(c *Console) []string {
 	return out
 }
 
-// press types a key as the window delivers it: to the focused widget, or
+// pressKey types a key as the window delivers it: to the focused widget, or
 // to the canvas when nothing has the focus.
 func pressKey(c *Console, key fyne.KeyName) {
 	ev := &fyne.KeyEvent{Name: key}
