@@ -223,6 +223,24 @@ func (c *Console) tour(ctx context.Context, dir string, wait time.Duration) erro
 		m.Screens = append(m.Screens, s)
 		slog.Info("took a screen picture", "screen", title, "settled", settled)
 	}
+	// Last, the setup guide's first step over the demo, as a first start
+	// shows it (the tour keeps it from opening by itself).
+	if c.deps.Connections != nil && c.deps.Demo {
+		if !c.onUI(ctx, func() { c.Show("Connections"); c.showGuide(1) }) {
+			return ctx.Err()
+		}
+		img, _, ok := c.settle(ctx)
+		if !ok {
+			return ctx.Err()
+		}
+		if img == nil {
+			return errors.New("the window closed during the tour")
+		}
+		if err := screenshot.Save(filepath.Join(dir, screenshot.GuideFile), img); err != nil {
+			return fmt.Errorf("save the setup guide: %w", err)
+		}
+		m.Guide = screenshot.GuideFile
+	}
 	if err := screenshot.WriteManifest(dir, m); err != nil {
 		return err
 	}

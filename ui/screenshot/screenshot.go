@@ -106,7 +106,13 @@ const ManifestFile = "screens.json"
 // Manifest lists the pictures of one run, in navigation order.
 type Manifest struct {
 	Screens []Screen `json:"screens"`
+	// Guide is the setup guide's first step over the demo, as a first
+	// start shows it; empty when the console had no accounts to set up.
+	Guide string `json:"guide,omitempty"`
 }
+
+// GuideFile is the setup guide's picture in the folder.
+const GuideFile = "guide-activedemand.png"
 
 // Screen is one screen's picture.
 type Screen struct {

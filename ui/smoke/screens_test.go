@@ -80,22 +80,34 @@ func TestEveryScreenDraws(t *testing.T) {
 		}
 		t.Logf("%s: window %+v, screen %+v, settled %v", s.Title, screenshot.Measure(img), screenshot.Measure(content), s.Settled)
 	}
+	// The demo starts unconnected, so the tour pictures the setup guide too.
+	if m.Guide == "" {
+		t.Error("no picture of the setup guide")
+	} else if img, err := screenshot.Load(filepath.Join(dir, m.Guide)); err != nil {
+		t.Errorf("the setup guide: %v", err)
+	} else if err := screenshot.Blank(img, screenshot.Window); err != nil {
+		t.Errorf("the setup guide: %v", err)
+	}
 	if dest == "" || t.Failed() {
 		return
 	}
+	files := []string{m.Guide}
 	for _, s := range m.Screens {
-		b, err := os.ReadFile(filepath.Join(dir, s.File))
+		files = append(files, s.File)
+	}
+	for _, f := range files {
+		b, err := os.ReadFile(filepath.Join(dir, f))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := os.MkdirAll(dest, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dest, s.File), b, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dest, f), b, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Logf("copied %d pictures to %s", len(m.Screens), dest)
+	t.Logf("copied %d pictures to %s", len(files), dest)
 }
 
 // TestREADMEShowsEveryScreen: the README shows a picture of every screen,
