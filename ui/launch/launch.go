@@ -64,7 +64,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	}
 	routes, _, err := activedemand.RoutesFromDir(o.DataDir)
 	if err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the open failed already; that error is the one to report
 		return ui.Deps{}, err
 	}
 	// The Connections screen always edits the real accounts: an admin
@@ -72,7 +72,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	real, err := connect.New(connect.Options{Vault: o.Vault, Settings: o.Preferences, ADRoutes: routes,
 		GHLBaseURL: o.GHLBaseURL, ADBaseURL: o.ADBaseURL})
 	if err != nil {
-		db.Close()
+		db.Close() // #nosec G104 -- the open failed already; that error is the one to report
 		return ui.Deps{}, err
 	}
 	ctl := engine.NewControl(db) // queue, history and replay work without a running engine
@@ -90,7 +90,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	if demoMode {
 		at, err := engine.StartDemoSession(ctx, db, time.Now())
 		if err != nil {
-			db.Close()
+			db.Close() // #nosec G104 -- the demo session failed already; that error is the one to report
 			return ui.Deps{}, err
 		}
 		sandboxes := demo.StartBackground(o.DataDir, demo.Options{Logger: o.Logger, GHLEmpty: true, Now: at})
