@@ -71,7 +71,7 @@ func (s *Store) SaveMappingsAs(ctx context.Context, m []FieldMapping, note, by s
 		seen[f.GHLField] = i
 	}
 	err = s.withTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `INSERT INTO mapping_versions (saved_at, note, saved_by) VALUES (?, ?, ?)`, toMillis(s.now()), note, by)
+		res, err := tx.ExecContext(ctx, `INSERT INTO mapping_versions (saved_at, note) VALUES (?, ?)`, toMillis(s.now()), note)
 		if err != nil {
 			return err
 		}
@@ -80,6 +80,9 @@ func (s *Store) SaveMappingsAs(ctx context.Context, m []FieldMapping, note, by s
 			return err
 		}
 		version = int(v)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO mapping_version_savers (version, saved_by) VALUES (?, ?)`, version, by); err != nil {
+			return err
+		}
 		for i, f := range m {
 			if _, err := tx.ExecContext(ctx, `INSERT INTO mapping_fields (version, position, ad_field, ghl_field, transform) VALUES (?, ?, ?, ?, ?)`,
 				version, i, f.ADField, f.GHLField, f.Transform); err != nil {
@@ -156,8 +159,9 @@ func (s *Store) MappingVersions(ctx context.Context) ([]MappingVersion, error) {
 		err := rows.Scan(&v.Version, &at, &v.Note, &v.SavedBy, &v.Fields)
 		v.SavedAt = fromMillis(at)
 		return v, err
-	}, `SELECT v.version, v.saved_at, v.note, v.saved_by, count(f.position)
+	}, `SELECT v.version, v.saved_at, v.note, coalesce(w.saved_by, ''), count(f.position)
 		FROM mapping_versions v LEFT JOIN mapping_fields f ON f.version = v.version
+		LEFT JOIN mapping_version_savers w ON w.version = v.version
 		GROUP BY v.version ORDER BY v.version DESC`)
 	if err != nil {
 		return nil, fmt.Errorf("list field mapping versions: %w", err)
