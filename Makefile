@@ -53,7 +53,7 @@ fuzz:
 ## screenshots: regenerate the README's pictures, docs/console.png and docs/screens/<screen>.png (every screen, once the demo's sync has settled; about two minutes)
 screenshots: build test-deps
 	PARLEY_SMOKE_BINARY=$(CURDIR)/$(BIN) PARLEY_SMOKE_SHOT=$(CURDIR)/docs/console.png PARLEY_SMOKE_SCREENS=$(CURDIR)/docs/screens \
-		scripts/with-keyring.sh $(GO) test -count=1 -timeout 10m -v -run '^(TestConsoleWindowDraws|TestEveryScreenDraws)$$' ./ui/smoke/
+		scripts/with-keyring.sh $(GO) test -count=1 -timeout 10m -v -run '^(TestConsoleWindowDraws|TestEveryScreenDraws|TestConnectionsConnectedPicture)$$' ./ui/smoke/
 
 ## icon: render assets/icon.png from assets/icon.svg
 icon:

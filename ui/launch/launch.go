@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -69,7 +70,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	}
 	// The Connections screen always edits the real accounts: an admin
 	// trying the demo connects them there, then leaves the demo.
-	real, err := connect.New(connect.Options{Vault: o.Vault, Settings: o.Preferences, ADRoutes: routes,
+	real, err := connect.New(connect.Options{Vault: o.Vault, Settings: envSettings{o.Preferences}, ADRoutes: routes,
 		GHLBaseURL: o.GHLBaseURL, ADBaseURL: o.ADBaseURL})
 	if err != nil {
 		db.Close() // #nosec G104 -- the open failed already; that error is the one to report
@@ -264,4 +265,23 @@ func (l *lazyBrowser) ResyncConversation(ctx context.Context, adContactID string
 		return engine.ResyncResult{}, err
 	}
 	return b.ResyncConversation(ctx, adContactID)
+}
+
+// envSettings are the preferences, with the PARLEY_GHL_LOCATION and
+// PARLEY_GHL_PROVIDER variables standing in for a location or provider id
+// never saved: the console reads the accounts as `parley sync` does,
+// credentials from the keyring and then the environment.
+type envSettings struct{ fyne.Preferences }
+
+func (s envSettings) String(key string) string {
+	if v := s.Preferences.String(key); v != "" {
+		return v
+	}
+	switch key {
+	case connect.SettingLocation:
+		return os.Getenv("PARLEY_GHL_LOCATION")
+	case connect.SettingProvider:
+		return os.Getenv("PARLEY_GHL_PROVIDER")
+	}
+	return ""
 }

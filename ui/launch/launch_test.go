@@ -141,3 +141,34 @@ func TestRealModeResumesASyncLeftRunning(t *testing.T) {
 		t.Errorf("HighLevel saw %d records and %d deliveries", tr.Records, tr.Deliveries)
 	}
 }
+
+// TestRealModeReadsTheEnvironmentLikeParleySync: with the credentials,
+// location and provider in PARLEY_* variables only, as a container or a
+// test gives them, the console's accounts are connected and name the
+// location; a location saved in the console wins over the variable.
+func TestRealModeReadsTheEnvironmentLikeParleySync(t *testing.T) {
+	t.Setenv("PARLEY_GHL_LOCATION", "loc_from_env")
+	t.Setenv("PARLEY_GHL_PROVIDER", "provider_from_env")
+	vault := secrets.Chain{&secrets.Memory{}, secrets.Env{Lookup: func(k string) (string, bool) {
+		v, ok := map[string]string{secrets.EnvVar(secrets.ADApplicationKey): "app", secrets.EnvVar(secrets.ADAPIKey): "api",
+			secrets.EnvVar(secrets.GHLPrivateToken): "pit"}[k]
+		return v, ok
+	}}}
+	a := test.NewTempApp(t)
+	d, err := Open(context.Background(), Options{DataDir: t.TempDir(), Preferences: a.Preferences(), Vault: vault}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Release()
+	st, err := d.Connections.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Connected || !st.AD.Connected() || !st.GHL.Connected() || st.GHL.LocationID != "loc_from_env" || st.GHL.ProviderID != "provider_from_env" {
+		t.Errorf("connected %v, status %+v; want both accounts connected to loc_from_env under provider_from_env", d.Connected, st)
+	}
+	a.Preferences().SetString(connect.SettingLocation, "loc_saved")
+	if st, _ := d.Connections.Status(context.Background()); st.GHL.LocationID != "loc_saved" {
+		t.Errorf("location %q, want the saved one", st.GHL.LocationID)
+	}
+}

@@ -130,3 +130,53 @@ func TestREADMEShowsEveryScreen(t *testing.T) {
 		}
 	}
 }
+
+// TestConnectionsConnectedPicture renders Connections with both accounts
+// connected, over the demo's data, for the README beside the unconnected
+// one: the credentials, location and provider come from the PARLEY_*
+// variables, which the console reads after the keyring. Only `make
+// screenshots` runs it (PARLEY_SMOKE_SCREENS), into
+// connections-connected.png.
+func TestConnectionsConnectedPicture(t *testing.T) {
+	dest := os.Getenv("PARLEY_SMOKE_SCREENS")
+	if dest == "" {
+		t.Skip("a picture for the README: make screenshots takes it")
+	}
+	dir := t.TempDir()
+	t.Setenv(screenshot.Env, dir)
+	t.Setenv(screenshot.WaitEnv, "0s")
+	t.Setenv("GALLIUM_DRIVER", "softpipe")
+	for k, v := range map[string]string{
+		"PARLEY_ACTIVEDEMAND_APPLICATION_KEY":  "example-application-key",
+		"PARLEY_ACTIVEDEMAND_API_KEY":          "example-api-key",
+		"PARLEY_GHL_PRIVATE_INTEGRATION_TOKEN": "example-private-integration-token",
+		"PARLEY_GHL_LOCATION":                  "loc_harbourview",
+		"PARLEY_GHL_PROVIDER":                  "provider_parley",
+	} {
+		t.Setenv(k, v)
+	}
+	l := launch(t, "--demo", "--data-dir", t.TempDir())
+	select {
+	case <-l.exited:
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("the screen tour did not end:\n%s", l.out.String())
+	}
+	if l.err != nil {
+		t.Fatalf("parley ended with %v:\n%s", l.err, l.out.String())
+	}
+	src := filepath.Join(dir, screenshot.FileName("Connections"))
+	img, err := screenshot.Load(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := screenshot.Blank(img, screenshot.Window); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dest, "connections-connected.png"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
