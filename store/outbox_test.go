@@ -1060,3 +1060,90 @@ func BenchmarkOutboxClaim(b *testing.B) {
 	}
 	b.ReportMetric(float64(items)/b.Elapsed().Seconds(), "items/s")
 }
+
+// BenchmarkOutboxCountsByKind measures the count behind the Sync screen,
+// the max-changes guard and `parley sync --once`'s settling check, over
+// 100,000 jobs of a first backfill (payloads of a real message's size),
+// most of them done.
+func BenchmarkOutboxCountsByKind(b *testing.B) {
+	ctx := context.Background()
+	const total = 100_000
+	s, _ := newClockStore(b)
+	payload := []byte(`{"conversation":"` + strings.Repeat("c", 24) + `","message":"` + strings.Repeat("m", 24) +
+		`","body":"` + strings.Repeat("b", 200) + `"}`)
+	kinds := []string{"mirror.message", "mirror.message", "mirror.message", "mirror.status", "media.call"}
+	jobs := make([]OutboxJob, total)
+	for i := range jobs {
+		jobs[i] = OutboxJob{Kind: kinds[i%len(kinds)], Key: fmt.Sprint("job", i), Payload: payload}
+	}
+	if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+		b.Fatal(err)
+	}
+	if _, err := s.w.ExecContext(ctx, `UPDATE outbox SET state = 'done' WHERE id % 10 != 0`); err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		counts, err := s.OutboxCountsByKind(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := counts["mirror.message"][OutboxDone] + counts["mirror.message"][OutboxPending]; n != total*3/5 {
+			b.Fatalf("mirror.message jobs counted: %d, want %d", n, total*3/5)
+		}
+	}
+}
+
+// TestOutboxBusyReadsOnlyThePartialIndexes checks OutboxBusy's answers
+// and that it stays cheap on a big outbox: no scan of the table.
+func TestOutboxBusyReadsOnlyThePartialIndexes(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newClockStore(t)
+	busy := func() (bool, int) {
+		t.Helper()
+		p, f, err := s.OutboxBusy(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, f
+	}
+	if p, f := busy(); p || f != 0 {
+		t.Fatalf("empty outbox: pending %v, in flight %d", p, f)
+	}
+	if _, err := s.EnqueueBatch(ctx, []OutboxJob{{Kind: "k", Key: "a"}, {Kind: "k", Key: "b"}, {Kind: "k", Key: "c"}}); err != nil {
+		t.Fatal(err)
+	}
+	items, err := s.ClaimDue(ctx, clock.t, 2, time.Minute)
+	if err != nil || len(items) != 2 {
+		t.Fatalf("claim: %d items, %v", len(items), err)
+	}
+	if p, f := busy(); !p || f != 2 {
+		t.Fatalf("one pending, two claimed: pending %v, in flight %d", p, f)
+	}
+	for _, it := range items {
+		if err := s.CompleteOutbox(ctx, it.Claim()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.ClaimDue(ctx, clock.t, 5, time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	if p, f := busy(); p || f != 1 {
+		t.Fatalf("two done, one claimed: pending %v, in flight %d", p, f)
+	}
+
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN ` + outboxBusySQL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(detail, "outbox") && !strings.Contains(detail, "INDEX outbox_pending") && !strings.Contains(detail, "INDEX outbox_in_flight") {
+			t.Errorf("OutboxBusy scans the table: %q", detail)
+		}
+	}
+}

@@ -346,7 +346,10 @@ func (r *runner) once(ctx context.Context) error {
 
 // waitSettled returns when nothing is pending or in flight, when what is
 // pending has waited onceQuiet with nothing happening (retries due
-// later), or when the engine paused.
+// later), or when the engine paused. It asks the store only whether
+// anything is pending and what is in flight, which is cheap at any
+// queue size: counting the whole outbox by kind every 50 ms took half the
+// process's CPU on a 30,000-message catch-up.
 func (r *runner) waitSettled(ctx context.Context) error {
 	t := time.NewTicker(50 * time.Millisecond)
 	defer t.Stop()
@@ -357,22 +360,21 @@ func (r *runner) waitSettled(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		snap, err := r.e.Snapshot(ctx)
-		if err != nil {
-			return err
-		}
-		if snap.State == StatePaused {
+		if r.e.isPaused() {
 			return nil
 		}
-		pending, inFlight := queued(snap)
-		settled := 0
-		for _, k := range snap.Jobs {
-			settled += k.Done + k.Retried + k.Failed
+		anyPending, inFlight, err := r.e.st.OutboxBusy(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("sync: %w", err)
 		}
+		settled := r.e.settledJobs()
 		if settled != last || inFlight > 0 {
 			last, quietSince = settled, time.Now()
 		}
-		if inFlight == 0 && (pending == 0 || time.Since(quietSince) >= onceQuiet) {
+		if inFlight == 0 && (!anyPending || time.Since(quietSince) >= onceQuiet) {
 			return nil
 		}
 	}

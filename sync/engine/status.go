@@ -126,6 +126,18 @@ func (e *Engine) resumeLocked() {
 	close(e.resume)
 }
 
+// settledJobs is how many jobs this engine has settled (done, retried or
+// failed), which grows while it makes progress.
+func (e *Engine) settledJobs() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	n := 0
+	for _, k := range e.stats {
+		n += k.Done + k.Retried + k.Failed
+	}
+	return n
+}
+
 func (e *Engine) isPaused() bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()

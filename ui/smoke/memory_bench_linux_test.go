@@ -88,6 +88,9 @@ func BenchmarkSyncProcessMemory(b *testing.B) {
 		if tr := gs.Traffic(); tr.Records != messages || tr.Deliveries != 0 {
 			b.Fatalf("HighLevel saw %d records and %d deliveries, want %d and 0:\n%s", tr.Records, tr.Deliveries, messages, out)
 		}
+		if testing.Verbose() {
+			b.Logf("parley sync --once said:\n%s", out)
+		}
 		ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
 		if !ok {
 			b.Fatal("no resource usage for the child")
