@@ -278,6 +278,12 @@ func (c *Console) background() background { return background{wg: &c.bg, do: c.d
 // importShortcut opens the import of an export file.
 var importShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyI, Modifier: fyne.KeyModifierShortcutDefault}
 
+// quitShortcut quits as the window's close button does, asking first when
+// the screen on display holds unsaved edits. Fyne's desktop driver gives
+// its own Quit item no key on Linux and Windows, and its Quit would close
+// the window past that question in the test driver.
+var quitShortcut = &desktop.CustomShortcut{KeyName: fyne.KeyQ, Modifier: fyne.KeyModifierShortcutDefault}
+
 // The window comes back at the size it was closed at.
 const (
 	widthKey    = "console.width"
@@ -421,6 +427,7 @@ func (c *Console) addShortcuts() {
 			func(fyne.Shortcut) { c.nav.Select(i) })
 	}
 	c.win.Canvas().AddShortcut(importShortcut, func(fyne.Shortcut) { c.importer.open() })
+	c.win.Canvas().AddShortcut(quitShortcut, func(fyne.Shortcut) { c.requestClose() })
 	c.win.Canvas().AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: fyne.KeyModifierShortcutDefault},
 		func(fyne.Shortcut) {
 			c.Show("History")
@@ -446,6 +453,9 @@ func (c *Console) buildMenu() *fyne.MainMenu {
 		}
 		file.Items = append(file.Items, switchItem)
 	}
+	quit := fyne.NewMenuItem("Quit", c.requestClose)
+	quit.IsQuit, quit.Shortcut = true, quitShortcut
+	file.Items = append(file.Items, fyne.NewMenuItemSeparator(), quit)
 	goTo := make([]*fyne.MenuItem, len(c.screens))
 	for i, s := range c.screens {
 		goTo[i] = fyne.NewMenuItem(s.title, func() { c.nav.Select(i) })

@@ -175,6 +175,20 @@ func TestMappingAsksBeforeCloseAndModeSwitch(t *testing.T) {
 	if c.closed {
 		t.Fatal("Stay closed the window")
 	}
+	// File > Quit and its Ctrl+Q ask too (Fyne's own Quit would not).
+	press(c, quitShortcut)
+	if c.closed || !strings.Contains(dialogText(t, c), "unsaved") {
+		t.Fatalf("Quit did not ask (closed %v)", c.closed)
+	}
+	tapOverlayButton(t, c, "Stay")
+	c.Window().Canvas().(fyne.Shortcutable).TypedShortcut(quitShortcut)
+	if c.closed || !strings.Contains(dialogText(t, c), "unsaved") {
+		t.Fatalf("Ctrl+Q typed in the window did not ask (closed %v)", c.closed)
+	}
+	tapOverlayButton(t, c, "Stay")
+	if c.closed {
+		t.Fatal("Stay after Quit closed the window")
+	}
 	askClose(t, c)
 	tapOverlayButton(t, c, "Discard")
 	if !c.closed {
