@@ -545,6 +545,9 @@ func (f *importFlow) importDone(res engine.ImportResult, err error) {
 		if res.Timeline > 0 {
 			text += fmt.Sprintf("\n%s (notes, form submissions) %s not mirrored.", plural(res.Timeline, "timeline entry", "timeline entries"), isAre(res.Timeline))
 		}
+		if t := res.FieldsLeftOutText(); t != "" {
+			text += "\n" + capitalize(t) + "."
+		}
 		if res.Rejected > 0 {
 			text += fmt.Sprintf("\n%s not imported:", pluralVerb(res.Rejected, "row was", "rows were"))
 		}

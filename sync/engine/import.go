@@ -26,6 +26,7 @@ import (
 	"parley/store"
 	"parley/sync/activedemand"
 	"parley/sync/internal/media"
+	"parley/sync/mapping"
 )
 
 // ExportCounts is what export files hold. It is the parser's type, named
@@ -105,8 +106,27 @@ type ImportResult struct {
 	// AlreadyQueued counts contacts and messages an earlier import (or the
 	// poller) had queued already, so nothing was added for them.
 	AlreadyQueued int
+	// FieldsLeftOut counts the contacts some fields were left out of:
+	// the ones ActiveDEMAND types as passwords, or, when FieldListUnread,
+	// the custom fields the field mapping does not send (passwords could
+	// not be told apart).
+	FieldsLeftOut   int
+	FieldListUnread bool
 	// Took is how long the import ran.
 	Took time.Duration
+}
+
+// FieldsLeftOutText says which fields were left out of how many contacts
+// and, when it matters, what brings them: "" when none were.
+func (r ImportResult) FieldsLeftOutText() string {
+	if r.FieldsLeftOut == 0 {
+		return ""
+	}
+	if r.FieldListUnread {
+		return fmt.Sprintf("custom fields the field mapping does not send left out of %s: ActiveDEMAND's field list could not be read "+
+			"to tell passwords apart; map them (or connect ActiveDEMAND) and import the same files again to bring them", Count(r.FieldsLeftOut, "contact", ""))
+	}
+	return fmt.Sprintf("password fields of %s left out (Parley never copies or stores them)", Count(r.FieldsLeftOut, "contact", ""))
 }
 
 // Summary is the one-line account of the import kept in the history, e.g.
@@ -119,6 +139,9 @@ func (r ImportResult) Summary() string {
 		humanize.Comma(int64(r.AlreadyQueued)), Count(r.Rejected, "row", ""))
 	if r.Timeline > 0 {
 		fmt.Fprintf(&b, ", %s not mirrored", Count(r.Timeline, "timeline entry", "timeline entries"))
+	}
+	if t := r.FieldsLeftOutText(); t != "" {
+		b.WriteString(", " + t)
 	}
 	return b.String()
 }
@@ -198,6 +221,12 @@ type ImporterOptions struct {
 	// spillRun is how many outbox items an import holds in memory before
 	// it sorts them on disk; 0 means defaultSpillRun. Tests set it small.
 	spillRun int
+	// Fields reads ActiveDEMAND's contact field list, so that fields it
+	// types as passwords are left out of what is queued (an export does
+	// not say which columns hold them). Without it, or when it cannot be
+	// read, the custom fields the saved field mapping does not send are
+	// left out (the admin chose to send the others) and the result says so.
+	Fields ContactFieldLister
 	// DefaultRegion is the country (ISO 3166 code) of phone numbers
 	// written without a country code; empty means "US". Phones are
 	// queued in E.164 either way.
@@ -280,6 +309,23 @@ func (im *Importer) Check(ctx context.Context, paths []string) (ExportCounts, er
 		return att.counts(rep), fmt.Errorf("check: %w", fileError(err, names))
 	}
 	return att.counts(rep), nil
+}
+
+// mappedFields are the ActiveDEMAND fields the saved field mapping reads.
+func mappedFields(ctx context.Context, st *store.Store) (map[string]bool, error) {
+	_, saved, err := st.CurrentMappings(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read the field mapping: %w", err)
+	}
+	links := mapping.FromStore(saved)
+	compiled := mapping.Compile(links, mapping.Options{})
+	reads := map[string]bool{}
+	for i := range links {
+		for _, k := range compiled.Reads(i + 1) {
+			reads[k] = true
+		}
+	}
+	return reads, nil
 }
 
 // maxListedAttachments bounds ExportCounts.Attachments; AttachmentFiles
@@ -406,11 +452,27 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 	defer messages.close()
 	media := newMediaFinder(dirs)
 	defer media.close()
+	mapped, err := mappedFields(ctx, im.store)
+	if err != nil {
+		return finish(fmt.Errorf("import: %w", err))
+	}
+	scrub, fieldsErr := passwordScrub(ctx, im.opts.Fields, mapped)
+	if ctx.Err() != nil {
+		return finish(ctx.Err())
+	}
+	res.FieldListUnread = fieldsErr != nil
+	leftOut := map[activedemand.ID]bool{}
+	withoutPasswords := func(c *activedemand.Contact) {
+		if scrub(c) {
+			leftOut[c.ID] = true
+		}
+	}
 	h := activedemand.ImportHandler{
 		Contact: func(_ activedemand.Origin, c activedemand.Contact, fromActivity bool) error {
 			if fromActivity {
 				return nil // the messages carry them
 			}
+			withoutPasswords(&c)
 			cj := newContactJob(SourceImport, c)
 			j, err := outboxJob(JobMirrorContact, cj.Key(), cj)
 			if err != nil {
@@ -419,6 +481,7 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 			return contacts.add(0, j) // file order
 		},
 		Message: func(_ activedemand.Origin, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact) error {
+			withoutPasswords(&c)
 			mj, err := newMessageJob(SourceImport, m, cv, c, media.find)
 			if err != nil {
 				return err
@@ -445,6 +508,7 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 		},
 	}, h, sources...)
 	res.ExportCounts = rep
+	res.FieldsLeftOut = len(leftOut)
 	if err != nil {
 		return finish(fmt.Errorf("import: %w", fileError(err, res.Files)))
 	}

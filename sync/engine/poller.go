@@ -203,35 +203,53 @@ type contactBook struct {
 	log     *slog.Logger
 }
 
-// fieldLister lists ActiveDEMAND's contact field definitions;
-// *activedemand.Client is one.
-type fieldLister interface {
-	ContactFields(ctx context.Context) ([]activedemand.ContactField, error)
+// withoutPasswords returns scrub, which takes out of a contact every field
+// ActiveDEMAND types as a password, before the contact's job is stored
+// (see passwordScrub). Without the field list scrub drops every custom
+// field; the contact's job key covers its fields, so the next poll that
+// can read the list queues it again with them.
+func (b *contactBook) withoutPasswords(ctx context.Context) func(*activedemand.Contact) {
+	fl, _ := b.src.(ContactFieldLister)
+	scrub, err := passwordScrub(ctx, fl, nil)
+	if err != nil {
+		b.log.Warn("sync poller: ActiveDEMAND's field list is unreadable, so contacts' custom fields wait for a later poll (passwords cannot be told apart)", "err", err)
+	}
+	return func(c *activedemand.Contact) { scrub(c) }
 }
 
-// withoutPasswords returns scrub, which takes out of a contact every field
-// ActiveDEMAND types as a password, before the contact's job is stored:
+// errNoFieldList is passwordScrub's error when nothing can list
+// ActiveDEMAND's fields.
+var errNoFieldList = errors.New("no ActiveDEMAND account is connected to list its fields")
+
+// passwordScrub returns scrub, which takes out of a contact every field
+// ActiveDEMAND types as a password and reports whether it took anything:
 // Parley never copies a password to HighLevel, so it has no reason to
-// hold one. Without the field list passwords cannot be told apart, and
-// scrub drops every custom field (where accounts keep them); the contact's
-// job key covers its fields, so the next poll that can read the list
-// queues it again with them.
-func (b *contactBook) withoutPasswords(ctx context.Context) func(*activedemand.Contact) {
+// hold one. Without the field list (fl nil, or its read failing: err says
+// why) passwords cannot be told apart, and scrub takes out every custom
+// field, where accounts keep them, but those in keep.
+func passwordScrub(ctx context.Context, fl ContactFieldLister, keep map[string]bool) (scrub func(*activedemand.Contact) bool, err error) {
 	var defs []activedemand.ContactField
-	err := errors.New("the contact source cannot list its fields")
-	if fl, ok := b.src.(fieldLister); ok {
+	err = errNoFieldList
+	if fl != nil {
 		defs, err = fl.ContactFields(ctx)
 	}
 	if err != nil {
-		b.log.Warn("sync poller: ActiveDEMAND's field list is unreadable, so contacts' custom fields wait for a later poll (passwords cannot be told apart)", "err", err)
-		return func(c *activedemand.Contact) {
-			c.Custom = nil
-			for k := range c.Fields {
-				if activedemand.IsCustomField(k) {
-					delete(c.Fields, k)
+		return func(c *activedemand.Contact) bool {
+			took := false
+			for k := range c.Custom {
+				if !keep[k] {
+					delete(c.Custom, k)
+					took = true
 				}
 			}
-		}
+			for k := range c.Fields {
+				if activedemand.IsCustomField(k) && !keep[k] {
+					delete(c.Fields, k)
+					took = true
+				}
+			}
+			return took
+		}, err
 	}
 	var secret []string
 	for _, d := range defs {
@@ -239,12 +257,17 @@ func (b *contactBook) withoutPasswords(ctx context.Context) func(*activedemand.C
 			secret = append(secret, d.Key)
 		}
 	}
-	return func(c *activedemand.Contact) {
+	return func(c *activedemand.Contact) bool {
+		took := false
 		for _, k := range secret {
+			_, inCustom := c.Custom[k]
+			_, inFields := c.Fields[k]
+			took = took || inCustom || inFields
 			delete(c.Custom, k)
 			delete(c.Fields, k)
 		}
-	}
+		return took
+	}, nil
 }
 
 func (b *contactBook) get(ctx context.Context, id activedemand.ID) (activedemand.Contact, bool, error) {

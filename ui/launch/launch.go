@@ -80,12 +80,15 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	tools := ui.SyncTools{Control: ctl}
 	d := ui.Deps{History: db, Alerts: db, Keyring: secrets.Keyring{}, DataDir: o.DataDir, Demo: demoMode,
 		Connected:   secrets.AccountsConnected(o.Vault),
-		Importer:    engine.NewImporter(db, engine.ImporterOptions{Location: time.Local}),
 		Connections: real, Sync: ctl, Mapping: ctl, Backfill: tools, DryRun: tools, Verify: tools,
 		Automations: db, RulePreview: &routing.Previewer{Store: db, DataDir: dbDir},
 		Sound: o.Sound, SoundErr: o.SoundErr,
 	}
 	d.SwitchMode = func(ctx context.Context, demoMode bool) (ui.Deps, error) { return Open(ctx, o, demoMode) }
+	// An import leaves out the fields ActiveDEMAND types as passwords,
+	// which only its field list tells: the real account's, read with the
+	// keys saved when the import starts, or the demo sandbox's.
+	fields := adFields{config: real.ADConfig}
 
 	var stopSync func()
 	if demoMode {
@@ -95,6 +98,13 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 			return ui.Deps{}, err
 		}
 		sandboxes := demo.StartBackground(o.DataDir, demo.Options{Logger: o.Logger, GHLEmpty: true, Now: at})
+		fields.config = func() (activedemand.Config, error) {
+			sb, err := sandboxes.Wait()
+			if err != nil {
+				return activedemand.Config{}, err
+			}
+			return sb.ADConfig(), nil
+		}
 		d.DemoSandboxes = sandboxes.URLs
 		// The screens browse the sandboxes live, as they would the real
 		// accounts, once they are up: the window does not wait for them.
@@ -132,6 +142,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 		}
 		stopSync = runner.Close
 	}
+	d.Importer = engine.NewImporter(db, engine.ImporterOptions{Location: time.Local, Fields: fields})
 	if !demoMode {
 		if b := browser(db, real, dbDir, o.Logger); b != nil {
 			d.Browse, d.Conversations = b, b // a nil *Browser in the interface would not be nil
@@ -172,6 +183,24 @@ func browser(db *store.Store, conns engine.ConnectedAccounts, dataDir string, lo
 		return nil
 	}
 	return b
+}
+
+// adFields lists ActiveDEMAND's contact fields with the account config
+// returns when asked.
+type adFields struct {
+	config func() (activedemand.Config, error)
+}
+
+func (f adFields) ContactFields(ctx context.Context) ([]activedemand.ContactField, error) {
+	cfg, err := f.config()
+	if err != nil {
+		return nil, err
+	}
+	c, err := activedemand.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return c.ContactFields(ctx)
 }
 
 // sandboxAccounts are the demo sandboxes as accounts to browse.

@@ -3,6 +3,8 @@ package launch
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -52,6 +54,23 @@ func TestDemoThenRealKeepTheirOwnData(t *testing.T) {
 		t.Fatalf("demo deps: Demo %v, Runner %v, Browse %v", demo.Demo, demo.Runner, demo.Browse)
 	}
 	eventually(t, "the demo sync to write history", func() bool { return historyRows(t, demo) > 0 })
+	// An import tells passwords apart by the mode's field list: the demo
+	// sandbox's here, none on real accounts not connected yet.
+	export := filepath.Join(t.TempDir(), "contacts.csv")
+	if err := os.WriteFile(export, []byte("id,first_name,last_name,email_address,custom_1\n1,Ann,Lee,ann@example.com,Pine & Co\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	importUnread := func(d ui.Deps) bool {
+		t.Helper()
+		res, err := d.Importer.Import(context.Background(), []string{export}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.FieldListUnread
+	}
+	if importUnread(demo) {
+		t.Error("the demo's import did not read the sandbox's field list")
+	}
 
 	real, err := demo.SwitchMode(context.Background(), false)
 	if err != nil {
@@ -67,6 +86,9 @@ func TestDemoThenRealKeepTheirOwnData(t *testing.T) {
 	}
 	if n := historyRows(t, real); n != 0 {
 		t.Errorf("the real accounts' history has %d rows from the demo", n)
+	}
+	if !importUnread(real) {
+		t.Error("an import read a field list with no account connected")
 	}
 	if running, _ := real.Runner.State(); running {
 		t.Error("the sync started on accounts that are not connected")
