@@ -16,9 +16,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -29,6 +32,7 @@ import (
 	"parley/store"
 	"parley/store/logs"
 	"parley/store/secrets"
+	"parley/sync/activedemand"
 	"parley/sync/demo"
 	"parley/sync/engine"
 	"parley/ui"
@@ -123,7 +127,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 		DryRun: o.dryRun, Backfill: o.backfill, MaxChanges: o.maxChanges, Confirm: o.confirm,
 		WebhookListen: o.webhookListen, WebhookURL: o.webhookURL,
 		Accounts: engine.Accounts{Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
-			GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider}}
+			GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, GHLLocation: o.ghlLocation, GHLProvider: o.ghlProvider, ADRate: o.adRate}}
 	if o.command == "verify" {
 		return engine.RunVerify(ctx, engine.VerifyOptions{HeadlessOptions: headless, Repair: o.repair, JSON: o.json})
 	}
@@ -171,6 +175,7 @@ type options struct {
 	backfill                                        *engine.DateRange
 	maxChanges                                      int
 	webhookListen, webhookURL                       string
+	adRate                                          float64
 	// `parley verify`.
 	repair, json bool
 }
@@ -213,6 +218,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.confirm, "confirm", false, "sync: send a backlog larger than --max-changes")
 	fs.StringVar(&o.webhookListen, "webhook-listen", os.Getenv("PARLEY_WEBHOOK_LISTEN"), "sync: serve ActiveDEMAND's webhooks on this address; each event triggers a poll (env PARLEY_WEBHOOK_LISTEN; default off)")
 	fs.StringVar(&o.webhookURL, "webhook-url", os.Getenv("PARLEY_WEBHOOK_URL"), "sync: public URL ActiveDEMAND posts webhooks to; subscribed once, kept across restarts (env PARLEY_WEBHOOK_URL)")
+	fs.Float64Var(&o.adRate, "ad-rate", envRate(), fmt.Sprintf("sync: ActiveDEMAND requests a second, for an account known to allow more than the default %v (env PARLEY_AD_RATE; ActiveDEMAND does not publish its limits)", float64(activedemand.DefaultRateLimit)))
 	fs.BoolVar(&o.repair, "repair", false, "verify: queue the missing messages for the next sync (never deletes)")
 	fs.BoolVar(&o.json, "json", false, "verify: write the report as JSON")
 	if err := fs.Parse(args); err != nil {
@@ -236,7 +242,28 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	if o.maxChanges < 0 {
 		return o, fmt.Errorf("--max-changes must be 0 (no limit) or more (got %d)", o.maxChanges)
 	}
+	if !(o.adRate >= 0 && o.adRate <= maxADRate) { // NaN too
+		return o, fmt.Errorf("--ad-rate (or PARLEY_AD_RATE) must be between 0 (the default %v a second) and %d requests a second (got %v)",
+			float64(activedemand.DefaultRateLimit), maxADRate, o.adRate)
+	}
 	return o, nil
+}
+
+// maxADRate bounds --ad-rate: past it a typo, not an account's limit.
+const maxADRate = 1000
+
+// envRate is PARLEY_AD_RATE as --ad-rate's default; a value that is not a
+// number becomes NaN, which parseFlags refuses with the flag's rule.
+func envRate() float64 {
+	v := strings.TrimSpace(os.Getenv("PARLEY_AD_RATE"))
+	if v == "" {
+		return 0
+	}
+	r, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return math.NaN()
+	}
+	return r
 }
 
 func newApp(meta fyne.AppMetadata) fyne.App {

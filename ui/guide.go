@@ -543,8 +543,7 @@ func (g *guide) saveAD() {
 	g.adResult.SetText("Saving and testing…")
 	g.run(func(ctx context.Context) func() {
 		var err error
-		switch {
-		case app != "" || api != "" || !saved:
+		if app != "" || api != "" || !saved {
 			err = conns.SaveAD(app, api)
 		}
 		if err == nil && hook != "" {

@@ -137,8 +137,10 @@ func TestSecretsStayOffScreenAndOutOfExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { logFile.Close() })
+	// The sandbox takes more than ActiveDEMAND's cautious default rate:
+	// the scan is about what is written, not pacing.
 	acc := engine.Accounts{Vault: vault, GHLBaseURL: gs.URL(), ADBaseURL: as.URL(), GHLLocation: gs.LocationID(),
-		GHLProvider: gs.ConversationProviderID()}
+		GHLProvider: gs.ConversationProviderID(), ADRate: 50}
 	var out bytes.Buffer
 	run := func() error {
 		return engine.RunHeadless(ctx, engine.HeadlessOptions{Out: &out, Store: db, DataDir: dataDir, Accounts: acc,

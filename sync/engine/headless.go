@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/time/rate"
+
 	"parley/store"
 	"parley/store/secrets"
 	"parley/sync/activedemand"
@@ -70,6 +72,11 @@ type Accounts struct {
 	GHLLocation string
 	// GHLProvider is the location's conversation provider id.
 	GHLProvider string
+	// ADRate is ActiveDEMAND's request rate a second; 0 means the
+	// client's default (activedemand.DefaultRateLimit). ActiveDEMAND does
+	// not publish its limits, so the default is cautious, and a first
+	// catch-up of a big account spends most of its time waiting on it.
+	ADRate float64
 }
 
 // RunHeadless is `parley sync`, and the console's fallback without a
@@ -287,6 +294,9 @@ func (a Accounts) configs(routes activedemand.Routes) (ghlCfg ghl.Config, adCfg 
 	}
 	if adCfg, err = svc.ADConfig(); err != nil {
 		return ghlCfg, adCfg, "", missingHint(err)
+	}
+	if a.ADRate > 0 {
+		adCfg.RateLimit = rate.Limit(a.ADRate)
 	}
 	if ghlCfg, err = svc.GHLConfig(); err != nil {
 		return ghlCfg, adCfg, "", missingHint(err)

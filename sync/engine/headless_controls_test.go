@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"golang.org/x/time/rate"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -264,5 +266,24 @@ func TestRunHeadlessForeverStopsWhenHeld(t *testing.T) {
 	}
 	if w := ghlWrites(gs); w != 0 {
 		t.Errorf("%d writes while held", w)
+	}
+}
+
+// TestAccountsADRatePacesTheClient: --ad-rate reaches ActiveDEMAND's
+// client, and 0 leaves the client's default.
+func TestAccountsADRatePacesTheClient(t *testing.T) {
+	acc, _ := smallAccounts(t)
+	for _, tc := range []struct {
+		rate float64
+		want rate.Limit
+	}{{0, 0}, {12.5, 12.5}} {
+		acc.ADRate = tc.rate
+		_, adCfg, _, err := acc.configs(activedemand.DefaultRoutes())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if adCfg.RateLimit != tc.want {
+			t.Errorf("ADRate %v: the client's rate limit is %v, want %v", tc.rate, adCfg.RateLimit, tc.want)
+		}
 	}
 }

@@ -138,9 +138,11 @@ func TestSecretsNeverLeaveTheKeyring(t *testing.T) {
 
 	root := filepath.Dir(t.TempDir()) // every t.TempDir of this test lives here
 	dataDir := t.TempDir()
+	// The sandbox takes more than ActiveDEMAND's cautious default of 4
+	// requests a second: the scan is about what is written, not pacing.
 	cmd := exec.Command(bin, "sync", "--demo=false", "--once", "--data-dir", dataDir,
 		"--ghl-base-url", gs.URL(), "--ghl-location", gs.LocationID(), "--ghl-provider", gs.ConversationProviderID(),
-		"--ad-base-url", as.URL())
+		"--ad-base-url", as.URL(), "--ad-rate", "50")
 	for _, kv := range withoutDisplay() {
 		if !strings.HasPrefix(kv, "PARLEY_") {
 			cmd.Env = append(cmd.Env, kv)

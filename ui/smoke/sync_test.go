@@ -103,6 +103,14 @@ func TestSyncFlagsFallBackToTheEnvironment(t *testing.T) {
 	if strings.Contains(out, "pit-smoke") {
 		t.Errorf("the token is printed:\n%s", out)
 	}
+	for _, bad := range []struct {
+		env  []string
+		args []string
+	}{{[]string{"PARLEY_AD_RATE=fast"}, nil}, {nil, []string{"--ad-rate", "-1"}}, {[]string{"PARLEY_AD_RATE=5"}, []string{"--ad-rate", "1e9"}}} {
+		if out := run(bad.env, bad.args...); !strings.Contains(out, "--ad-rate (or PARLEY_AD_RATE) must be between 0") {
+			t.Errorf("env %q, flags %q: the rate is not refused with its rule:\n%s", bad.env, bad.args, out)
+		}
+	}
 }
 
 // recordedMessages reads the AD message ids with an ok record row in the
