@@ -461,18 +461,17 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 		return finish(ctx.Err())
 	}
 	res.FieldListUnread = fieldsErr != nil
-	leftOut := map[activedemand.ID]bool{}
-	withoutPasswords := func(c *activedemand.Contact) {
-		if scrub(c) {
-			leftOut[c.ID] = true
-		}
-	}
 	h := activedemand.ImportHandler{
 		Contact: func(_ activedemand.Origin, c activedemand.Contact, fromActivity bool) error {
+			// Counted here, where each contact comes once (a set of the
+			// ids would grow with the export); the messages carry a copy
+			// of their contact, scrubbed the same way.
+			if scrub(&c) {
+				res.FieldsLeftOut++
+			}
 			if fromActivity {
 				return nil // the messages carry them
 			}
-			withoutPasswords(&c)
 			cj := newContactJob(SourceImport, c)
 			j, err := outboxJob(JobMirrorContact, cj.Key(), cj)
 			if err != nil {
@@ -481,7 +480,7 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 			return contacts.add(0, j) // file order
 		},
 		Message: func(_ activedemand.Origin, m activedemand.Message, cv activedemand.Conversation, c activedemand.Contact) error {
-			withoutPasswords(&c)
+			scrub(&c)
 			mj, err := newMessageJob(SourceImport, m, cv, c, media.find)
 			if err != nil {
 				return err
@@ -508,7 +507,6 @@ func (im *Importer) Import(ctx context.Context, paths []string, progress func(Im
 		},
 	}, h, sources...)
 	res.ExportCounts = rep
-	res.FieldsLeftOut = len(leftOut)
 	if err != nil {
 		return finish(fmt.Errorf("import: %w", fileError(err, res.Files)))
 	}
