@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -333,8 +334,8 @@ type importer struct {
 	// a collision (about 1 in 10^7 for a million ids) would only reject a
 	// row as a duplicate.
 	seed     maphash.Seed
-	msgSeen  map[uint64]origin
-	histSeen map[uint64]origin
+	msgSeen  *seenSet
+	histSeen *seenSet
 	// convs holds each conversation's subject (the first seen).
 	convs map[ID]string
 	files []string
@@ -351,6 +352,86 @@ type importer struct {
 
 // origin is an Origin in 8 bytes: index into importer.files and line.
 type origin struct{ file, line uint32 }
+
+// seenSet holds hashed ids with where each was first seen, for the
+// duplicate's message: a million messages' set was the biggest thing an
+// import of them held (32 MB in a map, whose slots are padded to 16 bytes
+// and kept at most 7/8 full), and the collector lets the heap grow to
+// twice what is live. Here an entry takes 12 bytes: the keys sorted in one
+// slice, their origins packed in 32 bits (4 for the file, 28 for the line)
+// in another; new entries wait in a small map and are merged in by the
+// batch. The rare origin that does not fit (a 17th file, a line past 268
+// million) is kept whole in wide.
+type seenSet struct {
+	recent map[uint64]origin
+	keys   []uint64 // sorted
+	where  []uint32 // packed origins, by keys' index; wideOrigin: see wide
+	wide   map[uint64]origin
+}
+
+const (
+	seenFileBits = 4
+	seenLineBits = 32 - seenFileBits
+	// wideOrigin marks an origin kept in wide; no packed origin equals it.
+	wideOrigin = 1<<32 - 1
+	// seenBatch is how many new entries wait before a merge: a merge
+	// moves the whole sorted slice, so fewer merges, against a map of
+	// this many entries.
+	seenBatch = 1 << 14
+)
+
+func newSeenSet() *seenSet {
+	return &seenSet{recent: map[uint64]origin{}, wide: map[uint64]origin{}}
+}
+
+func (s *seenSet) get(key uint64) (origin, bool) {
+	if o, ok := s.recent[key]; ok {
+		return o, true
+	}
+	i, ok := slices.BinarySearch(s.keys, key)
+	if !ok {
+		return origin{}, false
+	}
+	if p := s.where[i]; p != wideOrigin {
+		return origin{file: p >> seenLineBits, line: p & (1<<seenLineBits - 1)}, true
+	}
+	o, ok := s.wide[key]
+	return o, ok
+}
+
+// put adds key, which get did not find.
+func (s *seenSet) put(key uint64, o origin) {
+	s.recent[key] = o
+	if len(s.recent) >= seenBatch {
+		s.merge()
+	}
+}
+
+// merge moves the recent entries into the sorted slices, from the back so
+// that nothing but the slices' growth is copied.
+func (s *seenSet) merge() {
+	batch := slices.Sorted(maps.Keys(s.recent))
+	n, m := len(s.keys), len(batch)
+	s.keys = slices.Grow(s.keys, m)[:n+m]
+	s.where = slices.Grow(s.where, m)[:n+m]
+	i, j := n-1, m-1
+	for k := n + m - 1; j >= 0; k-- {
+		if i >= 0 && s.keys[i] > batch[j] {
+			s.keys[k], s.where[k] = s.keys[i], s.where[i]
+			i--
+			continue
+		}
+		key, o := batch[j], s.recent[batch[j]]
+		s.keys[k], s.where[k] = key, wideOrigin
+		if o.file < 1<<seenFileBits && o.line < 1<<seenLineBits && o.file<<seenLineBits|o.line != wideOrigin {
+			s.where[k] = o.file<<seenLineBits | o.line
+		} else {
+			s.wide[key] = o
+		}
+		j--
+	}
+	clear(s.recent)
+}
 
 func (im *importer) where(o origin) string {
 	return fmt.Sprintf("%s line %d", im.files[o.file], o.line)
@@ -429,7 +510,7 @@ func newImporter(opts ImportOptions, h ImportHandler) *importer {
 		opts.DefaultRegion = phone.DefaultRegion
 	}
 	return &importer{opts: opts, h: h, rowNotes: map[string]*rowNote{}, byID: map[uint64]int32{}, byEmail: map[uint64]int32{},
-		seed: maphash.MakeSeed(), msgSeen: map[uint64]origin{}, histSeen: map[uint64]origin{}, convs: map[ID]string{}}
+		seed: maphash.MakeSeed(), msgSeen: newSeenSet(), histSeen: newSeenSet(), convs: map[ID]string{}}
 }
 
 // The two passes over the files: contacts, then activity.

@@ -1,6 +1,7 @@
 package activedemand
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strconv"
 	"strings"
@@ -89,5 +90,53 @@ func TestContactUnpacksInOneAllocation(t *testing.T) {
 	}
 	if c.ID != "c1" || c.FirstName != "Ann" || c.LastName != "Lee" || c.Email != "ann@example.com" || c.Phone != "+19025551037" {
 		t.Errorf("unpacked %+v", c)
+	}
+}
+
+// TestSeenSetKeepsEveryOrigin: every key put comes back with its origin,
+// whether it still waits in the recent map or was merged into the sorted
+// slices, and whether its origin fits 32 bits or is kept whole (a 17th
+// file, a line past 2^28); keys never put are not found.
+func TestSeenSetKeepsEveryOrigin(t *testing.T) {
+	s := newSeenSet()
+	rng := rand.New(rand.NewPCG(1, 2))
+	want := map[uint64]origin{}
+	odd := []origin{{15, 1<<28 - 1}, {16, 7}, {2, 1 << 28}, {15, 1<<28 - 2}}
+	for i := range 3*seenBatch + 123 {
+		key := rng.Uint64()
+		if _, dup := want[key]; dup {
+			continue
+		}
+		o := origin{file: uint32(i % 3), line: uint32(i + 2)}
+		if i%1000 == 0 {
+			o = odd[(i/1000)%len(odd)]
+		}
+		if _, ok := s.get(key); ok {
+			t.Fatalf("key %d found before it was put", key)
+		}
+		s.put(key, o)
+		want[key] = o
+		if i%5000 == 0 { // all so far, merged or not
+			for k, w := range want {
+				if got, ok := s.get(k); !ok || got != w {
+					t.Fatalf("after %d puts, key %d: got %+v, %v; want %+v", i+1, k, got, ok, w)
+				}
+			}
+		}
+	}
+	for k, w := range want {
+		if got, ok := s.get(k); !ok || got != w {
+			t.Errorf("key %d: got %+v, %v; want %+v", k, got, ok, w)
+		}
+	}
+	if !slices.IsSorted(s.keys) || len(s.keys)+len(s.recent) != len(want) || len(s.wide) == 0 {
+		t.Errorf("sorted %v, %d merged + %d recent of %d, %d kept whole", slices.IsSorted(s.keys), len(s.keys), len(s.recent), len(want), len(s.wide))
+	}
+	for range 1000 {
+		if k := rng.Uint64(); want[k] == (origin{}) {
+			if _, ok := s.get(k); ok {
+				t.Fatalf("key %d was never put but is found", k)
+			}
+		}
 	}
 }

@@ -462,14 +462,14 @@ func (im *importer) link(a activity) {
 			id = ID("imp-" + shortHash(a.contactKey(), a.typ, a.at.Format(time.RFC3339Nano), a.subject, a.body))
 		}
 		key := maphash.String(im.seed, string(id))
-		if o, dup := im.histSeen[key]; dup {
+		if o, dup := im.histSeen.get(key); dup {
 			im.reject(a.line, "duplicate of %s", im.where(o))
 			return
 		}
 		if im.h.History != nil && !im.handled(a.line, im.h.History(at, HistoryEntry{ID: id, ContactID: c.ID, Type: a.typ, Subject: a.subject, Body: a.body, At: a.at})) {
 			return
 		}
-		im.histSeen[key] = here
+		im.histSeen.put(key, here)
 		im.report.Timeline++
 		return
 	}
@@ -479,7 +479,7 @@ func (im *importer) link(a activity) {
 		id = ID("imp-" + shortHash(a.contactKey(), string(a.channel), string(a.direction), a.at.Format(time.RFC3339Nano), a.subject, a.body))
 	}
 	key := maphash.String(im.seed, string(id))
-	if o, dup := im.msgSeen[key]; dup {
+	if o, dup := im.msgSeen.get(key); dup {
 		im.reject(a.line, "duplicate of %s", im.where(o))
 		return
 	}
@@ -513,7 +513,7 @@ func (im *importer) link(a activity) {
 	if !ok {
 		im.convs[convID] = subject
 	}
-	im.msgSeen[key] = here
+	im.msgSeen.put(key, here)
 	im.report.Messages++
 }
 
