@@ -139,7 +139,7 @@ func run(args []string, stdout, stderr io.Writer) error {
 func runConsole(o options, meta fyne.AppMetadata, inDemo bool) error {
 	a := newApp(meta)
 	lo := launch.Options{DataDir: o.dataDir, Preferences: a.Preferences(), Logger: slog.Default(), Vault: secrets.Chain{secrets.Keyring{}, secrets.Env{}},
-		GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL}
+		GHLBaseURL: o.ghlBaseURL, ADBaseURL: o.adBaseURL, ADRate: o.adRate}
 	// oto allows one audio context per process: one device, opened when a
 	// recording first plays.
 	lo.Sound = player.NewLazyDevice()
@@ -218,7 +218,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.confirm, "confirm", false, "sync: send a backlog larger than --max-changes")
 	fs.StringVar(&o.webhookListen, "webhook-listen", os.Getenv("PARLEY_WEBHOOK_LISTEN"), "sync: serve ActiveDEMAND's webhooks on this address; each event triggers a poll (env PARLEY_WEBHOOK_LISTEN; default off)")
 	fs.StringVar(&o.webhookURL, "webhook-url", os.Getenv("PARLEY_WEBHOOK_URL"), "sync: public URL ActiveDEMAND posts webhooks to; subscribed once, kept across restarts (env PARLEY_WEBHOOK_URL)")
-	fs.Float64Var(&o.adRate, "ad-rate", envRate(), fmt.Sprintf("sync: ActiveDEMAND requests a second, for an account known to allow more than the default %v (env PARLEY_AD_RATE; ActiveDEMAND does not publish its limits)", float64(activedemand.DefaultRateLimit)))
+	fs.Float64Var(&o.adRate, "ad-rate", envRate(), fmt.Sprintf("ActiveDEMAND requests a second, for an account known to allow more than the default %v (env PARLEY_AD_RATE; ActiveDEMAND does not publish its limits)", float64(activedemand.DefaultRateLimit)))
 	fs.BoolVar(&o.repair, "repair", false, "verify: queue the missing messages for the next sync (never deletes)")
 	fs.BoolVar(&o.json, "json", false, "verify: write the report as JSON")
 	if err := fs.Parse(args); err != nil {

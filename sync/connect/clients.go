@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"parley/store/secrets"
 	"parley/sync/activedemand"
@@ -84,7 +85,7 @@ func (s *Service) ADConfig() (activedemand.Config, error) {
 		return activedemand.Config{}, err
 	}
 	return activedemand.Config{BaseURL: s.o.ADBaseURL, AppKey: activedemand.Secret(app), APIKey: activedemand.Secret(api),
-		HTTPClient: s.o.HTTPClient, Routes: s.o.ADRoutes}, nil
+		HTTPClient: s.o.HTTPClient, Routes: s.o.ADRoutes, RateLimit: rate.Limit(s.o.ADRate)}, nil
 }
 
 // ProviderID is the saved conversation provider id records are made under.

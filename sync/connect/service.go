@@ -72,6 +72,9 @@ type Options struct {
 	ADBaseURL string
 	// ADRoutes is the ActiveDEMAND route table (default the built-in one).
 	ADRoutes activedemand.Routes
+	// ADRate is ActiveDEMAND's request rate a second (--ad-rate); 0 means
+	// the client's cautious default, activedemand.DefaultRateLimit.
+	ADRate float64
 	// DefaultClientID fills the client id until the admin enters one
 	// (demo mode: the sandbox app's).
 	DefaultClientID string

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/oauth2"
+	"golang.org/x/time/rate"
 
 	"parley/store/secrets"
 	"parley/sync/activedemand/adtest"
@@ -220,4 +221,29 @@ func TestRotationReminderAndSettings(t *testing.T) {
 func oauthToken(t ghltest.Token) *oauth2.Token {
 	return &oauth2.Token{AccessToken: t.AccessToken, RefreshToken: t.RefreshToken, TokenType: "Bearer",
 		Expiry: time.Now().Add(time.Duration(t.ExpiresIn) * time.Second)}
+}
+
+// TestADRateReachesTheClient: Options.ADRate (--ad-rate, for the console
+// and `parley sync` alike) is the ActiveDEMAND client's rate; 0 leaves
+// the client's default.
+func TestADRateReachesTheClient(t *testing.T) {
+	for _, r := range []float64{0, 12.5} {
+		vault := &secrets.Memory{}
+		for n, v := range map[secrets.Name]string{secrets.ADApplicationKey: "app", secrets.ADAPIKey: "api"} {
+			if err := vault.Set(n, v); err != nil {
+				t.Fatal(err)
+			}
+		}
+		svc, err := connect.New(connect.Options{Vault: vault, Settings: &memSettings{}, ADRate: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := svc.ADConfig()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.RateLimit != rate.Limit(r) {
+			t.Errorf("ADRate %v: the client's rate is %v", r, cfg.RateLimit)
+		}
+	}
 }

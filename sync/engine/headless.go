@@ -9,8 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"golang.org/x/time/rate"
-
 	"parley/store"
 	"parley/store/secrets"
 	"parley/sync/activedemand"
@@ -288,15 +286,12 @@ func failedJobs(s Summary) int {
 func (a Accounts) configs(routes activedemand.Routes) (ghlCfg ghl.Config, adCfg activedemand.Config, provider string, err error) {
 	svc, err := connect.New(connect.Options{Vault: a.Vault, Settings: fixedSettings{
 		connect.SettingLocation: a.GHLLocation, connect.SettingProvider: a.GHLProvider,
-	}, GHLBaseURL: a.GHLBaseURL, ADBaseURL: a.ADBaseURL, ADRoutes: routes})
+	}, GHLBaseURL: a.GHLBaseURL, ADBaseURL: a.ADBaseURL, ADRoutes: routes, ADRate: a.ADRate})
 	if err != nil {
 		return ghlCfg, adCfg, "", err
 	}
 	if adCfg, err = svc.ADConfig(); err != nil {
 		return ghlCfg, adCfg, "", missingHint(err)
-	}
-	if a.ADRate > 0 {
-		adCfg.RateLimit = rate.Limit(a.ADRate)
 	}
 	if ghlCfg, err = svc.GHLConfig(); err != nil {
 		return ghlCfg, adCfg, "", missingHint(err)

@@ -43,6 +43,9 @@ type Options struct {
 	// GHLBaseURL and ADBaseURL override the live APIs' addresses (the
 	// --ghl-base-url and --ad-base-url flags).
 	GHLBaseURL, ADBaseURL string
+	// ADRate is ActiveDEMAND's request rate a second for the real
+	// account (--ad-rate); 0 means the client's default.
+	ADRate float64
 }
 
 // RunningKey is the preference that remembers whether the admin left the
@@ -71,7 +74,7 @@ func Open(ctx context.Context, o Options, demoMode bool) (ui.Deps, error) {
 	// The Connections screen always edits the real accounts: an admin
 	// trying the demo connects them there, then leaves the demo.
 	real, err := connect.New(connect.Options{Vault: o.Vault, Settings: envSettings{o.Preferences}, ADRoutes: routes,
-		GHLBaseURL: o.GHLBaseURL, ADBaseURL: o.ADBaseURL})
+		GHLBaseURL: o.GHLBaseURL, ADBaseURL: o.ADBaseURL, ADRate: o.ADRate})
 	if err != nil {
 		db.Close() // #nosec G104 -- the open failed already; that error is the one to report
 		return ui.Deps{}, err
