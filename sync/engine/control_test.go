@@ -30,6 +30,10 @@ func started(t *testing.T, e *engine.Engine) {
 			t.Errorf("Run: %v", err)
 		}
 	})
+	eventually(t, "the engine to run", func() bool {
+		s, err := e.Snapshot(context.Background())
+		return err == nil && s.State != engine.StateStopped
+	})
 }
 
 // eventually polls cond for up to 20 s.

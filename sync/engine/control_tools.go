@@ -55,6 +55,10 @@ func (c *Control) BackfillAll(ctx context.Context, progress func(BackfillProgres
 		return BackfillProgress{}, err
 	}
 	to := c.now().Add(24 * time.Hour)
+	queued := func() {
+		c.queue.forget()
+		e.Wake()
+	}
 	return Backfill(ctx, BackfillConfig{Store: c.st, AD: e.cfg.AD, Contacts: contacts,
-		Range: DateRange{From: backfillFrom, To: to}, Queued: e.Wake, Progress: progress})
+		Range: DateRange{From: backfillFrom, To: to}, Queued: queued, Progress: progress})
 }

@@ -55,9 +55,16 @@ func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("sync engine snapshot: %w", err)
 	}
+	s := e.state()
+	s.Queue = q
+	return s, nil
+}
+
+// state is Snapshot without the outbox's depth, which costs a count.
+func (e *Engine) state() Snapshot {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	s := Snapshot{State: StateStopped, Reason: e.reason, ResumesAt: e.auto.at, Queue: q, Jobs: make(map[string]KindStats, len(e.stats))}
+	s := Snapshot{State: StateStopped, Reason: e.reason, ResumesAt: e.auto.at, Jobs: make(map[string]KindStats, len(e.stats))}
 	switch {
 	case e.running && e.paused:
 		s.State = StatePaused
@@ -67,7 +74,7 @@ func (e *Engine) Snapshot(ctx context.Context) (Snapshot, error) {
 	for k, v := range e.stats {
 		s.Jobs[k] = *v
 	}
-	return s, nil
+	return s
 }
 
 // Pause stops the engine claiming jobs, with reason shown to the user;
