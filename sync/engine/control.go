@@ -53,9 +53,9 @@ type Control struct {
 // queueCounts keeps the outbox's counts by kind between dashboard
 // readings. Counting reads every job (done ones are kept: they are what
 // makes a message queued once), 130 ms at 100,000 jobs, and the Sync
-// screen asks every 2 s; so the counts are read again only once
-// countShare of the time since the last count would pay for it. The
-// buttons that change the queue (Replay) forget them.
+// screen asks every 2 s; so a count is reused until 1/countShare times
+// what it cost has passed. What changes the queue from the console
+// (Replay, the backfill) forgets it.
 type queueCounts struct {
 	mu     sync.Mutex
 	counts map[string]map[store.OutboxState]int
@@ -192,7 +192,6 @@ const throughputWindow = time.Hour
 func (c *Control) Dashboard(ctx context.Context) (Dashboard, error) {
 	now := c.now()
 	d := Dashboard{State: StateStopped, At: now, Budget: c.meter.budget(now)}
-	var byKind map[string]map[store.OutboxState]int
 	if e := c.engine(); e != nil {
 		snap := e.state()
 		d.Attached, d.State, d.Reason, d.Jobs = true, snap.State, snap.Reason, snap.Jobs
