@@ -14,8 +14,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -536,5 +539,23 @@ func (c *Console) statusText() string {
 	default:
 		mode = "No accounts connected: see Connections"
 	}
-	return fmt.Sprintf("%s  ·  Data: %s", mode, c.deps.DataDir)
+	return fmt.Sprintf("%s  ·  Data: %s", mode, homeShort(c.deps.DataDir))
+}
+
+// homeShort writes a folder inside the user's home as ~/…, as a shell
+// would, on the systems whose users read paths that way: the data folder
+// is usually ~/.local/share/parley, and the status bar is narrow.
+func homeShort(dir string) string {
+	home, err := os.UserHomeDir()
+	if runtime.GOOS == "windows" || err != nil || home == "" {
+		return dir
+	}
+	rel, err := filepath.Rel(home, dir)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) || filepath.IsAbs(rel) {
+		return dir
+	}
+	if rel == "." {
+		return "~"
+	}
+	return "~" + string(filepath.Separator) + rel
 }

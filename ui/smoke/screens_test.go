@@ -38,7 +38,7 @@ func TestEveryScreenDraws(t *testing.T) {
 	// Mesa's llvmpipe, Xvfb's default, reads the window back as zeros;
 	// softpipe reads back what it drew.
 	t.Setenv("GALLIUM_DRIVER", "softpipe")
-	l := launch(t, "--data-dir", t.TempDir())
+	l := launch(t, "--data-dir", homeDataDir(t))
 	limit := wait + 2*time.Minute
 	select {
 	case <-l.exited:
@@ -155,7 +155,7 @@ func TestConnectionsConnectedPicture(t *testing.T) {
 	} {
 		t.Setenv(k, v)
 	}
-	l := launch(t, "--demo", "--data-dir", t.TempDir())
+	l := launch(t, "--demo", "--data-dir", homeDataDir(t))
 	select {
 	case <-l.exited:
 	case <-time.After(3 * time.Minute):

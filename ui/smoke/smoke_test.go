@@ -164,8 +164,20 @@ func (l *launched) waitForWindow(t *testing.T, title string) image.Image {
 	return shot
 }
 
+// homeDataDir points HOME at a temporary folder and returns the data
+// folder Parley takes there by default: the pictures of the window then
+// show ~/.local/share/parley in the status bar, as a user sees it, and no
+// test's temporary path.
+func homeDataDir(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_DATA_HOME", "")
+	return filepath.Join(home, ".local", "share", "parley")
+}
+
 func TestConsoleWindowDraws(t *testing.T) {
-	l := launch(t, "--data-dir", t.TempDir())
+	l := launch(t, "--data-dir", homeDataDir(t))
 	shot := l.waitForWindow(t, "Parley")
 	if b := shot.Bounds(); b.Dx() < 800 || b.Dy() < 500 {
 		t.Fatalf("window is %dx%d, want at least 800x500", b.Dx(), b.Dy())
