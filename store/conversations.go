@@ -7,6 +7,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -147,3 +149,34 @@ func (s *Store) ConversationLinksFor(ctx context.Context, adContactIDs []string)
 	}
 	return out, nil
 }
+
+// LatestOutboxPayloads returns, for each prefix, the payload of the most
+// recently queued outbox item whose key starts with it; prefixes with none
+// are left out. Each is one range read of the key's index, so a list can
+// ask for its page's rows: e.g. the newest contact job of each contact.
+func (s *Store) LatestOutboxPayloads(ctx context.Context, prefixes []string) (map[string][]byte, error) {
+	out := make(map[string][]byte, len(prefixes))
+	if len(prefixes) == 0 {
+		return out, nil
+	}
+	st, err := s.r.PrepareContext(ctx, latestOutboxPayloadSQL)
+	if err != nil {
+		return nil, fmt.Errorf("look up the latest outbox items: %w", err)
+	}
+	defer st.Close()
+	for _, p := range prefixes {
+		lo, hi := prefixRange(p)
+		var payload []byte
+		err := st.QueryRowContext(ctx, lo, hi).Scan(&payload)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("look up the latest outbox item %q: %w", p, err)
+		}
+		out[p] = payload
+	}
+	return out, nil
+}
+
+const latestOutboxPayloadSQL = `SELECT payload FROM outbox WHERE key >= ? AND key < ? ORDER BY id DESC LIMIT 1`

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -155,5 +156,59 @@ func TestConversationLinksFor(t *testing.T) {
 	}
 	if len(got) != 600 || got["ad-1198"] != "cv-1198" || got["ad-1"] != "" {
 		t.Fatalf("links = %d, ad-1198 → %q", len(got), got["ad-1198"])
+	}
+}
+
+// TestLatestOutboxPayloads: the newest item of each key prefix, by queue
+// order rather than key order, read through the key's index.
+func TestLatestOutboxPayloads(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	jobs := []OutboxJob{
+		{Kind: "c", Key: "ad:contact:7@ffff", Payload: []byte("seven, first")},
+		{Kind: "c", Key: "ad:contact:7@0000", Payload: []byte("seven, changed")},
+		{Kind: "c", Key: "ad:contact:70@aaaa", Payload: []byte("seventy")},
+		{Kind: "m", Key: "ad:message:7", Payload: []byte("a message")},
+	}
+	for _, j := range jobs {
+		if _, _, err := s.Enqueue(ctx, j.Kind, j.Key, j.Payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.LatestOutboxPayloads(ctx, []string{"ad:contact:7@", "ad:contact:70@", "ad:contact:8@"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ad:contact:7@": "seven, changed", "ad:contact:70@": "seventy"}
+	if len(got) != len(want) {
+		t.Errorf("got %d prefixes, want %d: %q", len(got), len(want), got)
+	}
+	for p, w := range want {
+		if string(got[p]) != w {
+			t.Errorf("%s: %q, want %q", p, got[p], w)
+		}
+	}
+	if got, err := s.LatestOutboxPayloads(ctx, nil); err != nil || len(got) != 0 {
+		t.Errorf("no prefixes: %v, %v", got, err)
+	}
+
+	// A list asks for a page of these: each must be a range read of the
+	// key's index, never a walk of the whole outbox newest first.
+	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+latestOutboxPayloadSQL, "a", "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if len(plan) == 0 || !strings.Contains(plan[0], "USING INDEX sqlite_autoindex_outbox_1 (key>? AND key<?)") {
+		t.Errorf("plan %q does not read the key's index by range", plan)
 	}
 }

@@ -168,7 +168,12 @@ func (s *conversationsScreen) view() fyne.CanvasObject {
 		if c.Pending > 0 {
 			sub += fmt.Sprintf(" · %d waiting", c.Pending)
 		}
-		showConversationRow(o, "ActiveDEMAND contact "+c.ADContactID, sub, c.State)
+		title := "ActiveDEMAND contact " + c.ADContactID
+		if c.Name != "" {
+			sub = c.ADContactID + " · " + sub
+			title = c.Name
+		}
+		showConversationRow(o, title, sub, c.State)
 		if id >= len(s.ad)-pageAhead {
 			s.loadAD(true)
 		}
@@ -182,8 +187,11 @@ func (s *conversationsScreen) view() fyne.CanvasObject {
 		}
 	}
 	s.adNote = note()
+	// The transcript search sits in this filter row rather than a row of
+	// its own: at 720 pixels high every row is one fewer conversation.
+	searchAll := widget.NewButtonWithIcon("Search every transcript…", theme.SearchIcon(), s.openSearch)
 	adPane := container.NewBorder(container.NewVBox(boldLabel("ActiveDEMAND (as Parley has it)"),
-		s.adSearch, container.NewHBox(wide(s.adState, 210))), s.adNote, nil, nil, s.adList)
+		s.adSearch, container.NewBorder(nil, nil, wide(s.adState, 210), searchAll)), s.adNote, nil, nil, s.adList)
 
 	s.ghlSearch = widget.NewEntry()
 	s.ghlSearch.SetPlaceHolder("Search HighLevel: name, email, phone, last message…")
@@ -255,9 +263,10 @@ func (s *conversationsScreen) view() fyne.CanvasObject {
 
 	sides := container.NewHSplit(adPane, ghlPane)
 	body := container.NewVSplit(sides, pairPane)
-	body.Offset = 0.4
-	searchAll := widget.NewButtonWithIcon("Search every transcript…", theme.SearchIcon(), s.openSearch)
-	top := container.NewVBox(header("Conversations", conversationsHelp), container.NewHBox(searchAll))
+	// Half each: both lists and the selected pair show a few rows at the
+	// smallest window; the divider moves either way.
+	body.Offset = 0.5
+	top := header("Conversations", conversationsHelp)
 	if s.deps.Conversations == nil {
 		s.adNote.SetText("Conversations appear here once the sync runs: start it from the Sync screen or with parley sync.")
 		s.adNote.Show()
@@ -554,13 +563,23 @@ func (s *conversationsScreen) applyPair(p engine.Pair, err error) {
 }
 
 func pairName(p engine.Pair) string {
+	contact := adContactName(p)
 	switch {
 	case p.ADContactID != "" && p.GHLConversationID != "":
-		return fmt.Sprintf("ActiveDEMAND contact %s and its HighLevel conversation", p.ADContactID)
+		return contact + " and its HighLevel conversation"
 	case p.ADContactID != "":
-		return "ActiveDEMAND contact " + p.ADContactID
+		return contact
 	}
 	return "HighLevel conversation " + p.GHLConversationID
+}
+
+// adContactName names a pair's ActiveDEMAND contact for a sentence: by
+// name with its id when the name is known.
+func adContactName(p engine.Pair) string {
+	if p.ADContactName != "" {
+		return fmt.Sprintf("%s (ActiveDEMAND contact %s)", p.ADContactName, p.ADContactID)
+	}
+	return "ActiveDEMAND contact " + p.ADContactID
 }
 
 func (s *conversationsScreen) enablePairButtons() {
@@ -581,7 +600,7 @@ func enable(b *widget.Button, on bool) {
 func (s *conversationsScreen) confirmResync() {
 	p := s.pair
 	msg := fmt.Sprintf("Parley queues again the %s that HighLevel does not hold (%d now), as parley verify --repair does. Messages HighLevel holds are left alone, so nothing is recorded twice.",
-		"messages of ActiveDEMAND contact "+p.ADContactID, p.Missing)
+		"messages of "+adContactName(p), p.Missing)
 	d := dialog.NewCustomConfirm("Re-sync this conversation?", "Re-sync", "Cancel", wrapLabel(msg), func(ok bool) {
 		if ok {
 			s.resync(p.ADContactID)

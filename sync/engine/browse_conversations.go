@@ -81,6 +81,9 @@ func (b *Browser) openJobs(ctx context.Context, reuse bool) (map[string]store.Jo
 // knows it.
 type ADConversation struct {
 	ADContactID string
+	// Name is the contact's name (or email, or phone) as ActiveDEMAND
+	// gave it; "" when the sync read only its messages.
+	Name string
 	// GHLConversationID is the linked HighLevel conversation; "" when
 	// only on the ActiveDEMAND side.
 	GHLConversationID string
@@ -150,7 +153,7 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 			}
 		}
 		if q.State != "" {
-			return list, "", nil
+			return list, "", b.nameADConversations(ctx, list)
 		}
 	}
 	links, err := st.ConversationLinks(ctx, store.ConversationFilter{Text: q.Text, After: q.After, Limit: q.Limit})
@@ -165,7 +168,45 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 	if len(links) == q.Limit {
 		next = links[len(links)-1].ADContactID
 	}
+	if err := b.nameADConversations(ctx, list); err != nil {
+		return nil, "", err
+	}
 	return list, next, nil
+}
+
+// nameADConversations fills in the names of a page of conversations from
+// their contacts' newest jobs.
+func (b *Browser) nameADConversations(ctx context.Context, list []ADConversation) error {
+	prefixes := make([]string, len(list))
+	for i, c := range list {
+		prefixes[i] = ContactKeyPrefix(c.ADContactID)
+	}
+	names, err := b.contactLabels(ctx, prefixes)
+	if err != nil {
+		return err
+	}
+	for i := range list {
+		list[i].Name = names[prefixes[i]]
+	}
+	return nil
+}
+
+// contactLabels maps contact key prefixes to the labels of their newest
+// contact jobs; a prefix without a readable job is left out.
+func (b *Browser) contactLabels(ctx context.Context, prefixes []string) (map[string]string, error) {
+	payloads, err := b.cfg.Store.LatestOutboxPayloads(ctx, prefixes)
+	if err != nil {
+		return nil, fmt.Errorf("read the names of ActiveDEMAND contacts: %w", err)
+	}
+	out := make(map[string]string, len(payloads))
+	for p, payload := range payloads {
+		// A payload no worker can read is the Sync screen's dead letter;
+		// here the contact is shown by its id.
+		if j, err := DecodeContactJob(payload); err == nil && j.Label() != "" {
+			out[p] = j.Label()
+		}
+	}
+	return out, nil
 }
 
 func linkedConversation(l store.ConversationLink, open map[string]store.JobCounts) ADConversation {
@@ -307,7 +348,11 @@ type PairRow struct {
 
 // Pair is one conversation on both sides, its messages aligned.
 type Pair struct {
-	ADContactID       string
+	ADContactID string
+	// ADContactName is the contact's name (or email, or phone) as
+	// ActiveDEMAND gave it, from its contact job or its messages; "" when
+	// unknown.
+	ADContactName     string
 	GHLConversationID string
 	// GHLContactID is the HighLevel contact, for opening it.
 	GHLContactID string
@@ -357,6 +402,23 @@ func (b *Browser) Pair(ctx context.Context, adContactID, ghlConversationID strin
 	ads, err := b.adMessages(ctx, p.ADContactID)
 	if err != nil {
 		return p, err
+	}
+	if p.ADContactID != "" {
+		names, err := b.contactLabels(ctx, []string{ContactKeyPrefix(p.ADContactID)})
+		if err != nil {
+			return p, err
+		}
+		p.ADContactName = names[ContactKeyPrefix(p.ADContactID)]
+		if p.ADContactName == "" {
+			// Known only from its messages: the newest one's words.
+			var newest time.Time
+			for _, m := range ads {
+				c := m.job.Contact
+				if l := firstNonEmpty(strings.TrimSpace(c.Name), c.Email, c.Phone); l != "" && !m.job.SentAt.Before(newest) {
+					p.ADContactName, newest = l, m.job.SentAt
+				}
+			}
+		}
 	}
 	var open store.JobCounts
 	for _, m := range ads {

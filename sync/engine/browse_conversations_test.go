@@ -243,3 +243,55 @@ func TestConversationPairWhenHighLevelFails(t *testing.T) {
 		t.Fatalf("re-sync with HighLevel failing: %v", err)
 	}
 }
+
+// TestConversationsNameActiveDEMANDContacts: the ActiveDEMAND side names
+// its contacts as ActiveDEMAND gave them, the newest details first; a
+// contact known only from its messages is named in its pair by the newest
+// of them.
+func TestConversationsNameActiveDEMANDContacts(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	// Ada married since: her contact is read again, with the new name.
+	r.queue(contactJob("ad-ada", "Ada", "King", "ada@example.com", "+15145550111"))
+	cleo := contactJob("ad-cleo", "Cleo", "Ng", "cleo@example.com", "")
+	r.queue(messageJob("m-cleo-1", cleo, "sms", "inbound", "Hi", t0),
+		messageJob("m-cleo-2", contactJob("ad-cleo", "", "", "cleo.ng@example.com", ""), "sms", "inbound", "New address", t0.Add(time.Hour)))
+	names := func(q engine.ADConversationQuery) map[string]string {
+		t.Helper()
+		list, _, err := br.ADConversations(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, c := range list {
+			out[c.ADContactID] = c.Name
+		}
+		return out
+	}
+	all := names(engine.ADConversationQuery{})
+	want := map[string]string{"ad-ada": "Ada King", "ad-ben": "Ben Okafor", "ad-cleo": ""}
+	if len(all) != len(want) {
+		t.Fatalf("names = %q, want %q", all, want)
+	}
+	for id, w := range want {
+		if all[id] != w {
+			t.Errorf("%s is named %q, want %q", id, all[id], w)
+		}
+	}
+	// The state filters read another path: they name too.
+	if got := names(engine.ADConversationQuery{State: engine.PairPending}); got["ad-ada"] != "Ada King" {
+		t.Errorf("pending = %q, want Ada named", got)
+	}
+	if got := names(engine.ADConversationQuery{Limit: 1, After: "ad-ada"}); got["ad-ben"] != "Ben Okafor" {
+		t.Errorf("second page = %q, want Ben named", got)
+	}
+	for id, w := range map[string]string{"ad-ada": "Ada King", "ad-cleo": "cleo.ng@example.com"} {
+		p, err := br.Pair(ctx, id, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.ADContactName != w {
+			t.Errorf("pair of %s is named %q, want %q", id, p.ADContactName, w)
+		}
+	}
+}

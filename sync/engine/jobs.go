@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"parley/store"
@@ -84,7 +85,16 @@ func (j ContactJob) Key() string {
 	c.Source = "" // the same contact from a file or the API is the same work
 	b, _ := json.Marshal(c)
 	sum := sha256.Sum256(b)
-	return "ad:contact:" + j.ContactID + "@" + hex.EncodeToString(sum[:6])
+	return ContactKeyPrefix(j.ContactID) + hex.EncodeToString(sum[:6])
+}
+
+// ContactKeyPrefix starts the outbox key of every job of one ActiveDEMAND
+// contact, whatever its details were when read.
+func ContactKeyPrefix(contactID string) string { return "ad:contact:" + contactID + "@" }
+
+// Label is how the contact is shown: its name, or its email or phone.
+func (j ContactJob) Label() string {
+	return firstNonEmpty(strings.TrimSpace(j.FirstName+" "+j.LastName), j.Email, j.Phone)
 }
 
 // ContactRef names the contact a message belongs to, with enough to find
