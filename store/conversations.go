@@ -10,6 +10,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -61,18 +62,41 @@ func (s *Store) ConversationLinks(ctx context.Context, f ConversationFilter) ([]
 	}
 	q += ` ORDER BY ad_id LIMIT ?`
 	args = append(args, f.Limit)
-	links, err := queryAll(ctx, s.r, func(r rowScanner) (ConversationLink, error) {
-		var l ConversationLink
-		var at int64
-		err := r.Scan(&l.ADContactID, &l.GHLID, &at)
-		l.ADContactID = strings.TrimPrefix(l.ADContactID, conversationPrefix)
-		l.LinkedAt = fromMillis(at)
-		return l, err
-	}, q, args...)
+	links, err := queryAll(ctx, s.r, scanConversationLink, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list conversation links: %w", err)
 	}
 	return links, nil
+}
+
+func scanConversationLink(r rowScanner) (ConversationLink, error) {
+	var l ConversationLink
+	var at int64
+	err := r.Scan(&l.ADContactID, &l.GHLID, &at)
+	l.ADContactID = strings.TrimPrefix(l.ADContactID, conversationPrefix)
+	l.LinkedAt = fromMillis(at)
+	return l, err
+}
+
+// ConversationLinksOf returns the conversation links of these AD contacts
+// in AD contact id order; contacts without a conversation are left out.
+func (s *Store) ConversationLinksOf(ctx context.Context, adContactIDs []string) ([]ConversationLink, error) {
+	keys := make([]string, len(adContactIDs))
+	for i, id := range adContactIDs {
+		keys[i] = conversationPrefix + id
+	}
+	var out []ConversationLink
+	for chunk := range chunks(keys) {
+		args := append([]any{string(KindConversation)}, chunk...)
+		links, err := queryAll(ctx, s.r, scanConversationLink,
+			`SELECT ad_id, ghl_id, linked_at FROM id_map WHERE kind = ? AND ad_id IN (`+placeholders(len(chunk))+`)`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("look up conversation links: %w", err)
+		}
+		out = append(out, links...)
+	}
+	slices.SortFunc(out, func(a, b ConversationLink) int { return strings.Compare(a.ADContactID, b.ADContactID) })
+	return out, nil
 }
 
 // JobCounts counts one contact's outbox jobs that are not done.
@@ -180,3 +204,48 @@ func (s *Store) LatestOutboxPayloads(ctx context.Context, prefixes []string) (ma
 }
 
 const latestOutboxPayloadSQL = `SELECT payload FROM outbox WHERE key >= ? AND key < ? ORDER BY id DESC LIMIT 1`
+
+// EachOutboxFields calls fn with the key and the JSON fields at paths of
+// every outbox item whose key starts with prefix, in key order, until fn
+// returns an error, which it returns; fields is reused between calls. An
+// absent field is "". It reads the key's index by range: e.g. every
+// contact job, for finding contacts by name, without reading the message
+// jobs.
+func (s *Store) EachOutboxFields(ctx context.Context, prefix string, paths []string, fn func(key string, fields []string) error) error {
+	if len(paths) == 0 {
+		return errors.New("read outbox items: no field named")
+	}
+	lo, hi := prefixRange(prefix)
+	cols := make([]string, len(paths))
+	args := make([]any, 0, len(paths)+2)
+	for i, p := range paths {
+		cols[i] = `coalesce(json_extract(CAST(payload AS TEXT), ?), '')`
+		args = append(args, p)
+	}
+	args = append(args, lo, hi)
+	// #nosec G202 -- one fixed expression per path; the paths are bound
+	rows, err := s.r.QueryContext(ctx, `SELECT key, `+strings.Join(cols, ", ")+` FROM outbox WHERE key >= ? AND key < ? ORDER BY key`, args...)
+	if err != nil {
+		return fmt.Errorf("read outbox items %q: %w", prefix, err)
+	}
+	defer rows.Close()
+	fields := make([]string, len(paths))
+	dest := make([]any, len(paths)+1)
+	var key string
+	dest[0] = &key
+	for i := range fields {
+		dest[i+1] = &fields[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(dest...); err != nil {
+			return fmt.Errorf("read outbox items %q: %w", prefix, err)
+		}
+		if err := fn(key, fields); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("read outbox items %q: %w", prefix, err)
+	}
+	return nil
+}

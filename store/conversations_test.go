@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -210,5 +211,68 @@ func TestLatestOutboxPayloads(t *testing.T) {
 	}
 	if len(plan) == 0 || !strings.Contains(plan[0], "USING INDEX sqlite_autoindex_outbox_1 (key>? AND key<?)") {
 		t.Errorf("plan %q does not read the key's index by range", plan)
+	}
+}
+
+func TestEachOutboxFields(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t)
+	for _, j := range []OutboxJob{
+		{Kind: "c", Key: "ad:contact:2@x", Payload: []byte(`{"first_name":"Ben","email":"ben@example.com"}`)},
+		{Kind: "c", Key: "ad:contact:1@x", Payload: []byte(`{"first_name":"Ada","last_name":"King","n":7}`)},
+		{Kind: "m", Key: "ad:message:1", Payload: []byte(`{"first_name":"not a contact"}`)},
+	} {
+		if _, _, err := s.Enqueue(ctx, j.Kind, j.Key, j.Payload); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := s.EachOutboxFields(ctx, "ad:contact:", []string{"$.first_name", "$.last_name", "$.email", "$.n"}, func(key string, f []string) error {
+		got = append(got, key+"="+strings.Join(f, "|"))
+		return nil
+	})
+	want := []string{"ad:contact:1@x=Ada|King||7", "ad:contact:2@x=Ben||ben@example.com|"}
+	if err != nil || strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Fatalf("got %q, %v; want %q", got, err, want)
+	}
+	stop := errors.New("enough")
+	n := 0
+	if err := s.EachOutboxFields(ctx, "ad:contact:", []string{"$.first_name"}, func(string, []string) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+		t.Errorf("stopping: %v after %d calls", err, n)
+	}
+	if err := s.EachOutboxFields(ctx, "ad:contact:", nil, func(string, []string) error { return nil }); err == nil {
+		t.Error("no paths: no error")
+	}
+}
+
+// BenchmarkEachOutboxFields reads the names of 100,000 contacts' jobs
+// among as many message jobs: what one search of the Conversations
+// screen's ActiveDEMAND side by name costs at that size.
+//
+//	go test -run '^$' -bench EachOutboxFields -count 3 ./store/
+func BenchmarkEachOutboxFields(b *testing.B) {
+	ctx := context.Background()
+	s := newTestStore(b)
+	const contacts = 100_000
+	var jobs []OutboxJob
+	for i := range contacts {
+		jobs = append(jobs,
+			OutboxJob{Kind: "mirror.contact", Key: fmt.Sprintf("ad:contact:%d@%012x", 4_000_000+i, i),
+				Payload: fmt.Appendf(nil, `{"v":1,"contact_id":"%d","first_name":"First%d","last_name":"Last%d","email":"person%d@example.com","phone":"+1514555%04d"}`, 4_000_000+i, i, i, i, i%10_000)},
+			OutboxJob{Kind: "mirror.message", Key: fmt.Sprintf("ad:message:%d", i),
+				Payload: fmt.Appendf(nil, `{"v":1,"message_id":"%d","contact":{"id":"%d","name":"First%d Last%d"},"body":"%0200d"}`, i, 4_000_000+i, i, i, i)})
+		if len(jobs) == 10_000 {
+			if _, err := s.EnqueueBatch(ctx, jobs); err != nil {
+				b.Fatal(err)
+			}
+			jobs = jobs[:0]
+		}
+	}
+	paths := []string{"$.first_name", "$.last_name", "$.email", "$.phone"}
+	for b.Loop() {
+		n := 0
+		if err := s.EachOutboxFields(ctx, "ad:contact:", paths, func(string, []string) error { n++; return nil }); err != nil || n != contacts {
+			b.Fatal(n, err)
+		}
 	}
 }

@@ -75,6 +75,11 @@ type conversationsScreen struct {
 	adState   *widget.Select
 	adList    *sideList
 	adNote    *widget.Label
+	// adDebounce delays a search until typing pauses: a search by name
+	// reads every contact (about 0.7 s at 100,000). adStopDebounce unhooks
+	// it from the context that stops it early.
+	adDebounce     *time.Timer
+	adStopDebounce func() bool
 
 	ghl        []engine.GHLConversation
 	ghlNext    int64
@@ -148,8 +153,8 @@ func (l *sideList) TypedKey(e *fyne.KeyEvent) {
 
 func (s *conversationsScreen) view() fyne.CanvasObject {
 	s.adSearch = widget.NewEntry()
-	s.adSearch.SetPlaceHolder("Find a contact or conversation id…")
-	s.adSearch.OnChanged = func(string) { s.loadAD(false) }
+	s.adSearch.SetPlaceHolder("Find a name, email, phone or id…")
+	s.adSearch.OnChanged = func(string) { s.loadADSoon() }
 	s.adState = widget.NewSelect([]string{anyState, string(engine.PairInSync), string(engine.PairPending), string(engine.PairFailed), string(engine.PairOnlyAD)},
 		func(string) { s.loadAD(false) })
 	s.adState.SetSelected(anyState)
@@ -397,6 +402,28 @@ func (s *conversationsScreen) shown(ctx context.Context) {
 
 // loadAD reads the first page of ActiveDEMAND conversations, or with more
 // the next one.
+// loadADSoon reloads the ActiveDEMAND side once typing pauses.
+func (s *conversationsScreen) loadADSoon() {
+	if s.adDebounce != nil {
+		s.adDebounce.Stop()
+		s.adStopDebounce()
+	}
+	ctx := s.ctx
+	if ctx == nil {
+		return
+	}
+	t := time.AfterFunc(searchDelay, func() {
+		s.bg.do(func() {
+			if ctx.Err() == nil {
+				s.loadAD(false)
+			}
+		})
+	})
+	s.adDebounce = t
+	// Leaving the screen or closing the window stops a pending search.
+	s.adStopDebounce = context.AfterFunc(ctx, func() { t.Stop() })
+}
+
 func (s *conversationsScreen) loadAD(more bool) {
 	if s.deps.Conversations == nil || s.adList == nil || (more && (s.adNext == "" || s.adLoading)) {
 		return

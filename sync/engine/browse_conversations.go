@@ -96,7 +96,8 @@ type ADConversation struct {
 // ADConversationQuery selects a page of ActiveDEMAND conversations.
 type ADConversationQuery struct {
 	// Text keeps conversations whose AD contact id or HighLevel
-	// conversation id contains it.
+	// conversation id contains it, or whose contact's name, email or
+	// phone (as ActiveDEMAND gave them) does, case-insensitively.
 	Text string
 	// State keeps one state; "" keeps all.
 	State PairState
@@ -123,11 +124,15 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 		return nil, "", err
 	}
 	text := strings.ToLower(strings.TrimSpace(q.Text))
+	named, err := b.contactsNamed(ctx, text)
+	if err != nil {
+		return nil, "", err
+	}
 	keep := func(c ADConversation) bool {
 		if q.State != "" && c.State != q.State {
 			return false
 		}
-		return text == "" || strings.Contains(strings.ToLower(c.ADContactID+"\x00"+c.GHLConversationID), text)
+		return text == "" || named[c.ADContactID] || strings.Contains(strings.ToLower(c.ADContactID+"\x00"+c.GHLConversationID), text)
 	}
 	if q.State != "" && q.State != PairInSync || q.After == "" && q.State == "" {
 		// Conversations with open work: read whole (it is small, except
@@ -160,6 +165,13 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 	if err != nil {
 		return nil, "", err
 	}
+	if len(named) > 0 {
+		more, err := b.namedLinks(ctx, named, q.After, q.Limit)
+		if err != nil {
+			return nil, "", err
+		}
+		links = mergeLinks(links, more, q.Limit)
+	}
 	for _, l := range links {
 		if c := linkedConversation(l, open); keep(c) {
 			list = append(list, c)
@@ -172,6 +184,72 @@ func (b *Browser) ADConversations(ctx context.Context, q ADConversationQuery) (l
 		return nil, "", err
 	}
 	return list, next, nil
+}
+
+// contactsNamed returns the ActiveDEMAND contacts whose name, email or
+// phone in any of their contact jobs contains text (lower case); nil for
+// no text. It reads every contact job, not the message jobs: about what a
+// page of links costs per thousand contacts.
+func (b *Browser) contactsNamed(ctx context.Context, text string) (map[string]bool, error) {
+	if text == "" {
+		return nil, nil
+	}
+	named := map[string]bool{}
+	err := b.cfg.Store.EachOutboxFields(ctx, contactKeyStart, []string{"$.first_name", "$.last_name", "$.email", "$.phone"}, func(key string, f []string) error {
+		if strings.Contains(strings.ToLower(f[0]+" "+f[1]+"\x00"+f[2]+"\x00"+f[3]), text) {
+			id := strings.TrimPrefix(key, contactKeyStart)
+			if at := strings.LastIndexByte(id, '@'); at >= 0 {
+				named[id[:at]] = true
+			}
+		}
+		return ctx.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find ActiveDEMAND contacts by name: %w", err)
+	}
+	return named, nil
+}
+
+// namedLinks returns the first limit conversation links, in AD contact id
+// order after after, of the named contacts.
+func (b *Browser) namedLinks(ctx context.Context, named map[string]bool, after string, limit int) ([]store.ConversationLink, error) {
+	var ids []string
+	for id := range named {
+		if id > after {
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	var out []store.ConversationLink
+	// In slices of sorted ids, so that a name most contacts share stops
+	// at the page instead of looking all of them up.
+	for len(ids) > 0 && len(out) < limit {
+		n := min(len(ids), max(limit, 100))
+		links, err := b.cfg.Store.ConversationLinksOf(ctx, ids[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, links...)
+		ids = ids[n:]
+	}
+	return out[:min(len(out), limit)], nil
+}
+
+// mergeLinks merges two pages of links in AD contact id order into one of
+// at most limit, each link once.
+func mergeLinks(a, b []store.ConversationLink, limit int) []store.ConversationLink {
+	out := make([]store.ConversationLink, 0, min(len(a)+len(b), limit))
+	for len(out) < limit && (len(a) > 0 || len(b) > 0) {
+		switch {
+		case len(b) == 0 || len(a) > 0 && a[0].ADContactID < b[0].ADContactID:
+			out, a = append(out, a[0]), a[1:]
+		case len(a) == 0 || b[0].ADContactID < a[0].ADContactID:
+			out, b = append(out, b[0]), b[1:]
+		default: // the same link, found by its id and by its name
+			out, a, b = append(out, a[0]), a[1:], b[1:]
+		}
+	}
+	return out
 }
 
 // nameADConversations fills in the names of a page of conversations from

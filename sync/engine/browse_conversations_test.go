@@ -295,3 +295,58 @@ func TestConversationsNameActiveDEMANDContacts(t *testing.T) {
 		}
 	}
 }
+
+// TestConversationsFindActiveDEMANDContactsByName: the ActiveDEMAND
+// side's search finds a contact by any name, email or phone ActiveDEMAND
+// gave it, whatever the case and the alphabet, and pages what it finds.
+func TestConversationsFindActiveDEMANDContactsByName(t *testing.T) {
+	ctx := context.Background()
+	r, br, _ := conversationRig(t)
+	r.queue(contactJob("ad-ada", "Ada", "King", "ada@example.com", "+15145550111"))
+	emile := contactJob("ad-e", "Émile", "Zola", "", "+15145550133")
+	r.queue(emile, messageJob("m-e-1", emile, "sms", "inbound", "Bonjour", t0))
+	find := func(q engine.ADConversationQuery) ([]string, string) {
+		t.Helper()
+		list, next, err := br.ADConversations(ctx, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, c := range list {
+			ids = append(ids, c.ADContactID)
+		}
+		return ids, next
+	}
+	for text, want := range map[string]string{
+		"king": "ad-ada", "LOVELACE": "ad-ada", "ada king": "ad-ada", // any of her names, the newest shown
+		"okafor": "ad-ben", "BEN@EXAMPLE": "ad-ben", "550122": "ad-ben",
+		"émile": "ad-e", "ÉMILE ZOLA": "ad-e", // not linked yet: only on this side
+		"ada":    "ad-ada", // by its id and by its name, listed once
+		"nobody": "",
+	} {
+		if got, _ := find(engine.ADConversationQuery{Text: text}); strings.Join(got, ",") != want {
+			t.Errorf("%q finds %q, want %q", text, got, want)
+		}
+	}
+	if got, _ := find(engine.ADConversationQuery{Text: "king", State: engine.PairPending}); strings.Join(got, ",") != "ad-ada" {
+		t.Errorf("king among the pending finds %q, want Ada", got)
+	}
+	// Both linked contacts have an address at example.com: a page each.
+	var pages [][]string
+	for after := ""; ; {
+		ids, next := find(engine.ADConversationQuery{Text: "example.com", Limit: 1, After: after})
+		if len(ids) > 0 {
+			pages = append(pages, ids)
+		}
+		if next == "" {
+			break
+		}
+		after = next
+		if len(pages) > 5 {
+			t.Fatalf("paging does not end: %q", pages)
+		}
+	}
+	if len(pages) != 2 || pages[0][0] != "ad-ada" || pages[1][0] != "ad-ben" {
+		t.Errorf("pages = %q, want Ada then Ben", pages)
+	}
+}

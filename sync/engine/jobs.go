@@ -88,9 +88,12 @@ func (j ContactJob) Key() string {
 	return ContactKeyPrefix(j.ContactID) + hex.EncodeToString(sum[:6])
 }
 
+// contactKeyStart starts the outbox key of every contact job.
+const contactKeyStart = "ad:contact:"
+
 // ContactKeyPrefix starts the outbox key of every job of one ActiveDEMAND
 // contact, whatever its details were when read.
-func ContactKeyPrefix(contactID string) string { return "ad:contact:" + contactID + "@" }
+func ContactKeyPrefix(contactID string) string { return contactKeyStart + contactID + "@" }
 
 // Label is how the contact is shown: its name, or its email or phone.
 func (j ContactJob) Label() string {
