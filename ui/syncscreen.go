@@ -334,11 +334,11 @@ func (s *syncScreen) paint(d engine.Dashboard, dead []store.OutboxItem) {
 	}
 
 	s.queue.RemoveAll()
-	for _, h := range []string{"Kind", "Pending", "In flight", "Dead", "Done"} {
+	for _, h := range []string{"Work", "Pending", "In flight", "Dead", "Done"} {
 		s.queue.Add(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	for _, q := range d.Queue {
-		s.queue.Add(widget.NewLabel(q.Kind))
+		s.queue.Add(widget.NewLabel(engine.KindTitle(q.Kind)))
 		for _, n := range []int{q.Pending, q.InFlight, q.Dead, q.Done} {
 			s.queue.Add(widget.NewLabelWithStyle(thousands(n), fyne.TextAlignTrailing, fyne.TextStyle{}))
 		}
@@ -635,7 +635,7 @@ func (r *deadRow) set(it store.OutboxItem, loc *time.Location, replay func(store
 	if it.Attempts != 1 {
 		attempts = fmt.Sprintf("%d attempts", it.Attempts)
 	}
-	r.title.SetText(it.Kind + " · " + it.Key)
+	r.title.SetText(engine.KindTitle(it.Kind) + " · " + it.Key)
 	r.detail.SetText(attempts + " · died " + it.UpdatedAt.In(loc).Format("2 Jan 15:04") + " · " + it.LastError)
 	r.replay.item = it
 	r.replay.line = r.title.Text + " | " + r.detail.Text

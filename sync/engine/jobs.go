@@ -295,3 +295,25 @@ func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conver
 	}
 	return j, nil
 }
+
+// kindTitles name the job kinds for people, e.g. in the Sync screen's
+// queue; the kinds themselves are the outbox's and the logs' words.
+var kindTitles = map[string]string{
+	JobMirrorContact:     "Contacts",
+	JobMirrorMessage:     "Messages",
+	JobUploadMedia:       "Attachments to upload",
+	JobRecordAttached:    "Messages with attachments",
+	JobFetchCallMedia:    "Call recordings and transcripts",
+	JobRouteTranscript:   "Transcripts to route",
+	JobRouteAction:       "Routing actions",
+	JobConversationFlags: "Conversation read and star marks",
+}
+
+// KindTitle is how a job kind is shown to a person; an unknown kind (a
+// newer version's) is shown as it is.
+func KindTitle(kind string) string {
+	if t, ok := kindTitles[kind]; ok {
+		return t
+	}
+	return kind
+}
