@@ -55,8 +55,10 @@ type automationsScreen struct {
 	// status says what the last change did; undo, when shown, reverts it.
 	status *widget.Label
 	undo   *widget.Button
-	undoFn func()
-	rules  *rulesPanel
+	// statusRow holds both; hidden while neither has anything to show.
+	statusRow *fyne.Container
+	undoFn    func()
+	rules     *rulesPanel
 }
 
 func newAutomationsScreen(d Deps, bg background, win fyne.Window, life context.Context) *automationsScreen {
@@ -86,9 +88,11 @@ func (s *automationsScreen) view() fyne.CanvasObject {
 		container.NewTabItem("Routing rules", s.rules.view()),
 	)
 	tabs.OnSelected = func(it *container.TabItem) { s.rules.active = it.Text == "Routing rules" }
+	s.statusRow = container.NewBorder(nil, nil, nil, s.undo, s.status)
+	s.statusRow.Hide()
 	top := container.NewVBox(header("Automations",
 		"What Parley does for you, and when. Switch an action off and the sync skips it, saying so in History; start from a template; route calls by what was said."),
-		container.NewBorder(nil, nil, nil, s.undo, s.status))
+		s.statusRow)
 	return container.NewBorder(top, nil, nil, nil, tabs)
 }
 
@@ -152,12 +156,22 @@ func (s *automationsScreen) reload() {
 	})
 }
 
-func (s *automationsScreen) say(text string) { s.status.SetText(text) }
+// say shows text above the tabs; "" hides the line, which would
+// otherwise leave an empty gap there.
+func (s *automationsScreen) say(text string) {
+	s.status.SetText(text)
+	if text == "" && !s.undo.Visible() {
+		s.statusRow.Hide()
+	} else {
+		s.statusRow.Show()
+	}
+}
 
 // offerUndo shows Undo for the change just made.
 func (s *automationsScreen) offerUndo(f func()) {
 	s.undoFn = f
 	s.undo.Show()
+	s.statusRow.Show()
 }
 
 // toggled stores a switch the person changed; Mirror goes off only after

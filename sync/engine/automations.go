@@ -85,7 +85,7 @@ var Actions = []CatalogEntry{
 		Calls: "POST /contacts/upsert and POST /conversations in HighLevel"},
 	{Switch: SwitchMirror, Name: "Record message", What: "Records each message in the HighLevel conversation without sending it again.",
 		Calls: "POST /conversations/messages/inbound (calls: …/outbound) in HighLevel"},
-	{Switch: SwitchNonCallMessages, Name: "Record SMS, email and chat", What: "Off, only calls are recorded; other messages are skipped.",
+	{Switch: SwitchNonCallMessages, Name: "Record SMS, email and chat", What: "Records SMS, email and chat messages too; off, only calls are recorded and the others are skipped.",
 		Calls: "POST /conversations/messages/inbound in HighLevel"},
 	{Switch: SwitchMirrorStatus, Name: "Mirror status", What: "Copies a message's status and a conversation's unread and starred marks.",
 		Calls: "PUT /conversations/messages/{id}/status and PUT /conversations/{id} in HighLevel"},
