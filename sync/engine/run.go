@@ -134,6 +134,11 @@ func Run(ctx context.Context, cfg RunConfig) (Summary, error) {
 	if cfg.Webhook != nil && !cfg.Once {
 		// Before Started: a run that cannot serve its webhooks never starts.
 		if wh, err = startWebhook(ctx, *cfg.Webhook, cfg.Store, ad, ad.Routes(), cfg.Logger); err != nil {
+			if ctx.Err() != nil {
+				// Stopped while subscribing: a stop, not a failure. Each
+				// change was saved as it was made; the next start goes on.
+				return Summary{}, nil
+			}
 			return Summary{}, err
 		}
 	}

@@ -72,6 +72,17 @@ func (w *webhookRig) config() RunConfig {
 // of this small account.
 func (w *webhookRig) polls() int { return w.as.Calls(activedemand.RouteConversations) }
 
+// subscribed counts the sandbox's subscriptions for the rig's URL.
+func (w *webhookRig) subscribed() int {
+	n := 0
+	for _, s := range w.as.Subscriptions() {
+		if s.URL == w.url {
+			n++
+		}
+	}
+	return n
+}
+
 // start runs cfg until the returned stop is called, once the first poll
 // has been answered and the subscriptions are in place.
 func (w *webhookRig) start(cfg RunConfig) (stop func() Summary) {
@@ -83,6 +94,7 @@ func (w *webhookRig) start(cfg RunConfig) (stop func() Summary) {
 		err error
 	}
 	done := make(chan result, 1)
+	before := w.polls()
 	go func() {
 		sum, err := Run(ctx, cfg)
 		done <- result{sum, err}
@@ -101,7 +113,9 @@ func (w *webhookRig) start(cfg RunConfig) (stop func() Summary) {
 			return Summary{}
 		}
 	}
-	w.eventually("the first poll", func() bool { return w.polls() >= 1 && len(w.as.Subscriptions()) >= len(WebhookEvents) })
+	// This run's own poll, and every subscription for this run's URL: a
+	// former URL's, still there while they are replaced, do not count.
+	w.eventually("the first poll", func() bool { return w.polls() > before && w.subscribed() >= len(WebhookEvents) })
 	w.quiet()
 	return stop
 }
@@ -288,6 +302,39 @@ func TestWebhookURLSubscribesOnceAcrossRuns(t *testing.T) {
 	w.start(w.config())()
 	if third := ids(); len(third) != len(WebhookEvents) {
 		t.Errorf("after a new URL: subscriptions %v, want one per event for the new URL only", third)
+	}
+}
+
+// TestWebhookStopWhileSubscribing: a run stopped while it replaces a
+// former URL's subscriptions stops without an error, and the next start
+// finishes the change with no subscription twice.
+func TestWebhookStopWhileSubscribing(t *testing.T) {
+	t.Parallel()
+	w := newWebhookRig(t)
+	w.start(w.config())()
+	w.url = "http://" + w.addr + "/hooks/moved"
+	if err := w.as.InjectFault(sandboxkit.Fault{Route: activedemand.RouteWebhookDelete, Kind: sandboxkit.FaultSlow, Delay: time.Minute, Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		_, err := Run(ctx, w.config())
+		done <- err
+	}()
+	w.eventually("the first unsubscribe to hang", func() bool { return w.as.Calls(activedemand.RouteWebhookDelete) == 1 })
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run stopped while subscribing = %v, want nil", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Run still subscribing 30 s after the stop")
+	}
+	w.start(w.config())()
+	if n, all := w.subscribed(), len(w.as.Subscriptions()); n != len(WebhookEvents) || all != n {
+		t.Errorf("after the next start: %d subscriptions for the new URL of %d in all, want %d and no other", n, all, len(WebhookEvents))
 	}
 }
 
