@@ -139,7 +139,7 @@ func (s *syncScreen) view() fyne.CanvasObject {
 		s.toolsNote.Hide()
 	}
 
-	s.queue = container.NewGridWithColumns(5)
+	s.queue = container.New(queueLayout{})
 	s.chart = newThroughputChart()
 	s.chartNote = widget.NewLabel("")
 	s.burst, s.daily = widget.NewProgressBar(), widget.NewProgressBar()
@@ -338,7 +338,9 @@ func (s *syncScreen) paint(d engine.Dashboard, dead []store.OutboxItem) {
 		s.queue.Add(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
 	for _, q := range d.Queue {
-		s.queue.Add(widget.NewLabel(engine.KindTitle(q.Kind)))
+		work := widget.NewLabel(engine.KindTitle(q.Kind))
+		work.Truncation = fyne.TextTruncateEllipsis
+		s.queue.Add(work)
 		for _, n := range []int{q.Pending, q.InFlight, q.Dead, q.Done} {
 			s.queue.Add(widget.NewLabelWithStyle(thousands(n), fyne.TextAlignTrailing, fyne.TextStyle{}))
 		}
@@ -669,5 +671,76 @@ func (b *keyButton) TypedKey(ev *fyne.KeyEvent) {
 		}
 	default:
 		b.Button.TypedKey(ev)
+	}
+}
+
+// queueLayout lays the queue out as a table of five columns: the counts
+// as wide as their widest cell, the work's name in what is left. An equal
+// grid made every column as wide as the longest name ("Call recordings
+// and transcripts"), which pushed the window wider than its screen.
+type queueLayout struct{}
+
+const queueColumns = 5
+
+// widths are the columns' widths at their minimum; the first is what its
+// cells need when truncated.
+func (queueLayout) widths(objs []fyne.CanvasObject) [queueColumns]float32 {
+	var w [queueColumns]float32
+	for i, o := range objs {
+		w[i%queueColumns] = max(w[i%queueColumns], o.MinSize().Width)
+	}
+	return w
+}
+
+func (l queueLayout) rows(objs []fyne.CanvasObject) []float32 {
+	var h []float32
+	for i, o := range objs {
+		if i%queueColumns == 0 {
+			h = append(h, 0)
+		}
+		h[len(h)-1] = max(h[len(h)-1], o.MinSize().Height)
+	}
+	return h
+}
+
+func (l queueLayout) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	pad := theme.Padding()
+	var size fyne.Size
+	for _, w := range l.widths(objs) {
+		size.Width += w
+	}
+	size.Width += pad * (queueColumns - 1)
+	rows := l.rows(objs)
+	for _, h := range rows {
+		size.Height += h
+	}
+	if len(rows) > 1 {
+		size.Height += pad * float32(len(rows)-1)
+	}
+	return size
+}
+
+func (l queueLayout) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	pad := theme.Padding()
+	w := l.widths(objs)
+	// Counts keep their width; the first column takes the rest.
+	counts := pad * (queueColumns - 1)
+	for _, cw := range w[1:] {
+		counts += cw
+	}
+	w[0] = max(w[0], size.Width-counts)
+	rows := l.rows(objs)
+	var x, y float32
+	for i, o := range objs {
+		col, row := i%queueColumns, i/queueColumns
+		if col == 0 {
+			x = 0
+			if row > 0 {
+				y += rows[row-1] + pad
+			}
+		}
+		o.Move(fyne.NewPos(x, y))
+		o.Resize(fyne.NewSize(w[col], rows[row]))
+		x += w[col] + pad
 	}
 }

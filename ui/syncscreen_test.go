@@ -423,6 +423,7 @@ func goldenSync() fixedSync {
 		Queue: []engine.KindQueue{
 			{Kind: engine.JobMirrorContact, Pending: 12, InFlight: 2, Dead: 0, Done: 1840},
 			{Kind: engine.JobMirrorMessage, Pending: 310, InFlight: 4, Dead: 3, Done: 25211},
+			{Kind: engine.JobFetchCallMedia, Pending: 0, InFlight: 1, Dead: 0, Done: 412},
 		},
 		Dead: 3,
 		Errors: []engine.ErrorClass{
@@ -463,4 +464,30 @@ func TestSyncLooks(t *testing.T) {
 	// list it has laid out undrawn in the next capture: wait by time.
 	loop.idleFor(300 * time.Millisecond)
 	assertLooks(t, "sync/dashboard.png", c.Window().Canvas().Capture())
+}
+
+// TestSyncFitsTheWindow: with every kind of work queued, the Sync screen
+// needs no wider a window than the console opens with (a wider one is
+// forced on the user, and under Xvfb ran off the screen).
+func TestSyncFitsTheWindow(t *testing.T) {
+	a := test.NewTempApp(t)
+	loop := newUILoop()
+	f := goldenSync()
+	f.d.Queue = nil
+	for i, kind := range []string{engine.JobMirrorContact, engine.JobMirrorMessage, engine.JobUploadMedia, engine.JobRecordAttached,
+		engine.JobFetchCallMedia, engine.JobRouteTranscript, engine.JobRouteAction, engine.JobConversationFlags} {
+		f.d.Queue = append(f.d.Queue, engine.KindQueue{Kind: kind, Pending: 1_000_000 + i, InFlight: 8, Dead: 12_345, Done: 10_000_000})
+	}
+	c := NewConsole(a, Deps{History: newTestStore(t), Keyring: probe{}, Sync: f, SyncEvery: time.Hour, Location: time.UTC, Do: loop.post})
+	t.Cleanup(c.Window().Close)
+	c.Window().Resize(fyne.NewSize(startWidth, startHeight))
+	c.Window().Show()
+	c.Show("Sync")
+	waitSyncLabel(t, c, loop, engine.KindTitle(engine.JobConversationFlags))
+	if w := c.Window().Content().MinSize().Width; w > startWidth {
+		t.Errorf("the Sync screen needs a window %.0f px wide; the console opens %d px wide", w, startWidth)
+	}
+	if row := queueRow(c, engine.JobFetchCallMedia); len(row) != 4 || row[3] != "10,000,000" {
+		t.Errorf("the call media row reads %q, want its four counts", row)
+	}
 }

@@ -297,16 +297,18 @@ func newMessageJob(src JobSource, m activedemand.Message, cv activedemand.Conver
 }
 
 // kindTitles name the job kinds for people, e.g. in the Sync screen's
-// queue; the kinds themselves are the outbox's and the logs' words.
+// queue; the kinds themselves are the outbox's and the logs' words. Short:
+// the queue's first column is about 20 characters wide at the smallest
+// window.
 var kindTitles = map[string]string{
 	JobMirrorContact:     "Contacts",
 	JobMirrorMessage:     "Messages",
-	JobUploadMedia:       "Attachments to upload",
-	JobRecordAttached:    "Messages with attachments",
-	JobFetchCallMedia:    "Call recordings and transcripts",
-	JobRouteTranscript:   "Transcripts to route",
+	JobUploadMedia:       "Attachment uploads",
+	JobRecordAttached:    "Messages with files",
+	JobFetchCallMedia:    "Call recordings",
+	JobRouteTranscript:   "Transcript routing",
 	JobRouteAction:       "Routing actions",
-	JobConversationFlags: "Conversation read and star marks",
+	JobConversationFlags: "Read & star marks",
 }
 
 // KindTitle is how a job kind is shown to a person; an unknown kind (a
