@@ -209,15 +209,19 @@ func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, lease ti
 		return nil, fmt.Errorf("claim outbox items: %w", invalidf("lease %s must be positive", lease))
 	}
 	n, until, updated := toMillis(now), toMillis(now.Add(lease)), toMillis(s.now())
+	self := s.holderID()
 	var items []OutboxItem
 	err := s.withTx(ctx, func(tx *sql.Tx) error {
+		if err := s.releaseDeadHolders(ctx, tx, self, n); err != nil {
+			return err
+		}
 		if err := s.settleExpiredLeases(ctx, tx, n, updated); err != nil {
 			return err
 		}
-		due, args := dueInClaimOrderSQL, []any{until, updated, n, limit}
+		due, args := dueInClaimOrderSQL, []any{until, updated, self, n, limit}
 		if len(kinds) > 0 {
 			due = dueOfKindsSQL(len(kinds))
-			args = []any{until, updated, n}
+			args = []any{until, updated, self, n}
 			for _, k := range kinds {
 				args = append(args, k)
 			}
@@ -225,7 +229,7 @@ func (s *Store) claimDue(ctx context.Context, now time.Time, limit int, lease ti
 		}
 		var err error
 		items, err = queryAll(ctx, txQuerier{s, tx}, scanOutbox, `UPDATE outbox
-			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?
+			SET state = 'in_flight', lease_until = ?, attempts = attempts + 1, updated_at = ?, holder = ?
 			WHERE id IN (`+due+`)
 			RETURNING `+outboxColumns, args...)
 		return err

@@ -45,6 +45,9 @@ type Store struct {
 	// switches is the last reading of the automation switches.
 	switches switchCache
 
+	// holder marks the jobs this Store claims (see holder.go).
+	holder holderState
+
 	indexKick chan struct{}
 	stopIndex context.CancelFunc
 	indexDone chan struct{}
@@ -234,6 +237,7 @@ func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
 		s.stopIndex()
 		<-s.indexDone
+		s.releaseHolder()
 		s.closeErr = s.closeConns()
 	})
 	return s.closeErr

@@ -404,6 +404,9 @@ func assertNoSecretsKept(t *testing.T, r *guideRig, creds map[string]string) {
 			t.Fatal(err)
 		}
 		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil && fi.IsDir() {
+				continue // the sync's holder locks: empty files named by random ids
+			}
 			b, err := os.ReadFile(f)
 			if err != nil {
 				t.Fatal(err)
