@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -337,7 +338,8 @@ func (s *syncScreen) paint(d engine.Dashboard, dead []store.OutboxItem) {
 	for _, h := range []string{"Work", "Pending", "In flight", "Dead", "Done"} {
 		s.queue.Add(widget.NewLabelWithStyle(h, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
 	}
-	for _, q := range d.Queue {
+	queue := slices.SortedFunc(slices.Values(d.Queue), func(a, b engine.KindQueue) int { return engine.CompareKinds(a.Kind, b.Kind) })
+	for _, q := range queue {
 		work := widget.NewLabel(engine.KindTitle(q.Kind))
 		work.Truncation = fyne.TextTruncateEllipsis
 		s.queue.Add(work)

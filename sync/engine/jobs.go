@@ -6,11 +6,13 @@ package engine
 // after the outbox is one path whatever the source.
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -309,6 +311,23 @@ var kindTitles = map[string]string{
 	JobRouteTranscript:   "Transcript routing",
 	JobRouteAction:       "Routing actions",
 	JobConversationFlags: "Read & star marks",
+}
+
+// kindOrder is the order of the work a message goes through, for lists.
+var kindOrder = []string{JobMirrorContact, JobMirrorMessage, JobRecordAttached, JobUploadMedia,
+	JobConversationFlags, JobFetchCallMedia, JobRouteTranscript, JobRouteAction}
+
+// CompareKinds orders job kinds as the work flows (contacts, messages,
+// their files, calls' recordings, routing), unknown kinds last by name.
+func CompareKinds(a, b string) int {
+	ra, rb := slices.Index(kindOrder, a), slices.Index(kindOrder, b)
+	if ra < 0 {
+		ra = len(kindOrder)
+	}
+	if rb < 0 {
+		rb = len(kindOrder)
+	}
+	return cmp.Or(cmp.Compare(ra, rb), strings.Compare(a, b))
 }
 
 // KindTitle is how a job kind is shown to a person; an unknown kind (a
