@@ -35,20 +35,7 @@ func TestClaimDueOfLeavesOtherKinds(t *testing.T) {
 		t.Errorf("ClaimDueOf without kinds = %v, want ErrInvalid", err)
 	}
 
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+dueOfKindsSQL(2), 0, "a", "b", 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := queryPlan(t, s, dueOfKindsSQL(2), 0, "a", "b", 1)
 	if len(plan) != 1 || !strings.Contains(plan[0], "INDEX outbox_pending") {
 		t.Errorf("claim query plan = %q, want one search of outbox_pending and no sort", plan)
 	}

@@ -195,20 +195,7 @@ func TestLatestOutboxPayloads(t *testing.T) {
 
 	// A list asks for a page of these: each must be a range read of the
 	// key's index, never a walk of the whole outbox newest first.
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+latestOutboxPayloadSQL, "a", "b")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := queryPlan(t, s, latestOutboxPayloadSQL, "a", "b")
 	if len(plan) == 0 || !strings.Contains(plan[0], "USING INDEX sqlite_autoindex_outbox_1 (key>? AND key<?)") {
 		t.Errorf("plan %q does not read the key's index by range", plan)
 	}

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"context"
 	"strings"
 	"testing"
 )
@@ -11,20 +10,7 @@ import (
 // lookup that scans id_map makes a mirror quadratic in its size.
 func TestLinkLookupUsesTheIndexes(t *testing.T) {
 	s, _ := newClockStore(t)
-	rows, err := s.r.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+linkLookupSQL, "contact", "a", "contact", "g")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := queryPlan(t, s, linkLookupSQL, "contact", "a", "contact", "g")
 	searches := 0
 	for _, d := range plan {
 		switch {

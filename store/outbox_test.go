@@ -945,20 +945,7 @@ func TestClaimDueAcrossProcesses(t *testing.T) {
 // index, in claim order, without a table scan or a sort.
 func TestClaimReadsTheIndexInOrder(t *testing.T) {
 	s, _ := newClockStore(t)
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN `+dueInClaimOrderSQL, 0, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
+	plan := queryPlan(t, s, dueInClaimOrderSQL, 0, 1)
 	if len(plan) != 1 || !strings.Contains(plan[0], "USING COVERING INDEX outbox_pending") {
 		t.Errorf("claim query plan = %q, want one search of outbox_pending and no sort", plan)
 	}
@@ -1131,17 +1118,7 @@ func TestOutboxBusyReadsOnlyThePartialIndexes(t *testing.T) {
 		t.Fatalf("two done, one claimed: pending %v, in flight %d", p, f)
 	}
 
-	rows, err := s.r.Query(`EXPLAIN QUERY PLAN ` + outboxBusySQL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id, parent, unused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
-			t.Fatal(err)
-		}
+	for _, detail := range queryPlan(t, s, outboxBusySQL) {
 		if strings.Contains(detail, "outbox") && !strings.Contains(detail, "INDEX outbox_pending") && !strings.Contains(detail, "INDEX outbox_in_flight") {
 			t.Errorf("OutboxBusy scans the table: %q", detail)
 		}

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"sync"
+	"time"
 )
 
 // background starts the console's goroutines. Each belongs to the console's
@@ -38,4 +39,35 @@ func (b background) run(ctx context.Context, work func(ctx context.Context) (app
 			}
 		})
 	})
+}
+
+// debounce runs a function once calls pause, for searches as the user
+// types: each call cancels the one still waiting. A context that ends
+// (leaving the screen, closing the window) cancels it too.
+type debounce struct {
+	timer *time.Timer
+	// unhook detaches timer from the context that stops it early.
+	unhook func() bool
+}
+
+// after runs fn on the UI goroutine through do once delay has passed
+// without another call. It is called on the UI goroutine; a nil ctx (a
+// screen not shown yet) runs nothing.
+func (d *debounce) after(ctx context.Context, delay time.Duration, do func(func()), fn func()) {
+	if d.timer != nil {
+		d.timer.Stop()
+		d.unhook()
+	}
+	if ctx == nil {
+		return
+	}
+	t := time.AfterFunc(delay, func() {
+		do(func() {
+			if ctx.Err() == nil {
+				fn()
+			}
+		})
+	})
+	d.timer = t
+	d.unhook = context.AfterFunc(ctx, func() { t.Stop() })
 }

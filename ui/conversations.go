@@ -75,11 +75,9 @@ type conversationsScreen struct {
 	adState   *widget.Select
 	adList    *sideList
 	adNote    *widget.Label
-	// adDebounce delays a search until typing pauses: a search by name
-	// reads every contact (about 0.7 s at 100,000). adStopDebounce unhooks
-	// it from the context that stops it early.
-	adDebounce     *time.Timer
-	adStopDebounce func() bool
+	// adTyping delays a search until typing pauses: a search by name
+	// reads every contact (about 0.7 s at 100,000).
+	adTyping debounce
 
 	ghl        []engine.GHLConversation
 	ghlNext    int64
@@ -404,24 +402,7 @@ func (s *conversationsScreen) shown(ctx context.Context) {
 // the next one.
 // loadADSoon reloads the ActiveDEMAND side once typing pauses.
 func (s *conversationsScreen) loadADSoon() {
-	if s.adDebounce != nil {
-		s.adDebounce.Stop()
-		s.adStopDebounce()
-	}
-	ctx := s.ctx
-	if ctx == nil {
-		return
-	}
-	t := time.AfterFunc(searchDelay, func() {
-		s.bg.do(func() {
-			if ctx.Err() == nil {
-				s.loadAD(false)
-			}
-		})
-	})
-	s.adDebounce = t
-	// Leaving the screen or closing the window stops a pending search.
-	s.adStopDebounce = context.AfterFunc(ctx, func() { t.Stop() })
+	s.adTyping.after(s.ctx, searchDelay, s.bg.do, func() { s.loadAD(false) })
 }
 
 func (s *conversationsScreen) loadAD(more bool) {

@@ -98,10 +98,8 @@ type historyScreen struct {
 	rows []store.HistoryEntry
 	// generation drops results of queries that a newer filter has overtaken.
 	generation int
-	// debounce delays a search until typing pauses; stopDebounce unhooks
-	// it from the context that stops it early.
-	debounce     *time.Timer
-	stopDebounce func() bool
+	// typing delays a search until typing pauses.
+	typing debounce
 
 	table     *widget.Table
 	search    *widget.Entry
@@ -345,24 +343,7 @@ func (h *historyScreen) rangeOK(err error) bool {
 }
 
 func (h *historyScreen) reloadSoon() {
-	if h.debounce != nil {
-		h.debounce.Stop()
-		h.stopDebounce()
-	}
-	ctx := h.ctx
-	if ctx == nil {
-		return
-	}
-	t := time.AfterFunc(searchDelay, func() {
-		h.do(func() {
-			if ctx.Err() == nil {
-				h.reload()
-			}
-		})
-	})
-	h.debounce = t
-	// Leaving the screen or closing the window stops a pending search.
-	h.stopDebounce = context.AfterFunc(ctx, func() { t.Stop() })
+	h.typing.after(h.ctx, searchDelay, h.do, h.reload)
 }
 
 func (h *historyScreen) reload() {
